@@ -1,0 +1,64 @@
+import { defineConfig } from '@playwright/test';
+
+// The app under test runs on its own port, in production mode, with mail going
+// through a real SMTP server (mail-sink.mjs) and a fresh database under .run/.
+export const APP_PORT = 3100;
+export const SMTP_PORT = 2525;
+export const MAIL_API_PORT = 2580;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: '.run/results.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${APP_PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: [
+    {
+      command: 'node mail-sink.mjs',
+      url: `http://127.0.0.1:${MAIL_API_PORT}/health`,
+      env: { SMTP_PORT: String(SMTP_PORT), HTTP_PORT: String(MAIL_API_PORT) },
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+    {
+      command: './target/debug/latchkey',
+      cwd: '..',
+      url: `http://127.0.0.1:${APP_PORT}/signin`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: {
+        LATCHKEY_SERVER_MODE: 'production',
+        LATCHKEY_SERVER_LISTEN: `127.0.0.1:${APP_PORT}`,
+        LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://127.0.0.1:${APP_PORT}`,
+        LATCHKEY_SERVER_SECRET: 'e2e0'.repeat(16),
+        LATCHKEY_SERVER_DATA_DIR: 'end2end/.run',
+        LATCHKEY_DATABASE_URL: 'sqlite://end2end/.run/e2e.db',
+        LATCHKEY_MAIL_TRANSPORT: 'smtp',
+        LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
+        LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
+        LATCHKEY_MAIL_SMTP_TLS: 'none',
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
+});

@@ -1,0 +1,61 @@
+import { expect, type Page } from '@playwright/test';
+
+const MAIL_API = 'http://127.0.0.1:2580';
+
+export const STRONG_PASSWORD = 'Granite-Kettle-42!';
+
+export function uniqueEmail(tag = 'user'): string {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export type Mail = { to: string[]; subject: string; text: string; html: string };
+
+/** Waits until the real SMTP server has received a message for `to` whose subject contains `subject`. */
+export async function waitForMail(to: string, subject: string, timeoutMs = 15_000): Promise<Mail> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${MAIL_API}/messages?to=${encodeURIComponent(to)}`);
+    const list = (await res.json()) as Mail[];
+    const found = list.find((m) => m.subject.includes(subject));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail "${subject}" for ${to} within ${timeoutMs} ms`);
+}
+
+export async function mailsFor(to: string): Promise<Mail[]> {
+  const res = await fetch(`${MAIL_API}/messages?to=${encodeURIComponent(to)}`);
+  return (await res.json()) as Mail[];
+}
+
+export function firstLink(mail: Mail, pathPart: string): string {
+  const match = mail.text.match(new RegExp(`https?://\\S*${pathPart}\\S*`));
+  if (!match) throw new Error(`no ${pathPart} link in: ${mail.text}`);
+  return match[0];
+}
+
+/** The page is interactive once the WebAssembly has hydrated it. */
+export async function gotoReady(page: Page, path: string) {
+  await page.goto(path);
+  await waitHydrated(page);
+}
+
+export async function waitHydrated(page: Page) {
+  await page.waitForFunction(() => document.body.dataset.hydrated === 'true');
+}
+
+export async function signUp(page: Page, email: string, password = STRONG_PASSWORD) {
+  await gotoReady(page, '/signup');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create Account' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, password = STRONG_PASSWORD) {
+  await gotoReady(page, '/signin');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+}

@@ -1,0 +1,9 @@
+# Sourced by the other scripts: picks the Rust toolchain that can build the
+# WebAssembly half of the app, the same one for every build so target/ stays valid.
+export PATH="$HOME/.cargo/bin:$PATH"
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  unset RUSTC
+elif [ -x /usr/bin/rustc ] && ls /usr/lib/rustlib/wasm32-unknown-unknown/lib/libstd-*.rlib >/dev/null 2>&1; then
+  # Debian's rustc-web with a wasm32 std built by scripts/setup.sh (see ../shared/TOOLCHAIN.md).
+  export RUSTC=/usr/bin/rustc
+fi

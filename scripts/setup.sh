@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build, run and test Latchkey on a Debian machine.
+# Quick (a few seconds) when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { echo "[setup] $*" >&2; }
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+
+apt_updated=""
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -z "$apt_updated" ]; then log "apt-get update"; $SUDO apt-get update -qq; apt_updated=1; fi
+  log "installing ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# 1. System packages: TLS for mail, wasm-opt, the browser and the real clients the tests drive.
+apt_install pkg-config libssl-dev binaryen chromium oathtool zbar-tools sqlite3
+
+# 2. A Rust toolchain that can build wasm32-unknown-unknown.
+source scripts/env.sh
+have_wasm_std() {
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown && return 0
+  [ -x /usr/bin/rustc ] && ls /usr/lib/rustlib/wasm32-unknown-unknown/lib/libstd-*.rlib >/dev/null 2>&1
+}
+if ! have_wasm_std; then
+  log "adding the wasm32 target through rustup (60 s at most)"
+  if [ -z "${LATCHKEY_SKIP_RUSTUP:-}" ] && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    log "rustup added wasm32-unknown-unknown"
+  else
+    log "rustup cannot download; using Debian's rustc-web and building the wasm32 std from source"
+    apt_install rustc-web rust-web-src rust-web-llvm lld-22
+    tmp=$(mktemp -d)
+    mkdir -p "$tmp/src"
+    cat >"$tmp/Cargo.toml" <<'TOML'
+[package]
+name = "wasmstd"
+version = "0.0.0"
+edition = "2021"
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+[workspace]
+TOML
+    echo "" >"$tmp/src/lib.rs"
+    (cd "$tmp" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$tmp/target" \
+      cargo build --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort >&2)
+    dest=/usr/lib/rustlib/wasm32-unknown-unknown/lib
+    $SUDO mkdir -p "$dest"
+    for f in "$tmp"/target/wasm32-unknown-unknown/release/deps/lib*.rlib; do
+      case "$(basename "$f")" in libwasmstd*) ;; *) $SUDO cp "$f" "$dest/" ;; esac
+    done
+    rm -rf "$tmp"
+  fi
+  source scripts/env.sh
+fi
+have_wasm_std || { log "no wasm32 standard library could be installed"; exit 1; }
+
+# 3. cargo-leptos, told never to download tools (it finds wasm-bindgen and wasm-opt on PATH).
+# cargo-leptos 0.3 needs rustc 1.96; where the default rustc is older, Debian's rustc-web builds it.
+if ! cargo leptos --version >/dev/null 2>&1; then
+  log "installing cargo-leptos (about 20 minutes on 2 cores, once)"
+  rustc_minor=$(rustc --version | awk '{split($2, v, "."); print v[2]}')
+  if [ "${rustc_minor:-0}" -ge 96 ]; then
+    cargo install cargo-leptos --locked --features no_downloads >&2
+  else
+    apt_install rustc-web
+    RUSTC=/usr/bin/rustc cargo install cargo-leptos --locked --features no_downloads >&2
+  fi
+fi
+
+# 4. wasm-bindgen-cli at exactly the version in Cargo.lock.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  log "installing wasm-bindgen-cli $wb_version (about 4 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$wb_version" --force >&2
+fi
+
+# 5. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
+if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  log "installing end2end npm packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+fi
+log "ready"

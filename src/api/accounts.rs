@@ -1,0 +1,67 @@
+//! Accounts: sign-up, email verification, sign-in, sign-out, who am I.
+use crate::model::account::{Me, SignUpAccepted, SignedIn, VerifyOutcome};
+use crate::model::error::ApiError;
+use crate::model::password::PasswordPolicy;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{caller, set_cookie},
+    crate::server::{flows::accounts as flow, http::cookies, now},
+};
+
+/// The configured password policy, for the live checklist.
+#[server(prefix = "/api", endpoint = "password_policy")]
+pub async fn get_password_policy() -> Result<PasswordPolicy, ApiError> {
+    let (state, _) = caller()?;
+    Ok(state.config.password.clone())
+}
+
+/// The signed-in account, or `None`.
+#[server(prefix = "/api", endpoint = "current_account")]
+pub async fn current_account() -> Result<Option<Me>, ApiError> {
+    let (_, who) = caller()?;
+    Ok(flow::me(&who))
+}
+
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(
+    email: String,
+    password: String,
+    password_repeat: String,
+) -> Result<SignUpAccepted, ApiError> {
+    let (state, who) = caller()?;
+    flow::sign_up(&state, &who, &email, &password, &password_repeat, now()).await
+}
+
+#[server(prefix = "/api", endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<VerifyOutcome, ApiError> {
+    let (state, who) = caller()?;
+    flow::verify_email(&state, &who, &token, now()).await
+}
+
+#[server(prefix = "/api", endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    flow::resend_verification(&state, &who, now()).await
+}
+
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<SignedIn, ApiError> {
+    let (state, who) = caller()?;
+    let session = flow::sign_in(&state, &who, &email, &password, next.as_deref(), now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &session.token));
+    Ok(session.signed_in)
+}
+
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    flow::sign_out(&state, &who, now()).await?;
+    set_cookie(&cookies::clear_session(&state.config));
+    Ok(())
+}

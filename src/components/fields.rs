@@ -1,0 +1,113 @@
+use leptos::prelude::*;
+
+/// A labelled text input with its error underneath, tied by aria-describedby.
+#[component]
+pub fn TextField(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                autofocus=autofocus
+                spellcheck="false"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            />
+            <p class="field-error" id=error_id>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A password input with a show/hide toggle. Paste and password managers work.
+#[component]
+pub fn PasswordField(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "current-password")] autocomplete: &'static str,
+    /// Extra id(s) for aria-describedby, e.g. a checklist.
+    #[prop(optional)]
+    described_by: Option<&'static str>,
+) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let describedby = match described_by {
+        Some(extra) => format!("{error_id} {extra}"),
+        None => error_id.clone(),
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <div class="password-input">
+                <input
+                    id=id
+                    name=name
+                    type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete=autocomplete
+                    spellcheck="false"
+                    autocapitalize="off"
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                    aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                    aria-describedby=describedby
+                />
+                <button
+                    type="button"
+                    class="reveal"
+                    aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    aria-label=move || {
+                        if shown.get() { format!("Hide {}", label.to_lowercase()) } else { format!("Show {}", label.to_lowercase()) }
+                    }
+                    on:click=move |_| shown.update(|s| *s = !*s)
+                >
+                    {move || if shown.get() { "Hide" } else { "Show" }}
+                </button>
+            </div>
+            <p class="field-error" id=error_id>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// An alert at the top of a form for errors that belong to no single field.
+#[component]
+pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="alert-slot" aria-live="assertive">
+            {move || message.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+        </div>
+    }
+}
+
+/// A primary submit button that shows a spinner and cannot be pressed twice while busy.
+#[component]
+pub fn SubmitButton(label: &'static str, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class="btn btn-primary"
+            class:busy=move || pending.get()
+            disabled=move || pending.get()
+            aria-busy=move || if pending.get() { "true" } else { "false" }
+        >
+            <span class="spinner" aria-hidden="true"></span>
+            <span class="label">{label}</span>
+        </button>
+    }
+}

@@ -1,0 +1,61 @@
+//! What the server tells the browser about the signed-in account.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub email_verified: bool,
+    /// Unix seconds, UTC.
+    pub created_at: i64,
+}
+
+/// Where the browser goes after a successful sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub redirect_to: String,
+}
+
+/// The one answer sign-up gives, whether or not the email already had an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpAccepted {
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VerifyOutcome {
+    Verified,
+    AlreadyVerified,
+}
+
+/// Only a local path is accepted as a place to return to after sign-in.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() <= 512 =>
+        {
+            n.to_string()
+        }
+        _ => "/settings/security".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/settings/security")), "/settings/security");
+        assert_eq!(safe_next(Some("//evil.example/x")), "/settings/security");
+        assert_eq!(
+            safe_next(Some("https://evil.example")),
+            "/settings/security"
+        );
+        assert_eq!(safe_next(Some("/\\evil.example")), "/settings/security");
+        assert_eq!(safe_next(None), "/settings/security");
+    }
+}

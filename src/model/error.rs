@@ -1,0 +1,93 @@
+//! The one error type every server function returns. The server maps each kind
+//! to its HTTP status (see `server::http::api_status`); the browser shows the message.
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input; `field` names the form field it belongs to, if any.
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    /// Not signed in, or credentials that do not match.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Refused (for example a cross-site request).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    TooManyRequests { retry_after: u64 },
+    /// Our fault; the reference is in the server log.
+    #[error("Something went wrong on our side. Please try again. (Reference {reference})")]
+    Internal { reference: String },
+    /// The browser could not reach the server or read its answer.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// The message for a given form field, if this error belongs to it.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            ApiError::Invalid {
+                field: Some(f),
+                message,
+            } if f == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole (errors not tied to one field).
+    pub fn general(&self) -> Option<String> {
+        match self {
+            ApiError::Invalid { field: Some(_), .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Invalid { .. } => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::TooManyRequests { .. } => 429,
+            ApiError::Internal { .. } | ApiError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                ApiError::invalid("The request was incomplete or malformed.")
+            }
+            ServerFnErrorErr::Request(_) => ApiError::Transport(
+                "Could not reach the server. Check your connection and try again.".into(),
+            ),
+            other => ApiError::Transport(format!("Unexpected answer from the server: {other}")),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Types and rules that both the server and the browser compile.
+pub mod account;
+pub mod error;
+pub mod password;

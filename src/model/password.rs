@@ -1,0 +1,332 @@
+//! The password policy: one set of rules for the live checklist in the browser
+//! and for the server's check. The server always checks again.
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// Inputs longer than this many bytes are refused before any hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_digit: bool,
+    pub require_special: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: 12,
+            max_length: 128,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_digit: true,
+            require_special: true,
+        }
+    }
+}
+
+/// One rule of the checklist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rule {
+    MinLength(usize),
+    MaxLength(usize),
+    Uppercase,
+    Lowercase,
+    Digit,
+    Special,
+    NotCommon,
+}
+
+impl Rule {
+    pub fn label(&self) -> String {
+        match self {
+            Rule::MinLength(n) => format!("At least {n} characters"),
+            Rule::MaxLength(n) => format!("At most {n} characters"),
+            Rule::Uppercase => "An uppercase letter".into(),
+            Rule::Lowercase => "A lowercase letter".into(),
+            Rule::Digit => "A number".into(),
+            Rule::Special => "A special character (symbol, space or emoji)".into(),
+            Rule::NotCommon => "Not a commonly used password".into(),
+        }
+    }
+
+    /// The sentence shown when a submitted password breaks this rule.
+    pub fn problem(&self) -> String {
+        match self {
+            Rule::MinLength(n) => format!("Use at least {n} characters."),
+            Rule::MaxLength(n) => format!("Use at most {n} characters."),
+            Rule::Uppercase => "Add an uppercase letter.".into(),
+            Rule::Lowercase => "Add a lowercase letter.".into(),
+            Rule::Digit => "Add a number.".into(),
+            Rule::Special => "Add a special character (a symbol, a space or an emoji).".into(),
+            Rule::NotCommon => {
+                "This password is too common and easy to guess; choose another.".into()
+            }
+        }
+    }
+
+    pub fn is_met(&self, password: &str) -> bool {
+        let chars = password.chars().count();
+        match self {
+            Rule::MinLength(n) => chars >= *n,
+            Rule::MaxLength(n) => chars <= *n,
+            Rule::Uppercase => password.chars().any(char::is_uppercase),
+            Rule::Lowercase => password.chars().any(char::is_lowercase),
+            Rule::Digit => password.chars().any(|c| c.is_numeric()),
+            Rule::Special => password.chars().any(|c| !c.is_alphanumeric()),
+            Rule::NotCommon => !is_common_password(password),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCheck {
+    pub rule: Rule,
+    pub met: bool,
+}
+
+impl PasswordPolicy {
+    /// The rules the checklist shows, in order. The maximum length is only shown
+    /// once it is exceeded (see [`PasswordPolicy::checklist`]).
+    pub fn rules(&self) -> Vec<Rule> {
+        let mut rules = vec![Rule::MinLength(self.min_length)];
+        if self.require_uppercase {
+            rules.push(Rule::Uppercase);
+        }
+        if self.require_lowercase {
+            rules.push(Rule::Lowercase);
+        }
+        if self.require_digit {
+            rules.push(Rule::Digit);
+        }
+        if self.require_special {
+            rules.push(Rule::Special);
+        }
+        rules.push(Rule::NotCommon);
+        rules
+    }
+
+    pub fn checklist(&self, password: &str) -> Vec<RuleCheck> {
+        let mut list: Vec<RuleCheck> = self
+            .rules()
+            .into_iter()
+            .map(|rule| RuleCheck {
+                rule,
+                met: rule.is_met(password),
+            })
+            .collect();
+        let max = Rule::MaxLength(self.max_length);
+        if !max.is_met(password) {
+            list.insert(
+                1,
+                RuleCheck {
+                    rule: max,
+                    met: false,
+                },
+            );
+        }
+        list
+    }
+
+    /// Checks a password against every rule; the error names the first rule broken.
+    pub fn validate(&self, password: &str) -> Result<(), PasswordProblem> {
+        if password.is_empty() {
+            return Err(PasswordProblem::Empty);
+        }
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordProblem::TooLarge);
+        }
+        if password.chars().any(char::is_control) {
+            return Err(PasswordProblem::ControlCharacters);
+        }
+        for check in self.checklist(password) {
+            if !check.met {
+                return Err(PasswordProblem::Rule(check.rule));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordProblem {
+    Empty,
+    TooLarge,
+    ControlCharacters,
+    Rule(Rule),
+}
+
+impl std::fmt::Display for PasswordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordProblem::Empty => f.write_str("Enter a password."),
+            PasswordProblem::TooLarge => write!(
+                f,
+                "This password is far too long: use at most {MAX_PASSWORD_BYTES} bytes."
+            ),
+            PasswordProblem::ControlCharacters => {
+                f.write_str("The password contains invisible control characters; remove them.")
+            }
+            PasswordProblem::Rule(rule) => f.write_str(&rule.problem()),
+        }
+    }
+}
+
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+fn common_set() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// Whether the password (compared in lower case) is one of the 10,000 most common.
+pub fn is_common_password(password: &str) -> bool {
+    common_set().contains(password.to_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> PasswordPolicy {
+        PasswordPolicy::default()
+    }
+
+    #[test]
+    fn ships_ten_thousand_common_passwords() {
+        assert_eq!(common_set().len(), 10_000);
+        assert!(is_common_password("password"));
+        assert!(is_common_password("PaSsWoRd"));
+        assert!(is_common_password("123456"));
+        assert!(!is_common_password("Correct-Horse-Battery-9"));
+    }
+
+    #[test]
+    fn accepts_a_password_that_meets_every_rule() {
+        assert_eq!(policy().validate("Tr0ub4dor&3-horse"), Ok(()));
+    }
+
+    #[test]
+    fn names_the_first_broken_rule() {
+        let p = policy();
+        assert_eq!(
+            p.validate("Sh0rt!"),
+            Err(PasswordProblem::Rule(Rule::MinLength(12)))
+        );
+        assert_eq!(
+            p.validate("alllowercase1!"),
+            Err(PasswordProblem::Rule(Rule::Uppercase))
+        );
+        assert_eq!(
+            p.validate("ALLUPPERCASE1!"),
+            Err(PasswordProblem::Rule(Rule::Lowercase))
+        );
+        assert_eq!(
+            p.validate("NoDigitsHere!!"),
+            Err(PasswordProblem::Rule(Rule::Digit))
+        );
+        assert_eq!(
+            p.validate("NoSpecials1234"),
+            Err(PasswordProblem::Rule(Rule::Special))
+        );
+        assert_eq!(p.validate(""), Err(PasswordProblem::Empty));
+    }
+
+    #[test]
+    fn refuses_common_passwords_even_when_composed() {
+        let p = PasswordPolicy {
+            min_length: 8,
+            ..policy()
+        };
+        // "Password1!" is not in the list, but a listed one with classes is refused.
+        assert!(is_common_password("qwertyuiop"));
+        let relaxed = PasswordPolicy {
+            min_length: 8,
+            require_uppercase: false,
+            require_digit: false,
+            require_special: false,
+            ..policy()
+        };
+        assert_eq!(
+            relaxed.validate("qwertyuiop"),
+            Err(PasswordProblem::Rule(Rule::NotCommon))
+        );
+        assert_eq!(p.validate("Zebra-Lamp-42"), Ok(()));
+    }
+
+    #[test]
+    fn refuses_more_than_the_maximum_and_more_than_one_kibibyte() {
+        let p = policy();
+        let long = format!("Aa1!{}", "x".repeat(125));
+        assert_eq!(
+            p.validate(&long),
+            Err(PasswordProblem::Rule(Rule::MaxLength(128)))
+        );
+        let huge = "A1!a".repeat(2560); // 10 KiB
+        assert_eq!(p.validate(&huge), Err(PasswordProblem::TooLarge));
+        assert!(p
+            .checklist(&long)
+            .iter()
+            .any(|c| c.rule == Rule::MaxLength(128) && !c.met));
+    }
+
+    #[test]
+    fn counts_characters_not_bytes_and_allows_unicode() {
+        let p = policy();
+        // 12 characters, several of them multi-byte: upper, lower, digit, emoji.
+        assert_eq!(p.validate("Ünïcödé1🔑🔑🔑🔑"), Ok(()));
+        assert_eq!(
+            p.validate("Ünï1🔑"),
+            Err(PasswordProblem::Rule(Rule::MinLength(12)))
+        );
+        assert_eq!(p.validate("with space A1 ok"), Ok(()));
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        assert_eq!(
+            policy().validate("Abcdefgh1!\u{0007}xyz"),
+            Err(PasswordProblem::ControlCharacters)
+        );
+    }
+
+    #[test]
+    fn settings_turn_rules_off() {
+        let p = PasswordPolicy {
+            min_length: 8,
+            max_length: 64,
+            require_uppercase: false,
+            require_lowercase: true,
+            require_digit: true,
+            require_special: false,
+        };
+        assert_eq!(
+            p.rules(),
+            vec![
+                Rule::MinLength(8),
+                Rule::Lowercase,
+                Rule::Digit,
+                Rule::NotCommon
+            ]
+        );
+        assert_eq!(p.validate("lowercase7x"), Ok(()));
+    }
+
+    #[test]
+    fn checklist_ticks_rules_as_they_are_met() {
+        let list = policy().checklist("abc");
+        let met: Vec<bool> = list.iter().map(|c| c.met).collect();
+        // min length, upper, lower, digit, special, not common
+        assert_eq!(met, vec![false, false, true, false, false, true]);
+    }
+}

@@ -1,0 +1,37 @@
+use crate::app::MeResource;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Settings > Security.
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let me = expect_context::<MeResource>().0;
+    view! {
+        <Title text="Security · Latchkey"/>
+        <h1>"Security"</h1>
+        <p class="lead">"How you sign in to Latchkey and how your account is protected."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                me.await.ok().flatten().map(|me| {
+                    let verified = me.email_verified;
+                    view! {
+                        <section class="card section" aria-labelledby="email-title">
+                            <div class="section-text">
+                                <h2 id="email-title">"Email address"</h2>
+                                <p class="muted">"Used to sign in, to recover your account and for security notices."</p>
+                                <p class="section-state">
+                                    <span class="mono">{me.email.clone()}</span>
+                                    {if verified {
+                                        view! { <span class="badge badge-success">"Verified"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge badge-warning">"Not verified"</span> }.into_any()
+                                    }}
+                                </p>
+                            </div>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,464 @@
+//! Runtime settings: `Leptos.toml`, each value overridable by `LATCHKEY_<SECTION>_<KEY>`.
+use crate::model::password::PasswordPolicy;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Clone, Debug)]
+pub enum MailTransport {
+    Outbox,
+    Smtp {
+        host: String,
+        port: u16,
+        tls: SmtpTls,
+        username: String,
+        password: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: Mode,
+    pub listen: SocketAddr,
+    pub public_base_url: Url,
+    /// Raw secret bytes; empty means "generate one" (development only, see `resolve_secret`).
+    pub secret: Vec<u8>,
+    pub data_dir: PathBuf,
+    pub site_root: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub password: PasswordPolicy,
+    pub verification_link_secs: i64,
+    pub mail_from: String,
+    pub mail: MailTransport,
+}
+
+impl Config {
+    pub fn is_https(&self) -> bool {
+        self.public_base_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of the public base URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_base_url.origin().ascii_serialization()
+    }
+
+    /// An absolute link into the app.
+    pub fn link(&self, path_and_query: &str) -> String {
+        let base = self.public_base_url.as_str().trim_end_matches('/');
+        format!("{base}{path_and_query}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+/// The environment variable that overrides a setting.
+pub fn env_name(key: &str) -> String {
+    format!("LATCHKEY_{}", key.replace('.', "_").to_uppercase())
+}
+
+struct Source<'a> {
+    file: String,
+    table: toml::Table,
+    env: &'a HashMap<String, String>,
+}
+
+enum Raw {
+    Env(String),
+    File(toml::Value),
+}
+
+impl Source<'_> {
+    fn raw(&self, key: &str) -> Option<Raw> {
+        if let Some(v) = self.env.get(&env_name(key)) {
+            return Some(Raw::Env(v.clone()));
+        }
+        let (section, name) = key.split_once('.')?;
+        self.table
+            .get(section)?
+            .as_table()?
+            .get(name)
+            .cloned()
+            .map(Raw::File)
+    }
+
+    fn error(&self, key: &str, problem: &str) -> ConfigError {
+        ConfigError(format!(
+            "setting `{key}` (in {} or the environment variable {}) {problem}",
+            self.file,
+            env_name(key)
+        ))
+    }
+
+    fn string(&self, key: &str) -> Result<String, ConfigError> {
+        match self.raw(key) {
+            None => Err(self.error(key, "is missing")),
+            Some(Raw::Env(s)) => Ok(s),
+            Some(Raw::File(toml::Value::String(s))) => Ok(s),
+            Some(Raw::File(_)) => Err(self.error(key, "must be a quoted string")),
+        }
+    }
+
+    fn int(&self, key: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+        let value = match self.raw(key) {
+            None => return Err(self.error(key, "is missing")),
+            Some(Raw::Env(s)) => s.trim().parse::<i64>().ok(),
+            Some(Raw::File(toml::Value::Integer(i))) => Some(i),
+            Some(Raw::File(_)) => None,
+        };
+        match value {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(self.error(key, &format!("must be a whole number from {min} to {max}"))),
+        }
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.raw(key) {
+            None => Err(self.error(key, "is missing")),
+            Some(Raw::Env(s)) => match s.trim() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(self.error(key, "must be true or false")),
+            },
+            Some(Raw::File(toml::Value::Boolean(b))) => Ok(b),
+            Some(Raw::File(_)) => Err(self.error(key, "must be true or false")),
+        }
+    }
+
+    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
+        let s = self.string(key)?;
+        options
+            .iter()
+            .find(|(name, _)| *name == s.trim())
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+                self.error(key, &format!("must be one of {}", names.join(", ")))
+            })
+    }
+}
+
+impl Config {
+    /// Reads the settings file named by `LATCHKEY_CONFIG` (default `Leptos.toml`) and the
+    /// process environment.
+    pub fn from_process() -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let path = env
+            .get("LATCHKEY_CONFIG")
+            .cloned()
+            .unwrap_or_else(|| "Leptos.toml".into());
+        Config::load(Path::new(&path), &env)
+    }
+
+    pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!("cannot read settings file {}: {e}", path.display()))
+        })?;
+        Config::parse(&text, &path.display().to_string(), env)
+    }
+
+    pub fn parse(
+        text: &str,
+        file: &str,
+        env: &HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| ConfigError(format!("{file} is not valid TOML: {e}")))?;
+        let src = Source {
+            file: file.to_string(),
+            table,
+            env,
+        };
+
+        let mode = src.choice(
+            "server.mode",
+            &[
+                ("development", Mode::Development),
+                ("production", Mode::Production),
+            ],
+        )?;
+        let listen = src
+            .string("server.listen")?
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                src.error(
+                    "server.listen",
+                    "must be an address and port such as 127.0.0.1:3000",
+                )
+            })?;
+        let public_base_url = Url::parse(&src.string("server.public_base_url")?)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| src.error("server.public_base_url", "must be an http or https URL"))?;
+        let secret_hex = src.string("server.secret")?;
+        let secret = if secret_hex.trim().is_empty() {
+            if mode == Mode::Production {
+                return Err(src.error(
+                    "server.secret",
+                    "is required in production mode (64 or more hexadecimal characters)",
+                ));
+            }
+            Vec::new()
+        } else {
+            parse_secret(&secret_hex).ok_or_else(|| {
+                src.error("server.secret", "must be 64 or more hexadecimal characters")
+            })?
+        };
+        let data_dir = PathBuf::from(src.string("server.data_dir")?);
+        let site_root = src.string("server.site_root")?;
+
+        let database_url = src.string("database.url")?;
+        if !database_url.starts_with("sqlite:") {
+            return Err(src.error("database.url", "must start with sqlite:"));
+        }
+        let database_max_connections = src.int("database.max_connections", 1, 512)? as u32;
+
+        let session_idle_secs = src.int("session.idle_timeout_minutes", 1, 60 * 24 * 30)? * 60;
+        let session_absolute_secs = src.int("session.absolute_timeout_hours", 1, 24 * 365)? * 3600;
+        if session_absolute_secs < session_idle_secs {
+            return Err(src.error(
+                "session.absolute_timeout_hours",
+                "must not be shorter than session.idle_timeout_minutes",
+            ));
+        }
+
+        let min_length = src.int("password.min_length", 8, 128)? as usize;
+        let max_length = src.int("password.max_length", 64, 128)? as usize;
+        if max_length < min_length {
+            return Err(src.error(
+                "password.max_length",
+                "must not be below password.min_length",
+            ));
+        }
+        let password = PasswordPolicy {
+            min_length,
+            max_length,
+            require_uppercase: src.bool("password.require_uppercase")?,
+            require_lowercase: src.bool("password.require_lowercase")?,
+            require_digit: src.bool("password.require_digit")?,
+            require_special: src.bool("password.require_special")?,
+        };
+
+        let verification_link_secs =
+            src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
+
+        let mail_from = src.string("mail.from")?;
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(src.error(
+                "mail.from",
+                "must be an address such as \"Latchkey <no-reply@example.com>\"",
+            ));
+        }
+        let transport = src.choice("mail.transport", &[("outbox", false), ("smtp", true)])?;
+        let mail = if transport {
+            let host = src.string("mail.smtp_host")?;
+            if host.trim().is_empty() {
+                return Err(src.error("mail.smtp_host", "must name the SMTP server"));
+            }
+            MailTransport::Smtp {
+                host,
+                port: src.int("mail.smtp_port", 1, 65535)? as u16,
+                tls: src.choice(
+                    "mail.smtp_tls",
+                    &[
+                        ("none", SmtpTls::None),
+                        ("starttls", SmtpTls::StartTls),
+                        ("tls", SmtpTls::Tls),
+                    ],
+                )?,
+                username: src.string("mail.smtp_username")?,
+                password: src.string("mail.smtp_password")?,
+            }
+        } else {
+            MailTransport::Outbox
+        };
+
+        Ok(Config {
+            mode,
+            listen,
+            public_base_url,
+            secret,
+            data_dir,
+            site_root,
+            database_url,
+            database_max_connections,
+            session_idle_secs,
+            session_absolute_secs,
+            password,
+            verification_link_secs,
+            mail_from,
+            mail,
+        })
+    }
+
+    /// Fills in the development secret: read from `data_dir/secret.key`, or generated
+    /// and kept there. Production configurations always carry their own.
+    pub fn resolve_secret(&mut self) -> Result<(), ConfigError> {
+        if !self.secret.is_empty() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            self.secret = parse_secret(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "{} does not hold a valid secret; delete it to make a new one",
+                    path.display()
+                ))
+            })?;
+            return Ok(());
+        }
+        let bytes: [u8; 32] = rand::random();
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| ConfigError(format!("cannot create {}: {e}", self.data_dir.display())))?;
+        write_private(&path, &hex::encode(bytes))
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+        self.secret = bytes.to_vec();
+        Ok(())
+    }
+}
+
+fn parse_secret(text: &str) -> Option<Vec<u8>> {
+    let bytes = hex::decode(text.trim()).ok()?;
+    (bytes.len() >= 32).then_some(bytes)
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = include_str!("../../Leptos.toml");
+
+    fn parse(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::parse(FILE, "Leptos.toml", &env)
+    }
+
+    #[test]
+    fn the_shipped_file_is_valid_and_development() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.mode, Mode::Development);
+        assert_eq!(c.password, PasswordPolicy::default());
+        assert_eq!(c.session_idle_secs, 30 * 60);
+        assert_eq!(c.session_absolute_secs, 12 * 3600);
+        assert!(matches!(c.mail, MailTransport::Outbox));
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = parse(&[
+            ("LATCHKEY_PASSWORD_MIN_LENGTH", "8"),
+            ("LATCHKEY_PASSWORD_REQUIRE_SPECIAL", "false"),
+            (
+                "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+                "https://account.example.com",
+            ),
+            ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+            ("LATCHKEY_MAIL_SMTP_TLS", "none"),
+            ("LATCHKEY_MAIL_SMTP_PORT", "2525"),
+        ])
+        .unwrap();
+        assert_eq!(c.password.min_length, 8);
+        assert!(!c.password.require_special);
+        assert!(c.is_https());
+        assert_eq!(c.public_origin(), "https://account.example.com");
+        match c.mail {
+            MailTransport::Smtp { port, tls, .. } => {
+                assert_eq!(port, 2525);
+                assert_eq!(tls, SmtpTls::None);
+            }
+            _ => panic!("expected smtp"),
+        }
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let e = parse(&[("LATCHKEY_SESSION_IDLE_TIMEOUT_MINUTES", "soon")]).unwrap_err();
+        assert!(e.0.contains("session.idle_timeout_minutes"), "{e}");
+        assert!(e.0.contains("LATCHKEY_SESSION_IDLE_TIMEOUT_MINUTES"), "{e}");
+        let e = parse(&[("LATCHKEY_MAIL_TRANSPORT", "pigeon")]).unwrap_err();
+        assert!(e.0.contains("mail.transport"), "{e}");
+        let e = parse(&[("LATCHKEY_PASSWORD_MIN_LENGTH", "4")]).unwrap_err();
+        assert!(e.0.contains("password.min_length"), "{e}");
+    }
+
+    #[test]
+    fn missing_values_name_the_setting() {
+        let text = FILE.replace("idle_timeout_minutes = 30", "");
+        let e = Config::parse(&text, "Leptos.toml", &HashMap::new()).unwrap_err();
+        assert!(
+            e.0.contains("`session.idle_timeout_minutes`") && e.0.contains("missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn production_needs_a_secret() {
+        let e = parse(&[("LATCHKEY_SERVER_MODE", "production")]).unwrap_err();
+        assert!(e.0.contains("server.secret"), "{e}");
+        let e = parse(&[
+            ("LATCHKEY_SERVER_MODE", "production"),
+            ("LATCHKEY_SERVER_SECRET", "abcd"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("server.secret"), "{e}");
+        let ok = parse(&[
+            ("LATCHKEY_SERVER_MODE", "production"),
+            ("LATCHKEY_SERVER_SECRET", &"ab".repeat(32)),
+        ])
+        .unwrap();
+        assert_eq!(ok.secret.len(), 32);
+    }
+
+    #[test]
+    fn development_secret_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = parse(&[]).unwrap();
+        a.data_dir = dir.path().to_path_buf();
+        a.resolve_secret().unwrap();
+        let mut b = parse(&[]).unwrap();
+        b.data_dir = dir.path().to_path_buf();
+        b.resolve_secret().unwrap();
+        assert_eq!(a.secret.len(), 32);
+        assert_eq!(a.secret, b.secret);
+    }
+}

@@ -1,0 +1,93 @@
+//! The text of every message, as plain text and HTML. Every value put into the HTML
+//! is escaped.
+use super::Mail;
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_page(paragraphs: &[String]) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        "<!doctype html><html><body style=\"font-family: system-ui, sans-serif; color: #1f2328; \
+         line-height: 1.5; max-width: 560px\">\n<p style=\"font-weight: 600\">Latchkey</p>\n{body}</body></html>\n"
+    )
+}
+
+pub fn verify_email(to: &str, link: &str, hours: i64) -> Mail {
+    let text = format!(
+        "Welcome to Latchkey.\n\n\
+         Confirm that {to} is your email address by opening this link:\n\n{link}\n\n\
+         The link works once and expires in {hours} hours.\n\n\
+         If you did not create an account, ignore this message: nothing happens without the link."
+    );
+    let html = html_page(&[
+        "Welcome to Latchkey.".into(),
+        format!("Confirm that <strong>{}</strong> is your email address:", escape_html(to)),
+        format!(
+            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
+             border-radius:6px;text-decoration:none\">Verify email address</a>",
+            escape_html(link)
+        ),
+        format!("Or paste this link into your browser: {}", escape_html(link)),
+        format!("The link works once and expires in {hours} hours."),
+        "If you did not create an account, ignore this message: nothing happens without the link.".into(),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Verify your email address".into(),
+        text,
+        html,
+    }
+}
+
+pub fn sign_up_attempt_on_existing(to: &str, sign_in_link: &str, reset_hint: &str) -> Mail {
+    let text = format!(
+        "Someone tried to create a Latchkey account with {to}, but this address already has one.\n\n\
+         If it was you, sign in instead: {sign_in_link}\n{reset_hint}\n\n\
+         If it was not you, you need not do anything: your account is unchanged."
+    );
+    let html = html_page(&[
+        format!(
+            "Someone tried to create a Latchkey account with <strong>{}</strong>, but this address already has one.",
+            escape_html(to)
+        ),
+        format!("If it was you, <a href=\"{0}\">sign in</a> instead. {1}", escape_html(sign_in_link), escape_html(reset_hint)),
+        "If it was not you, you need not do anything: your account is unchanged.".into(),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Someone tried to sign up with your email".into(),
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_text_carries_the_link() {
+        let m = verify_email(
+            "a<b>@example.com",
+            "http://x/verify-email?token=abc&x=1",
+            24,
+        );
+        assert!(m.text.contains("http://x/verify-email?token=abc&x=1"));
+        assert!(m.html.contains("a&lt;b&gt;@example.com"));
+        assert!(m.html.contains("token=abc&amp;x=1"));
+        assert!(!m.html.contains("<b>@"));
+    }
+}

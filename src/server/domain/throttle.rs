@@ -1,0 +1,205 @@
+//! Throttling of secret checks: growing delays after repeated failures, capped, and
+//! forgotten after a quiet hour, so that nobody can lock an owner out for good.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Failures allowed before any delay.
+    pub free: u32,
+    /// The first delay; it doubles with each further failure.
+    pub base_secs: i64,
+    /// The longest delay.
+    pub max_secs: i64,
+    /// A quiet period after which the failures are forgotten.
+    pub forget_after_secs: i64,
+}
+
+/// Failed sign-ins for one account from one IP address.
+pub const SIGN_IN_ACCOUNT_IP: Policy = Policy {
+    free: 5,
+    base_secs: 2,
+    max_secs: 15 * 60,
+    forget_after_secs: 3600,
+};
+/// Failed sign-ins for one account from anywhere: a cap that keeps an account under
+/// 100 failures an hour (ASVS 2.2.1) while an attacker elsewhere can delay the owner
+/// by at most a minute.
+pub const SIGN_IN_ACCOUNT: Policy = Policy {
+    free: 20,
+    base_secs: 1,
+    max_secs: 60,
+    forget_after_secs: 3600,
+};
+/// Failed sign-ins from one IP address, whatever the account (credential stuffing).
+pub const SIGN_IN_IP: Policy = Policy {
+    free: 50,
+    base_secs: 1,
+    max_secs: 10 * 60,
+    forget_after_secs: 3600,
+};
+/// Verification emails for one account: one a minute, then slower.
+pub const RESEND_VERIFICATION: Policy = Policy {
+    free: 1,
+    base_secs: 60,
+    max_secs: 3600,
+    forget_after_secs: 24 * 3600,
+};
+
+/// What is remembered for one key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub failures: u32,
+    pub last_failure: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Refuse for this many more seconds.
+    Wait(i64),
+}
+
+impl Policy {
+    fn current(&self, state: Option<State>, now: i64) -> State {
+        match state {
+            Some(s) if now - s.last_failure < self.forget_after_secs => s,
+            _ => State::default(),
+        }
+    }
+
+    /// The delay owed after `failures` failures.
+    pub fn delay_after(&self, failures: u32) -> i64 {
+        if failures < self.free {
+            return 0;
+        }
+        let doublings = (failures - self.free).min(40);
+        self.base_secs
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_secs)
+    }
+
+    pub fn decide(&self, state: Option<State>, now: i64) -> Decision {
+        let s = self.current(state, now);
+        let ready_at = s.last_failure + self.delay_after(s.failures);
+        if s.failures < self.free || now >= ready_at {
+            Decision::Allow
+        } else {
+            Decision::Wait(ready_at - now)
+        }
+    }
+
+    /// The state to keep after one more failure (or one more use, for send limits).
+    pub fn record_failure(&self, state: Option<State>, now: i64) -> State {
+        let s = self.current(state, now);
+        State {
+            failures: s.failures.saturating_add(1),
+            last_failure: now,
+        }
+    }
+}
+
+/// The strictest of several decisions.
+pub fn combine(decisions: &[Decision]) -> Decision {
+    decisions
+        .iter()
+        .fold(Decision::Allow, |acc, d| match (acc, d) {
+            (Decision::Wait(a), Decision::Wait(b)) => Decision::Wait(a.max(*b)),
+            (Decision::Wait(a), Decision::Allow) => Decision::Wait(a),
+            (Decision::Allow, d) => *d,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: Policy = Policy {
+        free: 3,
+        base_secs: 2,
+        max_secs: 30,
+        forget_after_secs: 3600,
+    };
+
+    fn fail_n(p: &Policy, n: u32, now: i64) -> Option<State> {
+        let mut s = None;
+        for _ in 0..n {
+            s = Some(p.record_failure(s, now));
+        }
+        s
+    }
+
+    #[test]
+    fn allows_the_free_failures_without_delay() {
+        assert_eq!(P.decide(None, 1000), Decision::Allow);
+        assert_eq!(P.decide(fail_n(&P, 2, 1000), 1000), Decision::Allow);
+    }
+
+    #[test]
+    fn delays_grow_and_are_capped() {
+        assert_eq!(P.delay_after(3), 2);
+        assert_eq!(P.delay_after(4), 4);
+        assert_eq!(P.delay_after(5), 8);
+        assert_eq!(P.delay_after(7), 30);
+        assert_eq!(P.delay_after(1000), 30);
+        let s = fail_n(&P, 4, 1000);
+        assert_eq!(P.decide(s, 1000), Decision::Wait(4));
+        assert_eq!(P.decide(s, 1003), Decision::Wait(1));
+        assert_eq!(P.decide(s, 1004), Decision::Allow);
+    }
+
+    #[test]
+    fn no_permanent_lock_the_wait_never_exceeds_the_cap() {
+        let s = fail_n(&P, 10_000, 5000);
+        assert_eq!(P.decide(s, 5000), Decision::Wait(30));
+        assert_eq!(P.decide(s, 5030), Decision::Allow);
+    }
+
+    #[test]
+    fn failures_are_forgotten_after_a_quiet_period() {
+        let s = fail_n(&P, 6, 1000);
+        assert!(matches!(P.decide(s, 1001), Decision::Wait(_)));
+        assert_eq!(P.decide(s, 1000 + 3600), Decision::Allow);
+        let after = P.record_failure(s, 1000 + 3600);
+        assert_eq!(after.failures, 1);
+    }
+
+    #[test]
+    fn sign_in_policies_keep_an_account_under_100_failures_an_hour() {
+        // An attacker retrying the moment each wait ends.
+        for p in [SIGN_IN_ACCOUNT, SIGN_IN_ACCOUNT_IP] {
+            let mut state = None;
+            let mut now = 0;
+            let mut attempts = 0;
+            while now < 3600 {
+                match p.decide(state, now) {
+                    Decision::Allow => {
+                        attempts += 1;
+                        state = Some(p.record_failure(state, now));
+                    }
+                    Decision::Wait(w) => now += w,
+                }
+            }
+            assert!(attempts < 100, "{attempts} attempts in an hour under {p:?}");
+        }
+        assert!(SIGN_IN_ACCOUNT.max_secs <= 60);
+    }
+
+    #[test]
+    fn combine_takes_the_longest_wait() {
+        assert_eq!(
+            combine(&[Decision::Allow, Decision::Allow]),
+            Decision::Allow
+        );
+        assert_eq!(
+            combine(&[Decision::Wait(3), Decision::Allow, Decision::Wait(9)]),
+            Decision::Wait(9)
+        );
+    }
+
+    #[test]
+    fn resend_allows_one_a_minute() {
+        let s = Some(RESEND_VERIFICATION.record_failure(None, 0));
+        assert_eq!(RESEND_VERIFICATION.decide(s, 30), Decision::Wait(30));
+        assert_eq!(RESEND_VERIFICATION.decide(s, 60), Decision::Allow);
+    }
+}

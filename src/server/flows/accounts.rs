@@ -1,0 +1,427 @@
+//! Sign-up, email verification, sign-in and sign-out.
+use super::{internal, Caller};
+use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
+use crate::model::error::ApiError;
+use crate::model::password::MAX_PASSWORD_BYTES;
+use crate::server::delivery::{send_later, templates};
+use crate::server::domain::email;
+use crate::server::domain::throttle::{self, combine, Decision};
+use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
+use crate::server::store::{self, events::NewEvent, sessions::NewSession};
+use crate::server::AppState;
+use serde_json::json;
+
+pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+async fn log(
+    state: &AppState,
+    caller: &Caller,
+    user_id: Option<i64>,
+    kind: &str,
+    now: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    store::events::insert(
+        &state.db,
+        NewEvent {
+            user_id,
+            kind,
+            at: now,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+            detail,
+        },
+    )
+    .await
+    .map_err(internal)
+}
+
+fn check_password_size(field: &str, password: &str) -> Result<(), ApiError> {
+    if password.is_empty() {
+        return Err(ApiError::field(field, "Enter a password."));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::field(
+            field,
+            format!("Passwords are limited to {MAX_PASSWORD_BYTES} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+async fn issue_verification(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let token = new_token();
+    let hash = state.keys.hash(Purpose::VerifyEmail, &token);
+    store::tokens::insert(
+        &state.db,
+        &hash,
+        user_id,
+        store::tokens::VERIFY_EMAIL,
+        now,
+        now + state.config.verification_link_secs,
+    )
+    .await
+    .map_err(internal)?;
+    let link = state.config.link(&format!("/verify-email?token={token}"));
+    send_later(
+        state.mailer.clone(),
+        templates::verify_email(email, &link, state.config.verification_link_secs / 3600),
+    );
+    Ok(())
+}
+
+/// Creates an account, or (when the email is taken) tells its owner; the caller gets
+/// the same answer either way.
+pub async fn sign_up(
+    state: &AppState,
+    caller: &Caller,
+    email_input: &str,
+    password: &str,
+    password_repeat: &str,
+    now: i64,
+) -> Result<SignUpAccepted, ApiError> {
+    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+    check_password_size("password", password)?;
+    state
+        .config
+        .password
+        .validate(password)
+        .map_err(|p| ApiError::field("password", p.to_string()))?;
+    if password != password_repeat {
+        return Err(ApiError::field(
+            "password_repeat",
+            "The passwords do not match.",
+        ));
+    }
+    // Hash in both cases so that both answers take the same time.
+    let hash = state.hasher.hash(password).await.map_err(internal)?;
+
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    let created = store::users::insert(&mut tx, &email, &hash, now)
+        .await
+        .map_err(internal)?;
+    match created {
+        Some(user_id) => {
+            store::events::insert(
+                &mut *tx,
+                NewEvent {
+                    user_id: Some(user_id),
+                    kind: "sign_up",
+                    at: now,
+                    ip: &caller.ip,
+                    user_agent: &caller.user_agent,
+                    detail: json!({}),
+                },
+            )
+            .await
+            .map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            issue_verification(state, user_id, &email, now).await?;
+        }
+        None => {
+            tx.rollback().await.map_err(internal)?;
+            let existing = store::users::by_email(&state.db, &email)
+                .await
+                .map_err(internal)?;
+            if let Some(user) = existing {
+                log(
+                    state,
+                    caller,
+                    Some(user.id),
+                    "sign_up_existing_email",
+                    now,
+                    json!({}),
+                )
+                .await?;
+                send_later(
+                    state.mailer.clone(),
+                    templates::sign_up_attempt_on_existing(
+                        &email,
+                        &state.config.link("/signin"),
+                        "If you forgot your password, use \"Forgot password?\" on the sign-in page.",
+                    ),
+                );
+            }
+        }
+    }
+    Ok(SignUpAccepted { email })
+}
+
+pub async fn verify_email(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    now: i64,
+) -> Result<VerifyOutcome, ApiError> {
+    let invalid = || {
+        ApiError::invalid(
+            "This verification link is not valid. Check that you copied the whole link, \
+             or sign in and use \"Resend Verification Email\".",
+        )
+    };
+    if !looks_like_token(token) {
+        return Err(invalid());
+    }
+    let hash = state.keys.hash(Purpose::VerifyEmail, token);
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    if let Some(user_id) = store::tokens::consume(&mut tx, &hash, store::tokens::VERIFY_EMAIL, now)
+        .await
+        .map_err(internal)?
+    {
+        store::users::mark_verified(&mut tx, user_id, now)
+            .await
+            .map_err(internal)?;
+        store::events::insert(
+            &mut *tx,
+            NewEvent {
+                user_id: Some(user_id),
+                kind: "email_verified",
+                at: now,
+                ip: &caller.ip,
+                user_agent: &caller.user_agent,
+                detail: json!({}),
+            },
+        )
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        return Ok(VerifyOutcome::Verified);
+    }
+    tx.rollback().await.map_err(internal)?;
+    match store::tokens::owner(&state.db, &hash, store::tokens::VERIFY_EMAIL)
+        .await
+        .map_err(internal)?
+    {
+        None => Err(invalid()),
+        Some((user_id, used_at, expires_at)) => {
+            let user = store::users::by_id(&state.db, user_id)
+                .await
+                .map_err(internal)?;
+            let verified = user.map(|u| u.email_verified_at.is_some()).unwrap_or(false);
+            if verified {
+                Ok(VerifyOutcome::AlreadyVerified)
+            } else if used_at.is_none() && expires_at <= now {
+                Err(ApiError::invalid(
+                    "This verification link has expired. Sign in and use \"Resend Verification Email\" \
+                     to get a new one.",
+                ))
+            } else {
+                Err(invalid())
+            }
+        }
+    }
+}
+
+pub async fn resend_verification(
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), ApiError> {
+    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    if session.email_verified {
+        return Err(ApiError::invalid("Your email address is already verified."));
+    }
+    let key = state.keys.hash(
+        Purpose::Throttle,
+        &format!("resend-verification:{}", session.user_id),
+    );
+    let current = store::throttles::get(&state.db, &key)
+        .await
+        .map_err(internal)?;
+    if let Decision::Wait(s) = throttle::RESEND_VERIFICATION.decide(current, now) {
+        return Err(ApiError::TooManyRequests {
+            retry_after: s as u64,
+        });
+    }
+    store::throttles::put(
+        &state.db,
+        &key,
+        throttle::RESEND_VERIFICATION.record_failure(current, now),
+    )
+    .await
+    .map_err(internal)?;
+    issue_verification(state, session.user_id, &session.email, now).await?;
+    log(
+        state,
+        caller,
+        Some(session.user_id),
+        "verification_email_sent",
+        now,
+        json!({}),
+    )
+    .await
+}
+
+pub fn not_signed_in() -> ApiError {
+    ApiError::Unauthorized("Your session has ended. Sign in again.".into())
+}
+
+/// The keys a sign-in attempt is throttled under.
+fn sign_in_keys(state: &AppState, email: &str, ip: &str) -> [(Vec<u8>, throttle::Policy); 3] {
+    [
+        (
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("sign-in:account-ip:{email}|{ip}"),
+            ),
+            throttle::SIGN_IN_ACCOUNT_IP,
+        ),
+        (
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("sign-in:account:{email}")),
+            throttle::SIGN_IN_ACCOUNT,
+        ),
+        (
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("sign-in:ip:{ip}")),
+            throttle::SIGN_IN_IP,
+        ),
+    ]
+}
+
+/// A new session: the token goes into the cookie, its keyed hash into the database.
+pub struct NewSessionToken {
+    pub token: String,
+    pub signed_in: SignedIn,
+}
+
+pub async fn sign_in(
+    state: &AppState,
+    caller: &Caller,
+    email_input: &str,
+    password: &str,
+    next: Option<&str>,
+    now: i64,
+) -> Result<NewSessionToken, ApiError> {
+    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+    check_password_size("password", password)?;
+
+    let keys = sign_in_keys(state, &email, &caller.ip);
+    let mut states = Vec::with_capacity(3);
+    let mut decisions = Vec::with_capacity(3);
+    for (key, policy) in &keys {
+        let s = store::throttles::get(&state.db, key)
+            .await
+            .map_err(internal)?;
+        decisions.push(policy.decide(s, now));
+        states.push(s);
+    }
+    let user = store::users::by_email(&state.db, &email)
+        .await
+        .map_err(internal)?;
+    let user_id = user.as_ref().map(|u| u.id);
+    if let Decision::Wait(secs) = combine(&decisions) {
+        log(
+            state,
+            caller,
+            user_id,
+            "sign_in_failed",
+            now,
+            json!({"reason": "throttled"}),
+        )
+        .await?;
+        return Err(ApiError::TooManyRequests {
+            retry_after: secs as u64,
+        });
+    }
+
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.to_string());
+    let matches = state
+        .hasher
+        .verify(password, &stored)
+        .await
+        .map_err(internal)?
+        && user.is_some();
+
+    let Some(user) = user.filter(|_| matches) else {
+        for ((key, policy), s) in keys.iter().zip(states) {
+            store::throttles::put(&state.db, key, policy.record_failure(s, now))
+                .await
+                .map_err(internal)?;
+        }
+        let detail = match user_id {
+            Some(_) => json!({"reason": "wrong_password"}),
+            None => json!({"reason": "unknown_account", "email": email}),
+        };
+        log(state, caller, user_id, "sign_in_failed", now, detail).await?;
+        return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
+    };
+
+    for (key, _) in keys.iter().take(2) {
+        store::throttles::clear(&state.db, key)
+            .await
+            .map_err(internal)?;
+    }
+    // A fresh session id at every sign-in; any session the browser had is ended.
+    if let Some(old) = &caller.session {
+        store::sessions::delete(&state.db, old.session_id)
+            .await
+            .map_err(internal)?;
+    }
+    let token = new_token();
+    let hash = state.keys.hash(Purpose::Session, &token);
+    store::sessions::insert(
+        &state.db,
+        NewSession {
+            token_hash: &hash,
+            user_id: user.id,
+            now,
+            expires_at: now + state.config.session_absolute_secs,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+        },
+    )
+    .await
+    .map_err(internal)?;
+    log(
+        state,
+        caller,
+        Some(user.id),
+        "sign_in_succeeded",
+        now,
+        json!({}),
+    )
+    .await?;
+    Ok(NewSessionToken {
+        token,
+        signed_in: SignedIn {
+            redirect_to: safe_next(next),
+        },
+    })
+}
+
+pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(), ApiError> {
+    if let Some(session) = &caller.session {
+        store::sessions::delete(&state.db, session.session_id)
+            .await
+            .map_err(internal)?;
+        log(
+            state,
+            caller,
+            Some(session.user_id),
+            "sign_out",
+            now,
+            json!({}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub fn me(caller: &Caller) -> Option<Me> {
+    caller.session.as_ref().map(|s| Me {
+        email: s.email.clone(),
+        email_verified: s.email_verified,
+        created_at: s.user_created_at,
+    })
+}

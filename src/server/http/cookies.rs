@@ -1,0 +1,90 @@
+//! The session cookie: HttpOnly, SameSite=Lax, Path=/; Secure and the __Host- prefix
+//! whenever the public base URL is https.
+use crate::server::config::Config;
+
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-latchkey_session"
+    } else {
+        "latchkey_session"
+    }
+}
+
+fn attributes(config: &Config) -> &'static str {
+    if config.is_https() {
+        "Path=/; HttpOnly; SameSite=Lax; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Lax"
+    }
+}
+
+pub fn set_session(config: &Config, token: &str) -> String {
+    format!(
+        "{}={token}; {}",
+        session_cookie_name(config),
+        attributes(config)
+    )
+}
+
+pub fn clear_session(config: &Config) -> String {
+    format!(
+        "{}=; Max-Age=0; {}",
+        session_cookie_name(config),
+        attributes(config)
+    )
+}
+
+/// The session token from a request's Cookie headers.
+pub fn session_token(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+    let name = session_cookie_name(config);
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| cookie::Cookie::parse(pair.trim().to_string()).ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(base: &str) -> Config {
+        let env = HashMap::from([(
+            "LATCHKEY_SERVER_PUBLIC_BASE_URL".to_string(),
+            base.to_string(),
+        )]);
+        Config::parse(include_str!("../../../Leptos.toml"), "Leptos.toml", &env).unwrap()
+    }
+
+    #[test]
+    fn https_gets_secure_and_host_prefix() {
+        let c = config("https://account.example.com");
+        let v = set_session(&c, "tok");
+        assert!(v.starts_with("__Host-latchkey_session=tok;"));
+        for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(v.contains(attr), "{v} lacks {attr}");
+        }
+        assert!(!v.contains("Domain"));
+    }
+
+    #[test]
+    fn plain_http_has_no_secure_flag() {
+        let c = config("http://127.0.0.1:3000");
+        let v = set_session(&c, "tok");
+        assert!(v.starts_with("latchkey_session=tok;"));
+        assert!(v.contains("HttpOnly") && v.contains("SameSite=Lax") && !v.contains("Secure"));
+        assert!(clear_session(&c).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn reads_the_token_among_other_cookies() {
+        let c = config("http://127.0.0.1:3000");
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("cookie", "a=1; latchkey_session=abc; b=2".parse().unwrap());
+        assert_eq!(session_token(&c, &h).as_deref(), Some("abc"));
+    }
+}

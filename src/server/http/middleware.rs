@@ -1,0 +1,246 @@
+use super::cookies;
+use crate::model::account::safe_next;
+use crate::model::error::ApiError;
+use crate::server::domain::session::{liveness, needs_touch, Liveness};
+use crate::server::domain::tokens::{looks_like_token, Purpose};
+use crate::server::flows::Caller;
+use crate::server::{now, store, AppState};
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+
+/// The signed-in account behind a request.
+#[derive(Clone, Debug)]
+pub struct AuthSession {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub email_verified: bool,
+    pub user_created_at: i64,
+}
+
+/// Put into every request's extensions by [`request_context`].
+#[derive(Clone, Debug, Default)]
+pub struct RequestCtx(pub Caller);
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path.ends_with(".css")
+}
+
+/// Works out who is calling: client address, user agent and a live session, if any.
+/// Ends sessions past their idle or absolute limit.
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if is_static(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ext = req.extensions();
+    let ip = ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .or_else(|| ext.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0))
+        .map(|addr| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let user_agent: String = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(512)
+        .collect();
+    let mut clear_cookie = false;
+    let mut session = None;
+    if let Some(token) = cookies::session_token(&state.config, req.headers()) {
+        clear_cookie = true;
+        if looks_like_token(&token) {
+            let hash = state.keys.hash(Purpose::Session, &token);
+            match store::sessions::by_token_hash(&state.db, &hash).await {
+                Ok(Some(row)) => {
+                    let t = now();
+                    let cfg = &state.config;
+                    match liveness(
+                        row.created_at,
+                        row.last_seen_at,
+                        t,
+                        cfg.session_idle_secs,
+                        cfg.session_absolute_secs,
+                    ) {
+                        Liveness::Live => {
+                            if needs_touch(row.last_seen_at, t) {
+                                if let Err(e) = store::sessions::touch(&state.db, row.id, t).await {
+                                    tracing::warn!(error = %e, "could not record session activity");
+                                }
+                            }
+                            clear_cookie = false;
+                            session = Some(AuthSession {
+                                session_id: row.id,
+                                user_id: row.user_id,
+                                email: row.email,
+                                email_verified: row.email_verified_at.is_some(),
+                                user_created_at: row.user_created_at,
+                            });
+                        }
+                        Liveness::IdleExpired | Liveness::AbsoluteExpired => {
+                            let _ = store::sessions::delete(&state.db, row.id).await;
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable")
+                        .into_response();
+                }
+            }
+        }
+    }
+    req.extensions_mut().insert(RequestCtx(Caller {
+        ip,
+        user_agent,
+        session,
+    }));
+    let mut res = next.run(req).await;
+    if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
+        if let Ok(v) = HeaderValue::from_str(&cookies::clear_session(&state.config)) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Refuses state-changing requests that a browser marks as coming from another site,
+/// or that carry neither Sec-Fetch-Site nor a matching Origin.
+pub async fn cross_site_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin",
+        None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let scheme = state.config.public_base_url.scheme();
+                origin == state.config.public_origin() || origin == format!("{scheme}://{host}")
+            }
+            None => false,
+        },
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        api_error_response(&ApiError::Forbidden(
+            "This request came from another site and was refused.".into(),
+        ))
+    }
+}
+
+pub fn api_error_response(err: &ApiError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(err).unwrap_or_else(|_| "{}".into());
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut()
+        .insert("serverfnerror", HeaderValue::from_static("/api"));
+    res
+}
+
+/// Sends signed-out visitors of settings pages to sign-in (and back after it), and
+/// signed-in visitors of the sign-in and sign-up pages to their settings.
+pub async fn page_access(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let signed_in = req
+        .extensions()
+        .get::<RequestCtx>()
+        .map(|c| c.0.session.is_some())
+        .unwrap_or(false);
+    let path = req.uri().path();
+    if !signed_in && (path == "/settings" || path.starts_with("/settings/")) {
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(path);
+        let next_param: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        return Redirect::to(&format!("/signin?next={next_param}")).into_response();
+    }
+    if signed_in && (path == "/signin" || path == "/signup" || path == "/") {
+        let target = req.uri().query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "next")
+                .map(|(_, v)| v.into_owned())
+        });
+        return Redirect::to(&safe_next(target.as_deref())).into_response();
+    }
+    if signed_in && path == "/settings" {
+        return Redirect::to("/settings/security").into_response();
+    }
+    if !signed_in && path == "/" {
+        return Redirect::to("/signin").into_response();
+    }
+    next.run(req).await
+}
+
+/// Gives each server-function error its HTTP status (400 bad input, 401, 403, 429, ...).
+pub async fn api_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    if !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let ApiError::TooManyRequests { retry_after } = err {
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let static_asset = is_static(req.uri().path());
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
+        ),
+    );
+    if !static_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

@@ -1,0 +1,54 @@
+//! Everything that only the server compiles: settings, rules, storage, mail, HTTP.
+pub mod config;
+pub mod delivery;
+pub mod domain;
+pub mod flows;
+pub mod http;
+pub mod state;
+pub mod store;
+
+pub use state::AppState;
+
+/// The current time as Unix seconds, UTC. Only the edges call this; rules take `now`.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Starts the server from the settings file and the environment.
+pub async fn run() -> Result<(), String> {
+    use config::Config;
+    let mut config = Config::from_process().map_err(|e| e.to_string())?;
+    config.resolve_secret().map_err(|e| e.to_string())?;
+    let listen = config.listen;
+    let state = AppState::new(config, leptos_options_from_env()).await?;
+    state.spawn_housekeeping();
+    let app = http::router(state.clone());
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen} (setting server.listen): {e}"))?;
+    tracing::info!(
+        "Latchkey listening on http://{listen} ({:?} mode)",
+        state.config.mode
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Leptos's own options as cargo-leptos passes them (output name, package folder);
+/// the listen address and site root come from our settings.
+fn leptos_options_from_env() -> leptos::config::LeptosOptions {
+    leptos::config::get_configuration(None)
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|_| {
+            leptos::config::LeptosOptions::builder()
+                .output_name("latchkey")
+                .build()
+        })
+}

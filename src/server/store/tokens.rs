@@ -1,0 +1,63 @@
+//! Single-use emailed links, stored only as keyed hashes.
+use super::{Db, Tx};
+
+pub const VERIFY_EMAIL: &str = "verify_email";
+
+pub async fn insert<'e, E>(
+    exec: E,
+    token_hash: &[u8],
+    user_id: i64,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(purpose)
+    .bind(now)
+    .bind(expires_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Marks a live token used and gives its user; `None` when the token is unknown,
+/// of another purpose, used or expired. Atomic: of two racing uses, one wins.
+pub async fn consume(
+    tx: &mut Tx<'_>,
+    token_hash: &[u8],
+    purpose: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE email_tokens SET used_at = ?
+         WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
+         RETURNING user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(purpose)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// The user a token belonged to, whatever its state (to tell "already used" apart).
+pub async fn owner(
+    db: &Db,
+    token_hash: &[u8],
+    purpose: &str,
+) -> Result<Option<(i64, Option<i64>, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, used_at, expires_at FROM email_tokens WHERE token_hash = ? AND purpose = ?")
+        .bind(token_hash)
+        .bind(purpose)
+        .fetch_optional(db)
+        .await
+}

@@ -1,0 +1,507 @@
+//! Server-function tests: the real router, middleware and server functions against a
+//! temporary SQLite database.
+mod common;
+
+use axum::http::StatusCode;
+use common::{app, app_with, PASSWORD};
+use latchkey::server::flows::{accounts, Caller};
+use latchkey::server::now;
+
+#[tokio::test]
+async fn sign_up_verify_and_sign_in() {
+    let t = app().await;
+    let r = t.sign_up("Ada@Example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["email"], "ada@example.com");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NULL")
+            .await,
+        1
+    );
+
+    // Only the keyed hash of the link is stored.
+    let token = t.verification_token("ada@example.com").await;
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM email_tokens WHERE CAST(token_hash AS TEXT) = '{token}'"
+        ))
+        .await,
+        0
+    );
+
+    let r = t.call("verify_email", &[("token", &token)], None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json(), serde_json::json!("Verified"));
+    // Single use: the second time it only says it is already verified, and changes nothing.
+    let r = t.call("verify_email", &[("token", &token)], None).await;
+    assert_eq!(r.json(), serde_json::json!("AlreadyVerified"));
+
+    let r = t.sign_in("ada@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["redirect_to"], "/settings/security");
+    let set = r.set_cookie().unwrap();
+    assert!(set.starts_with("latchkey_session="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    let cookie = r.session_cookie();
+
+    let me = t.call("current_account", &[], Some(&cookie)).await;
+    assert_eq!(me.json()["email"], "ada@example.com");
+    assert_eq!(me.json()["email_verified"], true);
+
+    // The session token is stored only as a hash.
+    let token = cookie.split('=').nth(1).unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE CAST(token_hash AS TEXT) = '{token}'"
+        ))
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn sign_up_with_an_existing_email_answers_the_same_and_tells_the_owner() {
+    let t = app().await;
+    let first = t.sign_up("owner@example.com", PASSWORD).await;
+    let second = t.sign_up("OWNER@example.com", "Totally-Different-9?").await;
+    assert_eq!(first.status, second.status);
+    assert_eq!(first.body, second.body);
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 1);
+    let mails = t.mail_to("owner@example.com", 2).await;
+    assert!(mails
+        .iter()
+        .any(|m| m.subject == "Someone tried to sign up with your email"));
+    // The password was not changed by the second attempt.
+    assert_eq!(
+        t.sign_in("owner@example.com", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert!(t
+        .event_kinds()
+        .await
+        .contains(&"sign_up_existing_email".to_string()));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_get_the_same_generic_401() {
+    let t = app().await;
+    t.sign_up("grace@example.com", PASSWORD).await;
+    let wrong = t.sign_in("grace@example.com", "Wrong-Password-1!").await;
+    let unknown = t.sign_in("nobody@example.com", "Wrong-Password-1!").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.body, unknown.body);
+    assert!(wrong.body.contains("Invalid email or password"));
+    assert!(wrong.set_cookie().is_none());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_with_the_field_and_writes_nothing() {
+    let t = app().await;
+    let cases: Vec<(&str, &str, &str, &str)> = vec![
+        ("", PASSWORD, PASSWORD, "email"),
+        ("not-an-email", PASSWORD, PASSWORD, "email"),
+        (
+            "x'); DROP TABLE users;--@example.com",
+            PASSWORD,
+            PASSWORD,
+            "email",
+        ),
+        (
+            "<img src=x onerror=alert(1)>@example.com",
+            PASSWORD,
+            PASSWORD,
+            "email",
+        ),
+        ("ok@example.com", "", "", "password"),
+        ("ok@example.com", "short1A!", "short1A!", "password"),
+        ("ok@example.com", "password", "password", "password"),
+        (
+            "ok@example.com",
+            PASSWORD,
+            "Different-Pass-1!",
+            "password_repeat",
+        ),
+    ];
+    for (email, password, repeat, field) in cases {
+        let r = t
+            .call(
+                "sign_up",
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("password_repeat", repeat),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{email:?}: {}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], field, "{email:?}: {}", r.body);
+    }
+    // A 10 KB password is refused before hashing, on sign-up and sign-in alike.
+    let huge = "A1!a".repeat(2560);
+    let started = std::time::Instant::now();
+    let r = t.sign_up("big@example.com", &huge).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = t.sign_in("big@example.com", &huge).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["Invalid"]["field"], "password");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // A missing argument is a 400, not a 500.
+    let r = t.call("sign_up", &[("email", "a@example.com")], None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM email_tokens").await, 0);
+
+    // Emoji and other Unicode are fine in a password.
+    let r = t.sign_up("uni@example.com", "Ünïcødé 🔑 Pass 9").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        t.sign_in("uni@example.com", "Ünïcødé 🔑 Pass 9")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let t = app().await;
+    use axum::body::Body;
+    use axum::http::Request;
+    let body =
+        "email=a%40example.com&password=Granite-Kettle-42%21&password_repeat=Granite-Kettle-42%21";
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let req = Request::post("/api/sign_up")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(Body::from(body))
+            .unwrap();
+        assert_eq!(
+            t.send(req).await.status,
+            StatusCode::FORBIDDEN,
+            "{name}: {value}"
+        );
+    }
+    // Neither header: refused too.
+    let req = Request::post("/api/sign_up")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(t.send(req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_and_logged() {
+    let t = app().await;
+    t.sign_up("target@example.com", PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(
+            t.sign_in("target@example.com", "Wrong-Password-1!")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Now even the right password must wait.
+    let r = t.sign_in("target@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.headers.get("retry-after").is_some());
+    // An unknown account is throttled the same way.
+    for _ in 0..5 {
+        t.sign_in("ghost@example.com", "Wrong-Password-1!").await;
+    }
+    assert_eq!(
+        t.sign_in("ghost@example.com", "Wrong-Password-1!")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let kinds = t.event_kinds().await;
+    assert_eq!(kinds.iter().filter(|k| *k == "sign_in_failed").count(), 12);
+    // No password in any log entry.
+    let details: Vec<String> = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    assert!(details
+        .iter()
+        .all(|d| !d.contains("Wrong-Password") && !d.contains(PASSWORD)));
+    // Throttle keys are keyed hashes, not emails or addresses.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM throttles WHERE CAST(key AS TEXT) LIKE '%example.com%'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let t = app().await;
+    t.sign_up("out@example.com", PASSWORD).await;
+    let cookie = t
+        .sign_in("out@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let r = t.call("sign_out", &[], Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.set_cookie().unwrap().contains("Max-Age=0"));
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 0);
+    // The old cookie no longer opens anything.
+    assert_eq!(
+        t.call("current_account", &[], Some(&cookie)).await.json(),
+        serde_json::Value::Null
+    );
+    let page = t.get("/settings/security", Some(&cookie)).await;
+    assert!(page.status.is_redirection());
+}
+
+#[tokio::test]
+async fn idle_and_absolute_expiry_are_enforced_on_the_server() {
+    let t = app().await;
+    t.sign_up("idle@example.com", PASSWORD).await;
+    let cookie = t
+        .sign_in("idle@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    assert_eq!(
+        t.call("current_account", &[], Some(&cookie)).await.json()["email"],
+        "idle@example.com"
+    );
+    // 31 minutes without a request.
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 31 * 60")
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    let r = t.call("current_account", &[], Some(&cookie)).await;
+    assert_eq!(r.json(), serde_json::Value::Null);
+    assert!(r.set_cookie().unwrap().contains("Max-Age=0"));
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // Active all along, but signed in more than 12 hours ago.
+    let cookie = t
+        .sign_in("idle@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    sqlx::query("UPDATE sessions SET created_at = created_at - 12 * 3600 - 1")
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.call("current_account", &[], Some(&cookie)).await.json(),
+        serde_json::Value::Null
+    );
+}
+
+#[tokio::test]
+async fn a_new_session_id_at_every_sign_in() {
+    let t = app().await;
+    t.sign_up("fresh@example.com", PASSWORD).await;
+    let first = t
+        .sign_in("fresh@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let second = t
+        .call(
+            "sign_in",
+            &[("email", "fresh@example.com"), ("password", PASSWORD)],
+            Some(&first),
+        )
+        .await;
+    let second = second.session_cookie();
+    assert_ne!(first, second);
+    // Signing in again from the same browser ended the old session.
+    assert_eq!(
+        t.call("current_account", &[], Some(&first)).await.json(),
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        t.call("current_account", &[], Some(&second)).await.json()["email"],
+        "fresh@example.com"
+    );
+}
+
+#[tokio::test]
+async fn https_base_url_gives_a_secure_host_prefixed_cookie() {
+    let t = app_with(&[(
+        "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+        "https://account.example.com",
+    )])
+    .await;
+    t.sign_up("tls@example.com", PASSWORD).await;
+    // The browser's Origin is the public one here.
+    use axum::body::Body;
+    use axum::http::Request;
+    let req = Request::post("/api/sign_in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://account.example.com")
+        .body(Body::from(
+            "email=tls%40example.com&password=Granite-Kettle-42%21",
+        ))
+        .unwrap();
+    let r = t.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let set = r.set_cookie().unwrap();
+    assert!(set.starts_with("__Host-latchkey_session="), "{set}");
+    assert!(
+        set.contains("Secure")
+            && set.contains("HttpOnly")
+            && set.contains("SameSite=Lax")
+            && set.contains("Path=/")
+    );
+}
+
+#[tokio::test]
+async fn settings_pages_send_signed_out_visitors_to_sign_in_and_back() {
+    let t = app().await;
+    let r = t.get("/settings/security", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/signin?next=%2Fsettings%2Fsecurity");
+
+    t.sign_up("nav@example.com", PASSWORD).await;
+    let r = t
+        .call(
+            "sign_in",
+            &[
+                ("email", "nav@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings/security"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["redirect_to"], "/settings/security");
+    // Never somewhere else.
+    let r = t
+        .call(
+            "sign_in",
+            &[
+                ("email", "nav@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["redirect_to"], "/settings/security");
+
+    let cookie = r.session_cookie();
+    let page = t.get("/settings/security", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Security"), "{}", page.body);
+    assert!(page.body.contains("nav@example.com"));
+    assert!(page.body.contains("Resend Verification Email"));
+    assert_eq!(page.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn verification_links_expire_and_forged_ones_are_refused() {
+    let t = app().await;
+    t.sign_up("late@example.com", PASSWORD).await;
+    let token = t.verification_token("late@example.com").await;
+    let caller = Caller {
+        ip: "198.51.100.1".into(),
+        user_agent: "test".into(),
+        session: None,
+    };
+    let later = now() + 24 * 3600 + 1;
+    let err = accounts::verify_email(&t.state, &caller, &token, later)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+
+    let forged = t
+        .call("verify_email", &[("token", "A".repeat(43).as_str())], None)
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let garbage = t
+        .call("verify_email", &[("token", "' OR 1=1 --")], None)
+        .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn resending_the_verification_email_is_rate_limited() {
+    let t = app().await;
+    t.sign_up("again@example.com", PASSWORD).await;
+    let cookie = t
+        .sign_in("again@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    assert_eq!(
+        t.call("resend_verification", &[], Some(&cookie))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    t.mail_to("again@example.com", 2).await;
+    let r = t.call("resend_verification", &[], Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Signed out, it is refused.
+    assert_eq!(
+        t.call("resend_verification", &[], None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_security_log_records_each_event_with_time_ip_and_agent() {
+    let t = app().await;
+    t.sign_up("log@example.com", PASSWORD).await;
+    let token = t.verification_token("log@example.com").await;
+    t.call("verify_email", &[("token", &token)], None).await;
+    t.sign_in("log@example.com", "Wrong-Password-1!").await;
+    let cookie = t
+        .sign_in("log@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    t.call("sign_out", &[], Some(&cookie)).await;
+    let events = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "sign_up",
+            "email_verified",
+            "sign_in_failed",
+            "sign_in_succeeded",
+            "sign_out"
+        ]
+    );
+    for e in &events {
+        assert_eq!(e.ip, "203.0.113.7");
+        assert_eq!(e.user_agent, "latchkey-tests/1.0");
+        assert!(e.user_id.is_some());
+        assert!((now() - e.at).abs() < 60);
+    }
+}
+
+#[tokio::test]
+async fn the_dev_outbox_exists_only_in_development() {
+    let dev = app().await;
+    assert_eq!(dev.get("/dev/mail", None).await.status, StatusCode::OK);
+    let prod = app_with(&[("LATCHKEY_SERVER_MODE", "production")]).await;
+    assert_eq!(
+        prod.get("/dev/mail", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,180 @@
+//! A real app (router, middleware, server functions) on a temporary SQLite database,
+//! with the development outbox standing in for SMTP (the end-to-end tests use a real
+//! SMTP server).
+#![allow(dead_code)]
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use latchkey::server::config::Config;
+use latchkey::server::{http::router, store, AppState};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const PASSWORD: &str = "Granite-Kettle-42!";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub app: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+    /// `name=value` of the session cookie set by this reply.
+    pub fn session_cookie(&self) -> String {
+        let c = self.set_cookie().expect("a Set-Cookie header");
+        c.split(';').next().unwrap().to_string()
+    }
+}
+
+pub async fn app_with(env: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars: HashMap<String, String> = HashMap::from([
+        (
+            "LATCHKEY_DATABASE_URL".into(),
+            format!("sqlite://{}/test.db", dir.path().display()),
+        ),
+        (
+            "LATCHKEY_SERVER_DATA_DIR".into(),
+            dir.path().display().to_string(),
+        ),
+        ("LATCHKEY_SERVER_SECRET".into(), "42".repeat(32)),
+    ]);
+    for (k, v) in env {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::parse(include_str!("../../Leptos.toml"), "Leptos.toml", &vars).unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("latchkey")
+        .build();
+    let state = AppState::new(config, options).await.unwrap();
+    let app =
+        router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
+    TestApp {
+        state,
+        app,
+        _dir: dir,
+    }
+}
+
+pub async fn app() -> TestApp {
+    app_with(&[]).await
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res: Response<Body> = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Calls a server function the way the browser does (same-origin POST, form encoded).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut req = Request::post(format!("/api/{name}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", ORIGIN)
+            .header("sec-fetch-site", "same-origin")
+            .header("user-agent", "latchkey-tests/1.0");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut req = Request::get(path).header("accept", "text/html");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            "sign_up",
+            &[
+                ("email", email),
+                ("password", password),
+                ("password_repeat", password),
+            ],
+            None,
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.call("sign_in", &[("email", email), ("password", password)], None)
+            .await
+    }
+
+    /// Waits for mail to `to` in the outbox (delivery runs in the background).
+    pub async fn mail_to(&self, to: &str, count: usize) -> Vec<store::outbox::StoredMail> {
+        for _ in 0..200 {
+            let mails: Vec<_> = store::outbox::latest(&self.state.db, 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.to_addr == to)
+                .collect();
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("expected {count} mail(s) to {to}");
+    }
+
+    pub async fn verification_token(&self, to: &str) -> String {
+        let mail = self
+            .mail_to(to, 1)
+            .await
+            .into_iter()
+            .find(|m| m.subject.contains("Verify"))
+            .unwrap();
+        let start = mail.text_body.find("token=").expect("a token in the mail") + "token=".len();
+        mail.text_body[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&self.state.db).await.unwrap();
+        n
+    }
+
+    pub async fn event_kinds(&self) -> Vec<String> {
+        store::events::all(&self.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
