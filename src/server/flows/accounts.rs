@@ -2,7 +2,7 @@
 use super::{internal, Caller};
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
 use crate::model::error::ApiError;
-use crate::model::password::MAX_PASSWORD_BYTES;
+use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::{send_later, templates};
 use crate::server::domain::email;
 use crate::server::domain::throttle::{self, combine, Decision};
@@ -36,14 +36,15 @@ async fn log(
     .map_err(internal)
 }
 
+/// Refuses an empty or oversized password before anything else (and before any hashing).
 fn check_password_size(field: &str, password: &str) -> Result<(), ApiError> {
     if password.is_empty() {
-        return Err(ApiError::field(field, "Enter a password."));
+        return Err(ApiError::field(field, PasswordProblem::Empty.to_string()));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::field(
             field,
-            format!("Passwords are limited to {MAX_PASSWORD_BYTES} bytes."),
+            PasswordProblem::TooLarge.to_string(),
         ));
     }
     Ok(())
