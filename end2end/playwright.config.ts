@@ -5,6 +5,22 @@ import { defineConfig } from '@playwright/test';
 export const APP_PORT = 3100;
 export const SMTP_PORT = 2525;
 export const MAIL_API_PORT = 2580;
+// A second instance whose reset links expire after 5 seconds, for the expiry test.
+export const SHORT_LINK_PORT = 3101;
+
+const appEnv = (port: number, db: string) => ({
+  LATCHKEY_SERVER_MODE: 'production',
+  LATCHKEY_SERVER_LISTEN: `127.0.0.1:${port}`,
+  LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  LATCHKEY_SERVER_SECRET: 'e2e0'.repeat(16),
+  LATCHKEY_SERVER_DATA_DIR: 'end2end/.run',
+  LATCHKEY_DATABASE_URL: `sqlite://end2end/.run/${db}.db`,
+  LATCHKEY_MAIL_TRANSPORT: 'smtp',
+  LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
+  LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
+  LATCHKEY_MAIL_SMTP_TLS: 'none',
+  RUST_LOG: 'warn',
+});
 
 export default defineConfig({
   testDir: './tests',
@@ -46,19 +62,16 @@ export default defineConfig({
       timeout: 60_000,
       reuseExistingServer: false,
       stdout: 'pipe',
-      env: {
-        LATCHKEY_SERVER_MODE: 'production',
-        LATCHKEY_SERVER_LISTEN: `127.0.0.1:${APP_PORT}`,
-        LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://127.0.0.1:${APP_PORT}`,
-        LATCHKEY_SERVER_SECRET: 'e2e0'.repeat(16),
-        LATCHKEY_SERVER_DATA_DIR: 'end2end/.run',
-        LATCHKEY_DATABASE_URL: 'sqlite://end2end/.run/e2e.db',
-        LATCHKEY_MAIL_TRANSPORT: 'smtp',
-        LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
-        LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
-        LATCHKEY_MAIL_SMTP_TLS: 'none',
-        RUST_LOG: 'warn',
-      },
+      env: appEnv(APP_PORT, 'e2e'),
+    },
+    {
+      command: './target/debug/latchkey',
+      cwd: '..',
+      url: `http://127.0.0.1:${SHORT_LINK_PORT}/signin`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: { ...appEnv(SHORT_LINK_PORT, 'e2e-short'), LATCHKEY_ACCOUNTS_RESET_LINK_SECONDS: '5' },
     },
   ],
 });

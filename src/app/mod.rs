@@ -4,8 +4,9 @@ mod settings_layout;
 use crate::model::account::Me;
 use crate::model::error::ApiError;
 use crate::pages::{
-    not_found::NotFoundPage, security::SecurityPage, sign_in::SignInPage, sign_up::SignUpPage,
-    verify_email::VerifyEmailPage,
+    forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
+    reset_password::ResetPasswordPage, security::SecurityPage, sign_in::SignInPage,
+    sign_up::SignUpPage, verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -53,6 +54,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage/>
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("security") view=SecurityPage/>
                 </ParentRoute>

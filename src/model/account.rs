@@ -59,3 +59,20 @@ mod tests {
         assert_eq!(safe_next(None), "/settings/security");
     }
 }
+
+/// The Password section of the Security page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordOverview {
+    /// Unix seconds of the last change; `None` when never changed.
+    pub changed_at: Option<i64>,
+    /// The rotation reminder applies (see `model::password::rotation_due`).
+    pub rotation_due: bool,
+    pub reminder_days: i64,
+}
+
+/// The one answer "Send Reset Link" gives, whether or not the account exists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    pub email: String,
+    pub valid_minutes: i64,
+}

@@ -2,3 +2,4 @@
 pub mod account;
 pub mod error;
 pub mod password;
+pub mod time;

@@ -177,6 +177,28 @@ impl std::fmt::Display for PasswordProblem {
     }
 }
 
+/// How hard a password is to guess, from 0 (trivial) to 4 (very strong), as estimated
+/// by zxcvbn on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Strength(pub u8);
+
+impl Strength {
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            0 | 1 => "Weak",
+            2 => "Fair",
+            3 => "Good",
+            _ => "Strong",
+        }
+    }
+}
+
+/// Whether the rotation reminder is due: the password (or, if never changed, the
+/// account) is older than `reminder_days`; 0 turns the reminder off.
+pub fn rotation_due(changed_or_created_at: i64, now: i64, reminder_days: i64) -> bool {
+    reminder_days > 0 && now - changed_or_created_at >= reminder_days * 86_400
+}
+
 const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
 
 fn common_set() -> &'static HashSet<&'static str> {
@@ -320,6 +342,20 @@ mod tests {
             ]
         );
         assert_eq!(p.validate("lowercase7x"), Ok(()));
+    }
+
+    #[test]
+    fn strength_words() {
+        let words: Vec<&str> = (0..=4).map(|s| Strength(s).label()).collect();
+        assert_eq!(words, ["Weak", "Weak", "Fair", "Good", "Strong"]);
+    }
+
+    #[test]
+    fn rotation_reminder_after_the_configured_days_and_never_when_off() {
+        let day = 86_400;
+        assert!(!rotation_due(0, 181 * day, 182));
+        assert!(rotation_due(0, 182 * day, 182));
+        assert!(!rotation_due(0, 10_000 * day, 0));
     }
 
     #[test]

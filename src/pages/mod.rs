@@ -1,5 +1,7 @@
 //! One module per page.
+pub mod forgot_password;
 pub mod not_found;
+pub mod reset_password;
 pub mod security;
 pub mod sign_in;
 pub mod sign_up;

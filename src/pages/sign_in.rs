@@ -37,6 +37,7 @@ pub fn SignInPage() -> impl IntoView {
                 <SubmitButton label="Sign In" pending=action.pending()/>
             </form>
         </AuthCard>
+        <p class="auth-links"><a href="/forgot-password">"Forgot password?"</a></p>
         <p class="auth-links">"New here? " <a href="/signup">"Create an account"</a></p>
     }
 }

@@ -1,7 +1,5 @@
-use crate::api::accounts::{get_password_policy, sign_up};
-use crate::components::{
-    AuthCard, FormAlert, PasswordChecklist, PasswordField, SubmitButton, TextField,
-};
+use crate::api::accounts::sign_up;
+use crate::components::{AuthCard, FormAlert, NewPasswordFields, SubmitButton, TextField};
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,7 +9,6 @@ pub fn SignUpPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
-    let policy = Resource::new(|| (), |_| get_password_policy());
     let action = Action::new(|(email, password, repeat): &(String, String, String)| {
         let (email, password, repeat) = (email.clone(), password.clone(), repeat.clone());
         async move { sign_up(email, password, repeat).await }
@@ -51,13 +48,11 @@ pub fn SignUpPage() -> impl IntoView {
                 <form method="post" action="/api/sign_up" on:submit=on_submit novalidate>
                     <FormAlert message=general_error(value)/>
                     <TextField label="Email" name="email" kind="email" autocomplete="email" value=email error=field_error(value, "email") autofocus=true/>
-                    <PasswordField label="Password" name="password" autocomplete="new-password" value=password error=field_error(value, "password") described_by="password-rules"/>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            policy.await.ok().map(|p| view! { <PasswordChecklist policy=p password=password id="password-rules"/> })
-                        })}
-                    </Suspense>
-                    <PasswordField label="Repeat Password" name="password_repeat" autocomplete="new-password" value=repeat error=field_error(value, "password_repeat")/>
+                    <NewPasswordFields
+                        label="Password" name="password" value=password error=field_error(value, "password")
+                        repeat_label="Repeat Password" repeat_name="password_repeat" repeat=repeat
+                        repeat_error=field_error(value, "password_repeat")
+                    />
                     <SubmitButton label="Create Account" pending=action.pending()/>
                 </form>
             </AuthCard>

@@ -44,7 +44,9 @@ pub struct Config {
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
     pub password: PasswordPolicy,
+    pub rotation_reminder_days: i64,
     pub verification_link_secs: i64,
+    pub reset_link_secs: i64,
     pub mail_from: String,
     pub mail: MailTransport,
 }
@@ -264,8 +266,10 @@ impl Config {
             require_special: src.bool("password.require_special")?,
         };
 
+        let rotation_reminder_days = src.int("password.rotation_reminder_days", 0, 3650)?;
         let verification_link_secs =
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
+        let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
 
         let mail_from = src.string("mail.from")?;
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
@@ -310,7 +314,9 @@ impl Config {
             session_idle_secs,
             session_absolute_secs,
             password,
+            rotation_reminder_days,
             verification_link_secs,
+            reset_link_secs,
             mail_from,
             mail,
         })
@@ -379,6 +385,8 @@ mod tests {
         assert_eq!(c.password, PasswordPolicy::default());
         assert_eq!(c.session_idle_secs, 30 * 60);
         assert_eq!(c.session_absolute_secs, 12 * 3600);
+        assert_eq!(c.rotation_reminder_days, 182);
+        assert_eq!(c.reset_link_secs, 3600);
         assert!(matches!(c.mail, MailTransport::Outbox));
         assert!(!c.is_https());
     }

@@ -74,6 +74,115 @@ pub fn sign_up_attempt_on_existing(to: &str, sign_in_link: &str, reset_hint: &st
     }
 }
 
+/// Where and from what a change was made, for notices.
+pub struct Origin<'a> {
+    pub when: &'a str,
+    pub ip: &'a str,
+    pub device: &'a str,
+}
+
+fn not_you(reset_link: &str) -> (String, String) {
+    (
+        format!(
+            "If this was not you, someone else knows your password: reset it at once at \
+             {reset_link} and then review your account's security settings."
+        ),
+        format!(
+            "<strong>If this was not you</strong>, someone else knows your password: \
+             <a href=\"{0}\">reset it at once</a> and then review your account's security settings.",
+            escape_html(reset_link)
+        ),
+    )
+}
+
+pub fn password_changed(to: &str, origin: &Origin<'_>, reset_link: &str) -> Mail {
+    let (warn_text, warn_html) = not_you(reset_link);
+    let text = format!(
+        "The password of your Latchkey account {to} was changed on {when} from IP address {ip} \
+         ({device}).\n\nEvery other device signed in to your account has been signed out.\n\n\
+         If this was you, there is nothing more to do.\n{warn_text}",
+        when = origin.when,
+        ip = origin.ip,
+        device = origin.device
+    );
+    let html = html_page(&[
+        format!(
+            "The password of your Latchkey account <strong>{}</strong> was changed on {} from IP address {} ({}).",
+            escape_html(to),
+            escape_html(origin.when),
+            escape_html(origin.ip),
+            escape_html(origin.device)
+        ),
+        "Every other device signed in to your account has been signed out.".into(),
+        "If this was you, there is nothing more to do.".into(),
+        warn_html,
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Your password was changed".into(),
+        text,
+        html,
+    }
+}
+
+pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
+    let text = format!(
+        "Someone asked to reset the password of the Latchkey account {to}.\n\n\
+         To choose a new password, open this link:\n\n{link}\n\n\
+         The link works once and expires in {valid_minutes} minutes. If you did not ask for \
+         this, ignore this message: your password stays as it is."
+    );
+    let html = html_page(&[
+        format!("Someone asked to reset the password of the Latchkey account <strong>{}</strong>.", escape_html(to)),
+        format!(
+            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
+             border-radius:6px;text-decoration:none\">Choose a new password</a>",
+            escape_html(link)
+        ),
+        format!("Or paste this link into your browser: {}", escape_html(link)),
+        format!(
+            "The link works once and expires in {valid_minutes} minutes. If you did not ask for this, \
+             ignore this message: your password stays as it is."
+        ),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Reset your password".into(),
+        text,
+        html,
+    }
+}
+
+pub fn password_reset_done(to: &str, origin: &Origin<'_>, reset_link: &str) -> Mail {
+    let (warn_text, warn_html) = not_you(reset_link);
+    let text = format!(
+        "The password of your Latchkey account {to} was reset by email link on {when} from IP \
+         address {ip} ({device}).\n\nEvery device signed in to your account has been signed out.\n\n\
+         If this was you, there is nothing more to do.\n{warn_text}",
+        when = origin.when,
+        ip = origin.ip,
+        device = origin.device
+    );
+    let html = html_page(&[
+        format!(
+            "The password of your Latchkey account <strong>{}</strong> was reset by email link on {} from IP address {} ({}).",
+            escape_html(to),
+            escape_html(origin.when),
+            escape_html(origin.ip),
+            escape_html(origin.device)
+        ),
+        "Every device signed in to your account has been signed out.".into(),
+        "If this was you, there is nothing more to do.".into(),
+        warn_html,
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Your password was reset".into(),
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! Rules of the product. Everything here that depends on time takes `now`
 //! (Unix seconds, UTC) as an argument so tests can set it.
+pub mod device;
 pub mod email;
 pub mod password_hash;
 pub mod session;
+pub mod strength;
 pub mod throttle;
 pub mod tokens;

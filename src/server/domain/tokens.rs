@@ -13,6 +13,7 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum Purpose {
     Session,
     VerifyEmail,
+    ResetPassword,
     Throttle,
 }
 
@@ -21,6 +22,7 @@ impl Purpose {
         match self {
             Purpose::Session => b"session",
             Purpose::VerifyEmail => b"verify-email",
+            Purpose::ResetPassword => b"reset-password",
             Purpose::Throttle => b"throttle-key",
         }
     }

@@ -1,11 +1,11 @@
 //! Sign-up, email verification, sign-in and sign-out.
-use super::{internal, Caller};
+use super::{internal, Caller, SecretGuard};
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::{send_later, templates};
 use crate::server::domain::email;
-use crate::server::domain::throttle::{self, combine, Decision};
+use crate::server::domain::throttle::{self, Decision};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::store::{self, events::NewEvent, sessions::NewSession};
 use crate::server::AppState;
@@ -262,31 +262,6 @@ pub fn not_signed_in() -> ApiError {
     ApiError::Unauthorized("Your session has ended. Sign in again.".into())
 }
 
-/// The keys a sign-in attempt is throttled under.
-fn sign_in_keys(state: &AppState, email: &str, ip: &str) -> [(Vec<u8>, throttle::Policy); 3] {
-    [
-        (
-            state.keys.hash(
-                Purpose::Throttle,
-                &format!("sign-in:account-ip:{email}|{ip}"),
-            ),
-            throttle::SIGN_IN_ACCOUNT_IP,
-        ),
-        (
-            state
-                .keys
-                .hash(Purpose::Throttle, &format!("sign-in:account:{email}")),
-            throttle::SIGN_IN_ACCOUNT,
-        ),
-        (
-            state
-                .keys
-                .hash(Purpose::Throttle, &format!("sign-in:ip:{ip}")),
-            throttle::SIGN_IN_IP,
-        ),
-    ]
-}
-
 /// A new session: the token goes into the cookie, its keyed hash into the database.
 pub struct NewSessionToken {
     pub token: String,
@@ -304,21 +279,12 @@ pub async fn sign_in(
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
 
-    let keys = sign_in_keys(state, &email, &caller.ip);
-    let mut states = Vec::with_capacity(3);
-    let mut decisions = Vec::with_capacity(3);
-    for (key, policy) in &keys {
-        let s = store::throttles::get(&state.db, key)
-            .await
-            .map_err(internal)?;
-        decisions.push(policy.decide(s, now));
-        states.push(s);
-    }
+    let guard = SecretGuard::load(state, "sign-in", &email, &caller.ip, now).await?;
     let user = store::users::by_email(&state.db, &email)
         .await
         .map_err(internal)?;
     let user_id = user.as_ref().map(|u| u.id);
-    if let Decision::Wait(secs) = combine(&decisions) {
+    if let Decision::Wait(secs) = guard.decision {
         log(
             state,
             caller,
@@ -345,11 +311,7 @@ pub async fn sign_in(
         && user.is_some();
 
     let Some(user) = user.filter(|_| matches) else {
-        for ((key, policy), s) in keys.iter().zip(states) {
-            store::throttles::put(&state.db, key, policy.record_failure(s, now))
-                .await
-                .map_err(internal)?;
-        }
+        guard.failed(state, now).await?;
         let detail = match user_id {
             Some(_) => json!({"reason": "wrong_password"}),
             None => json!({"reason": "unknown_account", "email": email}),
@@ -357,12 +319,8 @@ pub async fn sign_in(
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
     };
+    guard.succeeded(state).await?;
 
-    for (key, _) in keys.iter().take(2) {
-        store::throttles::clear(&state.db, key)
-            .await
-            .map_err(internal)?;
-    }
     // A fresh session id at every sign-in; any session the browser had is ended.
     if let Some(old) = &caller.session {
         store::sessions::delete(&state.db, old.session_id)

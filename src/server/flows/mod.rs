@@ -2,9 +2,12 @@
 //! store (one transaction per multi-row change), logs and sends mail. Server
 //! functions call these; tests call them too. All take `now`.
 pub mod accounts;
+pub mod password;
 
 use crate::model::error::ApiError;
-use crate::server::domain::tokens::new_reference;
+use crate::server::domain::throttle::{self, combine, Decision, Policy, State};
+use crate::server::domain::tokens::{new_reference, Purpose};
+use crate::server::{store, AppState};
 
 /// Who is asking: taken from the request by the HTTP layer.
 #[derive(Clone, Debug, Default)]
@@ -19,4 +22,75 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
     let reference = new_reference();
     tracing::error!(%reference, error = %e, "internal error");
     ApiError::Internal { reference }
+}
+
+/// Throttling of one kind of secret check (a password, a code) for one account from
+/// one address: three counters, for the account from this address, the account from
+/// anywhere and the address whatever the account. Keys are keyed hashes.
+pub struct SecretGuard {
+    entries: Vec<(Vec<u8>, Policy, Option<State>)>,
+    pub decision: Decision,
+}
+
+impl SecretGuard {
+    pub async fn load(
+        state: &AppState,
+        scope: &str,
+        account: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<SecretGuard, ApiError> {
+        let keys = [
+            (
+                format!("{scope}:account-ip:{account}|{ip}"),
+                throttle::SIGN_IN_ACCOUNT_IP,
+            ),
+            (
+                format!("{scope}:account:{account}"),
+                throttle::SIGN_IN_ACCOUNT,
+            ),
+            (format!("{scope}:ip:{ip}"), throttle::SIGN_IN_IP),
+        ];
+        let mut entries = Vec::with_capacity(keys.len());
+        let mut decisions = Vec::with_capacity(keys.len());
+        for (name, policy) in keys {
+            let key = state.keys.hash(Purpose::Throttle, &name);
+            let current = store::throttles::get(&state.db, &key)
+                .await
+                .map_err(internal)?;
+            decisions.push(policy.decide(current, now));
+            entries.push((key, policy, current));
+        }
+        Ok(SecretGuard {
+            entries,
+            decision: combine(&decisions),
+        })
+    }
+
+    pub async fn failed(&self, state: &AppState, now: i64) -> Result<(), ApiError> {
+        for (key, policy, current) in &self.entries {
+            store::throttles::put(&state.db, key, policy.record_failure(*current, now))
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    /// A success clears the account's counters (not the address's).
+    pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
+        for (key, _, _) in self.entries.iter().take(2) {
+            store::throttles::clear(&state.db, key)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+}
+
+/// Answers no sooner than `floor` after `started`, so that the answer's timing does not
+/// tell which path a request took (used where no password hash evens it out).
+pub async fn answer_after(started: std::time::Instant, floor: std::time::Duration) {
+    if let Some(rest) = floor.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
 }

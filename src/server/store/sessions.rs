@@ -21,7 +21,10 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
 }
 
-pub async fn insert(db: &Db, s: NewSession<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert<'e, E>(exec: E, s: NewSession<'_>) -> Result<i64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -33,7 +36,7 @@ pub async fn insert(db: &Db, s: NewSession<'_>) -> Result<i64, sqlx::Error> {
     .bind(s.expires_at)
     .bind(s.ip)
     .bind(s.user_agent)
-    .fetch_one(db)
+    .fetch_one(exec)
     .await?;
     Ok(id)
 }
@@ -81,4 +84,18 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
         .execute(db)
         .await?
         .rows_affected())
+}
+
+/// Ends every session of a user; with `except`, all but that one.
+pub async fn delete_for_user(
+    tx: &mut super::Tx<'_>,
+    user_id: i64,
+    except: Option<i64>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
+        .bind(user_id)
+        .bind(except)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -2,6 +2,7 @@
 use super::{Db, Tx};
 
 pub const VERIFY_EMAIL: &str = "verify_email";
+pub const RESET_PASSWORD: &str = "reset_password";
 
 pub async fn insert<'e, E>(
     exec: E,
@@ -60,4 +61,23 @@ pub async fn owner(
         .bind(purpose)
         .fetch_optional(db)
         .await
+}
+
+/// Uses up every outstanding token of a purpose for a user (after a password reset,
+/// older reset links stop working).
+pub async fn retire_all(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+    purpose: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE email_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(purpose)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

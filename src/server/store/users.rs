@@ -54,3 +54,26 @@ pub async fn mark_verified(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), sql
     .await?;
     Ok(())
 }
+
+/// Sets a new password hash (and, after a reset by email, marks the address verified).
+pub async fn set_password(
+    tx: &mut Tx<'_>,
+    id: i64,
+    password_hash: &str,
+    now: i64,
+    verify_email: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET password_hash = ?, password_changed_at = ?,
+                email_verified_at = CASE WHEN ? AND email_verified_at IS NULL THEN ? ELSE email_verified_at END
+         WHERE id = ?",
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(verify_email)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,6 +1,9 @@
+mod password;
+
 use crate::app::MeResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use password::PasswordSection;
 
 /// Settings > Security.
 #[component]
@@ -33,5 +36,6 @@ pub fn SecurityPage() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <PasswordSection/>
     }
 }

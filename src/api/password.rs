@@ -1,0 +1,74 @@
+//! Password: the Security page's section, change, strength, forgot and reset.
+use crate::model::account::{PasswordOverview, ResetRequested};
+use crate::model::error::ApiError;
+use crate::model::password::Strength;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{caller, set_cookie},
+    crate::server::{flows::password as flow, http::cookies, now},
+};
+
+#[server(prefix = "/api", endpoint = "password_overview")]
+pub async fn get_password_overview() -> Result<PasswordOverview, ApiError> {
+    let (state, who) = caller()?;
+    flow::overview(&state, &who, now()).await
+}
+
+/// A strength estimate for the meter under "New Password" (called after typing pauses).
+#[server(prefix = "/api", endpoint = "password_strength")]
+pub async fn password_strength(password: String) -> Result<Strength, ApiError> {
+    let (state, who) = caller()?;
+    Ok(flow::estimate(&state, &who, &password))
+}
+
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_repeat: String,
+) -> Result<i64, ApiError> {
+    let (state, who) = caller()?;
+    let changed = flow::change(
+        &state,
+        &who,
+        &current_password,
+        &new_password,
+        &new_password_repeat,
+        now(),
+    )
+    .await?;
+    set_cookie(&cookies::set_session(&state.config, &changed.session_token));
+    Ok(changed.changed_at)
+}
+
+#[server(prefix = "/api", endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<ResetRequested, ApiError> {
+    let (state, who) = caller()?;
+    flow::request_reset(&state, &who, &email, now()).await
+}
+
+#[server(prefix = "/api", endpoint = "check_reset_link")]
+pub async fn check_reset_link(token: String) -> Result<(), ApiError> {
+    let (state, _) = caller()?;
+    flow::check_reset_link(&state, &token, now()).await
+}
+
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(
+    token: String,
+    new_password: String,
+    new_password_repeat: String,
+) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    flow::reset(
+        &state,
+        &who,
+        &token,
+        &new_password,
+        &new_password_repeat,
+        now(),
+    )
+    .await
+}

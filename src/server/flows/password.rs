@@ -1,0 +1,458 @@
+//! Changing the password (signed in), and resetting it by an emailed link.
+use super::{answer_after, internal, Caller, SecretGuard};
+use crate::model::account::{PasswordOverview, ResetRequested};
+use crate::model::error::ApiError;
+use crate::model::password::{rotation_due, PasswordProblem, Strength, MAX_PASSWORD_BYTES};
+use crate::model::time::format_datetime;
+use crate::server::delivery::{send_later, templates};
+use crate::server::domain::throttle::{Decision, Policy};
+use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
+use crate::server::domain::{device, email, strength};
+use crate::server::flows::accounts::not_signed_in;
+use crate::server::store::{self, events::NewEvent, sessions::NewSession};
+use crate::server::AppState;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Reset links asked for one account: three, then one every few minutes at most.
+pub const RESET_REQUESTS_ACCOUNT: Policy = Policy {
+    free: 3,
+    base_secs: 120,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// Reset links asked from one address, whatever the account.
+pub const RESET_REQUESTS_IP: Policy = Policy {
+    free: 20,
+    base_secs: 60,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// The least time "Send Reset Link" takes to answer, whether or not the account exists.
+const RESET_ANSWER_FLOOR: Duration = Duration::from_millis(400);
+
+fn event<'a>(
+    caller: &'a Caller,
+    user_id: i64,
+    kind: &'a str,
+    now: i64,
+    detail: serde_json::Value,
+) -> NewEvent<'a> {
+    NewEvent {
+        user_id: Some(user_id),
+        kind,
+        at: now,
+        ip: &caller.ip,
+        user_agent: &caller.user_agent,
+        detail,
+    }
+}
+
+/// Checks a new password and its repetition against the policy.
+fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> {
+    if new.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::field(
+            "new_password",
+            PasswordProblem::TooLarge.to_string(),
+        ));
+    }
+    state
+        .config
+        .password
+        .validate(new)
+        .map_err(|p| ApiError::field("new_password", p.to_string()))?;
+    if new != repeat {
+        return Err(ApiError::field(
+            "new_password_repeat",
+            "The two new passwords do not match.",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn overview(
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<PasswordOverview, ApiError> {
+    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    let user = store::users::by_id(&state.db, session.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_signed_in)?;
+    let reference = user.password_changed_at.unwrap_or(user.created_at);
+    Ok(PasswordOverview {
+        changed_at: user.password_changed_at,
+        rotation_due: rotation_due(reference, now, state.config.rotation_reminder_days),
+        reminder_days: state.config.rotation_reminder_days,
+    })
+}
+
+/// Strength of a candidate password; the signed-in account's email counts as a known word.
+pub fn estimate(state: &AppState, caller: &Caller, password: &str) -> Strength {
+    let email = caller
+        .session
+        .as_ref()
+        .map(|s| s.email.as_str())
+        .unwrap_or("");
+    let mut known: Vec<&str> = vec![email];
+    known.extend(
+        email
+            .split('@')
+            .next()
+            .unwrap_or("")
+            .split(['.', '_', '-', '+'])
+            .filter(|w| w.len() > 2),
+    );
+    strength::estimate(password, &known, state.config.password.max_length)
+}
+
+pub struct Changed {
+    pub session_token: String,
+    pub changed_at: i64,
+}
+
+/// Changes the password of the signed-in account. Every other session ends; this one
+/// continues under a new session id.
+pub async fn change(
+    state: &AppState,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+    repeat: &str,
+    now: i64,
+) -> Result<Changed, ApiError> {
+    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    if current.is_empty() {
+        return Err(ApiError::field(
+            "current_password",
+            "Enter your current password.",
+        ));
+    }
+    if current.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::field(
+            "current_password",
+            "The current password is not correct.",
+        ));
+    }
+    check_new(state, new, repeat)?;
+    if new == current {
+        return Err(ApiError::field(
+            "new_password",
+            "Choose a new password that differs from the current one.",
+        ));
+    }
+
+    let guard = SecretGuard::load(
+        state,
+        "change-password",
+        &session.user_id.to_string(),
+        &caller.ip,
+        now,
+    )
+    .await?;
+    if let Decision::Wait(secs) = guard.decision {
+        store::events::insert(
+            &state.db,
+            event(
+                caller,
+                session.user_id,
+                "password_change_failed",
+                now,
+                json!({"reason": "throttled"}),
+            ),
+        )
+        .await
+        .map_err(internal)?;
+        return Err(ApiError::TooManyRequests {
+            retry_after: secs as u64,
+        });
+    }
+    let user = store::users::by_id(&state.db, session.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_signed_in)?;
+    if !state
+        .hasher
+        .verify(current, &user.password_hash)
+        .await
+        .map_err(internal)?
+    {
+        guard.failed(state, now).await?;
+        store::events::insert(
+            &state.db,
+            event(
+                caller,
+                user.id,
+                "password_change_failed",
+                now,
+                json!({"reason": "wrong_current_password"}),
+            ),
+        )
+        .await
+        .map_err(internal)?;
+        return Err(ApiError::field(
+            "current_password",
+            "The current password is not correct.",
+        ));
+    }
+    guard.succeeded(state).await?;
+    let hash = state.hasher.hash(new).await.map_err(internal)?;
+
+    let token = new_token();
+    let token_hash = state.keys.hash(Purpose::Session, &token);
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    store::users::set_password(&mut tx, user.id, &hash, now, false)
+        .await
+        .map_err(internal)?;
+    let ended = store::sessions::delete_for_user(&mut tx, user.id, None)
+        .await
+        .map_err(internal)?;
+    store::sessions::insert(
+        &mut *tx,
+        NewSession {
+            token_hash: &token_hash,
+            user_id: user.id,
+            now,
+            expires_at: now + state.config.session_absolute_secs,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+        },
+    )
+    .await
+    .map_err(internal)?;
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            user.id,
+            "password_changed",
+            now,
+            json!({"other_sessions_ended": ended.saturating_sub(1)}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+
+    let when = format_datetime(now);
+    let dev = device::describe(&caller.user_agent);
+    send_later(
+        state.mailer.clone(),
+        templates::password_changed(
+            &user.email,
+            &templates::Origin {
+                when: &when,
+                ip: &caller.ip,
+                device: &dev,
+            },
+            &state.config.link("/forgot-password"),
+        ),
+    );
+    Ok(Changed {
+        session_token: token,
+        changed_at: now,
+    })
+}
+
+/// Sends a reset link when the account exists; answers the same, in the same time,
+/// when it does not.
+pub async fn request_reset(
+    state: &AppState,
+    caller: &Caller,
+    email_input: &str,
+    now: i64,
+) -> Result<ResetRequested, ApiError> {
+    let started = Instant::now();
+    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+    let keys = [
+        (
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("reset-request:account:{email}")),
+            RESET_REQUESTS_ACCOUNT,
+        ),
+        (
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("reset-request:ip:{}", caller.ip),
+            ),
+            RESET_REQUESTS_IP,
+        ),
+    ];
+    for (key, policy) in &keys {
+        let current = store::throttles::get(&state.db, key)
+            .await
+            .map_err(internal)?;
+        if let Decision::Wait(secs) = policy.decide(current, now) {
+            answer_after(started, RESET_ANSWER_FLOOR).await;
+            return Err(ApiError::TooManyRequests {
+                retry_after: secs as u64,
+            });
+        }
+        store::throttles::put(&state.db, key, policy.record_failure(current, now))
+            .await
+            .map_err(internal)?;
+    }
+
+    let user = store::users::by_email(&state.db, &email)
+        .await
+        .map_err(internal)?;
+    let valid_minutes = (state.config.reset_link_secs + 59) / 60;
+    match user {
+        Some(user) => {
+            let token = new_token();
+            let hash = reset_hash(state, &token);
+            let mut tx = state.db.begin().await.map_err(internal)?;
+            store::tokens::insert(
+                &mut *tx,
+                &hash,
+                user.id,
+                store::tokens::RESET_PASSWORD,
+                now,
+                now + state.config.reset_link_secs,
+            )
+            .await
+            .map_err(internal)?;
+            store::events::insert(
+                &mut *tx,
+                event(caller, user.id, "password_reset_requested", now, json!({})),
+            )
+            .await
+            .map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            let link = state.config.link(&format!("/reset-password?token={token}"));
+            send_later(
+                state.mailer.clone(),
+                templates::password_reset_link(&user.email, &link, valid_minutes),
+            );
+        }
+        None => {
+            store::events::insert(
+                &state.db,
+                NewEvent {
+                    user_id: None,
+                    kind: "password_reset_requested",
+                    at: now,
+                    ip: &caller.ip,
+                    user_agent: &caller.user_agent,
+                    detail: json!({"reason": "unknown_account", "email": email}),
+                },
+            )
+            .await
+            .map_err(internal)?;
+        }
+    }
+    answer_after(started, RESET_ANSWER_FLOOR).await;
+    Ok(ResetRequested {
+        email,
+        valid_minutes,
+    })
+}
+
+fn reset_hash(state: &AppState, token: &str) -> Vec<u8> {
+    state.keys.hash(Purpose::ResetPassword, token)
+}
+
+/// Whether a reset link can still be used; the error says why not.
+pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result<(), ApiError> {
+    let forged = || {
+        ApiError::invalid("This reset link is not valid. Check that you copied the whole link, or ask for a new one.")
+    };
+    if !looks_like_token(token) {
+        return Err(forged());
+    }
+    match store::tokens::owner(
+        &state.db,
+        &reset_hash(state, token),
+        store::tokens::RESET_PASSWORD,
+    )
+    .await
+    .map_err(internal)?
+    {
+        None => Err(forged()),
+        Some((_, Some(_), _)) => Err(ApiError::invalid(
+            "This reset link has already been used. Ask for a new one if you still need it.",
+        )),
+        Some((_, None, expires_at)) if expires_at <= now => Err(ApiError::invalid(
+            "This reset link has expired. Ask for a new one.",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Sets a new password through a reset link. Ends every session of the account and
+/// does not sign anyone in: the next sign-in still asks for every factor.
+pub async fn reset(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    new: &str,
+    repeat: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    check_reset_link(state, token, now).await?;
+    check_new(state, new, repeat)?;
+    let hash = state.hasher.hash(new).await.map_err(internal)?;
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    // Consumed atomically: of two racing uses of one link, one wins.
+    let Some(user_id) = store::tokens::consume(
+        &mut tx,
+        &reset_hash(state, token),
+        store::tokens::RESET_PASSWORD,
+        now,
+    )
+    .await
+    .map_err(internal)?
+    else {
+        tx.rollback().await.map_err(internal)?;
+        return check_reset_link(state, token, now)
+            .await
+            .and(Err(ApiError::invalid(
+                "This reset link has already been used.",
+            )));
+    };
+    store::users::set_password(&mut tx, user_id, &hash, now, true)
+        .await
+        .map_err(internal)?;
+    store::tokens::retire_all(&mut tx, user_id, store::tokens::RESET_PASSWORD, now)
+        .await
+        .map_err(internal)?;
+    let ended = store::sessions::delete_for_user(&mut tx, user_id, None)
+        .await
+        .map_err(internal)?;
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            user_id,
+            "password_reset",
+            now,
+            json!({"sessions_ended": ended}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+
+    if let Some(user) = store::users::by_id(&state.db, user_id)
+        .await
+        .map_err(internal)?
+    {
+        let when = format_datetime(now);
+        let dev = device::describe(&caller.user_agent);
+        send_later(
+            state.mailer.clone(),
+            templates::password_reset_done(
+                &user.email,
+                &templates::Origin {
+                    when: &when,
+                    ip: &caller.ip,
+                    device: &dev,
+                },
+                &state.config.link("/forgot-password"),
+            ),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,413 @@
+//! Password change, forgot and reset, through the real router and server functions.
+mod common;
+
+use axum::http::StatusCode;
+use common::{app, TestApp, PASSWORD};
+use latchkey::server::flows::{password, Caller};
+use latchkey::server::now;
+
+const NEW_PASSWORD: &str = "Copper-Lantern-77?";
+
+async fn account(t: &TestApp, email: &str) -> String {
+    t.sign_up(email, PASSWORD).await;
+    t.sign_in(email, PASSWORD).await.session_cookie()
+}
+
+async fn change(
+    t: &TestApp,
+    cookie: &str,
+    current: &str,
+    new: &str,
+    repeat: &str,
+) -> common::Reply {
+    t.call(
+        "change_password",
+        &[
+            ("current_password", current),
+            ("new_password", new),
+            ("new_password_repeat", repeat),
+        ],
+        Some(cookie),
+    )
+    .await
+}
+
+fn reset_token(mail: &latchkey::server::store::outbox::StoredMail) -> String {
+    let start = mail.text_body.find("token=").unwrap() + "token=".len();
+    mail.text_body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_and_renews_this_one() {
+    let t = app().await;
+    let here = account(&t, "mover@example.com").await;
+    let elsewhere = t
+        .sign_in("mover@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let overview = t.call("password_overview", &[], Some(&here)).await.json();
+    assert_eq!(overview["changed_at"], serde_json::Value::Null);
+
+    let r = change(&t, &here, PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let renewed = r.session_cookie();
+    assert_ne!(renewed, here, "a new session id after the change");
+    // The other device and the old id are signed out; the renewed session works.
+    assert_eq!(
+        t.call("current_account", &[], Some(&elsewhere))
+            .await
+            .json(),
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        t.call("current_account", &[], Some(&here)).await.json(),
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        t.call("current_account", &[], Some(&renewed)).await.json()["email"],
+        "mover@example.com"
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+
+    let overview = t
+        .call("password_overview", &[], Some(&renewed))
+        .await
+        .json();
+    assert!((overview["changed_at"].as_i64().unwrap() - now()).abs() < 60);
+
+    assert_eq!(
+        t.sign_in("mover@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        t.sign_in("mover@example.com", NEW_PASSWORD).await.status,
+        StatusCode::OK
+    );
+
+    let mail = t
+        .mail_to("mover@example.com", 2)
+        .await
+        .into_iter()
+        .find(|m| m.subject == "Your password was changed")
+        .unwrap();
+    assert!(mail.text_body.contains("203.0.113.7"), "{}", mail.text_body);
+    assert!(mail.text_body.contains("If this was not you"));
+    assert!(!mail.text_body.contains(NEW_PASSWORD));
+    let events = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap();
+    let changed = events
+        .iter()
+        .find(|e| e.kind == "password_changed")
+        .unwrap();
+    assert_eq!(changed.detail, r#"{"other_sessions_ended":1}"#);
+}
+
+#[tokio::test]
+async fn change_errors_name_their_field_and_change_nothing() {
+    let t = app().await;
+    let c = account(&t, "careful@example.com").await;
+    let cases = [
+        (
+            "Not-My-Password-1!",
+            NEW_PASSWORD,
+            NEW_PASSWORD,
+            "current_password",
+        ),
+        (PASSWORD, "short", "short", "new_password"),
+        (
+            PASSWORD,
+            NEW_PASSWORD,
+            "Copper-Lantern-78?",
+            "new_password_repeat",
+        ),
+        (PASSWORD, PASSWORD, PASSWORD, "new_password"),
+        ("", NEW_PASSWORD, NEW_PASSWORD, "current_password"),
+    ];
+    for (current, new, repeat, field) in cases {
+        let r = change(&t, &c, current, new, repeat).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], field, "{}", r.body);
+    }
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM users WHERE password_changed_at IS NOT NULL")
+            .await,
+        0
+    );
+    // Signed out: refused.
+    assert_eq!(
+        change(
+            &t,
+            "latchkey_session=x",
+            PASSWORD,
+            NEW_PASSWORD,
+            NEW_PASSWORD
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_sign_in() {
+    let t = app().await;
+    let c = account(&t, "guess@example.com").await;
+    for _ in 0..5 {
+        assert_eq!(
+            change(&t, &c, "Wrong-Guess-12345!", NEW_PASSWORD, NEW_PASSWORD)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let r = change(&t, &c, PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(
+        t.event_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == "password_change_failed")
+            .count(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn the_rotation_reminder_follows_the_setting() {
+    let t = app().await;
+    account(&t, "old@example.com").await;
+    let user = latchkey::server::store::users::by_email(&t.state.db, "old@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = t
+        .sign_in("old@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let session = latchkey::server::store::sessions::by_token_hash(
+        &t.state.db,
+        &t.state.keys.hash(
+            latchkey::server::domain::tokens::Purpose::Session,
+            cookie.split('=').nth(1).unwrap(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let caller = Caller {
+        ip: "198.51.100.2".into(),
+        user_agent: "test".into(),
+        session: Some(latchkey::server::http::AuthSession {
+            session_id: session.id,
+            user_id: user.id,
+            email: user.email.clone(),
+            email_verified: false,
+            user_created_at: user.created_at,
+        }),
+    };
+    assert!(
+        !password::overview(&t.state, &caller, now())
+            .await
+            .unwrap()
+            .rotation_due
+    );
+    assert!(
+        password::overview(&t.state, &caller, now() + 182 * 86_400)
+            .await
+            .unwrap()
+            .rotation_due
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_unknown_accounts() {
+    let t = app().await;
+    t.sign_up("known@example.com", PASSWORD).await;
+    let started = std::time::Instant::now();
+    let known = t
+        .call(
+            "request_password_reset",
+            &[("email", "known@example.com")],
+            None,
+        )
+        .await;
+    let known_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let unknown = t
+        .call(
+            "request_password_reset",
+            &[("email", "unknown@example.com")],
+            None,
+        )
+        .await;
+    let unknown_time = started.elapsed();
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(
+        known.body.replace("known@", "X@"),
+        unknown.body.replace("unknown@", "X@")
+    );
+    // Both wait for the same floor, so neither is quicker.
+    assert!(known_time >= std::time::Duration::from_millis(400));
+    assert!(unknown_time >= std::time::Duration::from_millis(400));
+    assert!(t
+        .mail_to("known@example.com", 2)
+        .await
+        .iter()
+        .any(|m| m.subject == "Reset your password"));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM outbox WHERE to_addr = 'unknown@example.com'")
+            .await,
+        0
+    );
+    // Malformed input is still a clear 400.
+    assert_eq!(
+        t.call("request_password_reset", &[("email", "nope")], None)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_ends_every_session_and_signs_nobody_in() {
+    let t = app().await;
+    let cookie = account(&t, "lost@example.com").await;
+    t.call(
+        "request_password_reset",
+        &[("email", "lost@example.com")],
+        None,
+    )
+    .await;
+    let mail = t
+        .mail_to("lost@example.com", 2)
+        .await
+        .into_iter()
+        .find(|m| m.subject == "Reset your password")
+        .unwrap();
+    let token = reset_token(&mail);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM email_tokens WHERE CAST(token_hash AS TEXT) = '{token}'"
+        ))
+        .await,
+        0
+    );
+
+    assert_eq!(
+        t.call("check_reset_link", &[("token", &token)], None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let form = [
+        ("token", token.as_str()),
+        ("new_password", NEW_PASSWORD),
+        ("new_password_repeat", NEW_PASSWORD),
+    ];
+    let r = t.call("reset_password", &form, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.set_cookie().is_none(), "a reset signs nobody in");
+    assert_eq!(
+        t.call("current_account", &[], Some(&cookie)).await.json(),
+        serde_json::Value::Null
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    let again = t.call("reset_password", &form, None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("already been used"), "{}", again.body);
+    assert!(t
+        .call("check_reset_link", &[("token", &token)], None)
+        .await
+        .body
+        .contains("already been used"));
+
+    assert_eq!(
+        t.sign_in("lost@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        t.sign_in("lost@example.com", NEW_PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert!(t
+        .mail_to("lost@example.com", 3)
+        .await
+        .iter()
+        .any(|m| m.subject == "Your password was reset"));
+    assert!(t
+        .event_kinds()
+        .await
+        .contains(&"password_reset".to_string()));
+}
+
+#[tokio::test]
+async fn reset_links_expire_forged_ones_fail_and_older_ones_retire() {
+    let t = app().await;
+    t.sign_up("twice@example.com", PASSWORD).await;
+    t.call(
+        "request_password_reset",
+        &[("email", "twice@example.com")],
+        None,
+    )
+    .await;
+    t.call(
+        "request_password_reset",
+        &[("email", "twice@example.com")],
+        None,
+    )
+    .await;
+    let mails: Vec<_> = t
+        .mail_to("twice@example.com", 3)
+        .await
+        .into_iter()
+        .filter(|m| m.subject == "Reset your password")
+        .collect();
+    let (newer, older) = (reset_token(&mails[0]), reset_token(&mails[1]));
+
+    let err = password::check_reset_link(&t.state, &newer, now() + 3601)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    let forged = t
+        .call("check_reset_link", &[("token", &"B".repeat(43))], None)
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert!(forged.body.contains("not valid"));
+
+    let form = [
+        ("token", newer.as_str()),
+        ("new_password", NEW_PASSWORD),
+        ("new_password_repeat", NEW_PASSWORD),
+    ];
+    assert_eq!(
+        t.call("reset_password", &form, None).await.status,
+        StatusCode::OK
+    );
+    // The older link was retired by the reset.
+    let r = t.call("check_reset_link", &[("token", &older)], None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn strength_estimates_come_from_the_server() {
+    let t = app().await;
+    let weak = t
+        .call("password_strength", &[("password", "password1")], None)
+        .await;
+    assert_eq!(weak.json(), serde_json::json!(0));
+    let strong = t
+        .call(
+            "password_strength",
+            &[("password", "vT9#qLm2$Rz8!wXk")],
+            None,
+        )
+        .await;
+    assert_eq!(strong.json(), serde_json::json!(4));
+}
