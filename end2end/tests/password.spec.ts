@@ -60,6 +60,7 @@ test('the change dialog shows its errors and closes with Escape', async ({ page 
   const email = uniqueEmail('dialog');
   await signUp(page, email);
   await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   let dialog = await openChangeDialog(page);
   await dialog.getByLabel('Current Password', { exact: true }).fill('Wrong-Current-Pass-1!');
   await dialog.getByLabel('New Password', { exact: true }).fill(NEW_PASSWORD);
