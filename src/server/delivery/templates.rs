@@ -95,11 +95,37 @@ fn not_you(reset_link: &str) -> (String, String) {
     )
 }
 
-pub fn password_changed(to: &str, origin: &Origin<'_>, reset_link: &str) -> Mail {
+/// What happened to a password, for the notice sent afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordEvent {
+    /// Changed while signed in: other devices were signed out.
+    Changed,
+    /// Reset through an emailed link: every device was signed out.
+    Reset,
+}
+
+pub fn password_notice(
+    to: &str,
+    what: PasswordEvent,
+    origin: &Origin<'_>,
+    reset_link: &str,
+) -> Mail {
+    let (verb, signed_out, subject) = match what {
+        PasswordEvent::Changed => (
+            "was changed",
+            "Every other device",
+            "Your password was changed",
+        ),
+        PasswordEvent::Reset => (
+            "was reset by email link",
+            "Every device",
+            "Your password was reset",
+        ),
+    };
     let (warn_text, warn_html) = not_you(reset_link);
     let text = format!(
-        "The password of your Latchkey account {to} was changed on {when} from IP address {ip} \
-         ({device}).\n\nEvery other device signed in to your account has been signed out.\n\n\
+        "The password of your Latchkey account {to} {verb} on {when} from IP address {ip} ({device}).\n\n\
+         {signed_out} signed in to your account has been signed out.\n\n\
          If this was you, there is nothing more to do.\n{warn_text}",
         when = origin.when,
         ip = origin.ip,
@@ -107,19 +133,19 @@ pub fn password_changed(to: &str, origin: &Origin<'_>, reset_link: &str) -> Mail
     );
     let html = html_page(&[
         format!(
-            "The password of your Latchkey account <strong>{}</strong> was changed on {} from IP address {} ({}).",
+            "The password of your Latchkey account <strong>{}</strong> {verb} on {} from IP address {} ({}).",
             escape_html(to),
             escape_html(origin.when),
             escape_html(origin.ip),
             escape_html(origin.device)
         ),
-        "Every other device signed in to your account has been signed out.".into(),
+        format!("{signed_out} signed in to your account has been signed out."),
         "If this was you, there is nothing more to do.".into(),
         warn_html,
     ]);
     Mail {
         to: to.into(),
-        subject: "Your password was changed".into(),
+        subject: subject.into(),
         text,
         html,
     }
@@ -148,36 +174,6 @@ pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
     Mail {
         to: to.into(),
         subject: "Reset your password".into(),
-        text,
-        html,
-    }
-}
-
-pub fn password_reset_done(to: &str, origin: &Origin<'_>, reset_link: &str) -> Mail {
-    let (warn_text, warn_html) = not_you(reset_link);
-    let text = format!(
-        "The password of your Latchkey account {to} was reset by email link on {when} from IP \
-         address {ip} ({device}).\n\nEvery device signed in to your account has been signed out.\n\n\
-         If this was you, there is nothing more to do.\n{warn_text}",
-        when = origin.when,
-        ip = origin.ip,
-        device = origin.device
-    );
-    let html = html_page(&[
-        format!(
-            "The password of your Latchkey account <strong>{}</strong> was reset by email link on {} from IP address {} ({}).",
-            escape_html(to),
-            escape_html(origin.when),
-            escape_html(origin.ip),
-            escape_html(origin.device)
-        ),
-        "Every device signed in to your account has been signed out.".into(),
-        "If this was you, there is nothing more to do.".into(),
-        warn_html,
-    ]);
-    Mail {
-        to: to.into(),
-        subject: "Your password was reset".into(),
         text,
         html,
     }

@@ -4,7 +4,8 @@ use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
 use crate::model::password::{rotation_due, PasswordProblem, Strength, MAX_PASSWORD_BYTES};
 use crate::model::time::format_datetime;
-use crate::server::delivery::{send_later, templates};
+use crate::server::delivery::send_later;
+use crate::server::delivery::templates::{self, PasswordEvent};
 use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{device, email, strength};
@@ -68,6 +69,20 @@ fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> 
         ));
     }
     Ok(())
+}
+
+/// Tells the owner what happened to their password, when and from where.
+fn notify(state: &AppState, caller: &Caller, email: &str, what: PasswordEvent, now: i64) {
+    let when = format_datetime(now);
+    let device = device::describe(&caller.user_agent);
+    let origin = templates::Origin {
+        when: &when,
+        ip: &caller.ip,
+        device: &device,
+    };
+    let mail =
+        templates::password_notice(email, what, &origin, &state.config.link("/forgot-password"));
+    send_later(state.mailer.clone(), mail);
 }
 
 pub async fn overview(
@@ -235,20 +250,7 @@ pub async fn change(
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
 
-    let when = format_datetime(now);
-    let dev = device::describe(&caller.user_agent);
-    send_later(
-        state.mailer.clone(),
-        templates::password_changed(
-            &user.email,
-            &templates::Origin {
-                when: &when,
-                ip: &caller.ip,
-                device: &dev,
-            },
-            &state.config.link("/forgot-password"),
-        ),
-    );
+    notify(state, caller, &user.email, PasswordEvent::Changed, now);
     Ok(Changed {
         session_token: token,
         changed_at: now,
@@ -439,20 +441,7 @@ pub async fn reset(
         .await
         .map_err(internal)?
     {
-        let when = format_datetime(now);
-        let dev = device::describe(&caller.user_agent);
-        send_later(
-            state.mailer.clone(),
-            templates::password_reset_done(
-                &user.email,
-                &templates::Origin {
-                    when: &when,
-                    ip: &caller.ip,
-                    device: &dev,
-                },
-                &state.config.link("/forgot-password"),
-            ),
-        );
+        notify(state, caller, &user.email, PasswordEvent::Reset, now);
     }
     Ok(())
 }
