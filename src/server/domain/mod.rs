@@ -1,9 +1,12 @@
 //! Rules of the product. Everything here that depends on time takes `now`
 //! (Unix seconds, UTC) as an argument so tests can set it.
+pub mod crypto;
 pub mod device;
 pub mod email;
 pub mod password_hash;
+pub mod recovery;
 pub mod session;
 pub mod strength;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
