@@ -53,9 +53,18 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<SignedIn, ApiError> {
     let (state, who) = caller()?;
-    let session = flow::sign_in(&state, &who, &email, &password, next.as_deref(), now()).await?;
-    set_cookie(&cookies::set_session(&state.config, &session.token));
-    Ok(session.signed_in)
+    match flow::sign_in(&state, &who, &email, &password, next.as_deref(), now()).await? {
+        flow::SignInOutcome::Session { token, signed_in } => {
+            set_cookie(&cookies::set_session(&state.config, &token));
+            Ok(signed_in)
+        }
+        flow::SignInOutcome::SecondFactor { pending_token } => {
+            set_cookie(&cookies::set_pending(&state.config, &pending_token));
+            Ok(SignedIn {
+                redirect_to: "/signin/verify".into(),
+            })
+        }
+    }
 }
 
 #[server(prefix = "/api", endpoint = "sign_out")]

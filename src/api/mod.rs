@@ -1,6 +1,7 @@
 //! Server functions, grouped by area. Each one is thin: it finds the caller,
 //! calls a flow in `server::flows`, and sets cookies; errors carry their status.
 pub mod accounts;
+pub mod mfa;
 pub mod password;
 
 #[cfg(feature = "ssr")]
@@ -23,6 +24,12 @@ pub(crate) mod ctx {
             .map(|c| c.0.clone())
             .unwrap_or_default();
         Ok((state, caller))
+    }
+
+    /// The half-done sign-in's token from the request's cookies.
+    pub fn pending_token(state: &AppState) -> Option<String> {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        crate::server::http::cookies::pending_token(&state.config, &parts.headers)
     }
 
     pub fn set_cookie(value: &str) {

@@ -47,6 +47,8 @@ pub struct Config {
     pub rotation_reminder_days: i64,
     pub verification_link_secs: i64,
     pub reset_link_secs: i64,
+    /// The issuer shown in authenticator apps.
+    pub totp_issuer: String,
     pub mail_from: String,
     pub mail: MailTransport,
 }
@@ -270,6 +272,10 @@ impl Config {
         let verification_link_secs =
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
+        let totp_issuer = src.string("mfa.totp_issuer")?;
+        if totp_issuer.trim().is_empty() || totp_issuer.contains(':') || totp_issuer.len() > 64 {
+            return Err(src.error("mfa.totp_issuer", "must be a short name without a colon"));
+        }
 
         let mail_from = src.string("mail.from")?;
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
@@ -317,6 +323,7 @@ impl Config {
             rotation_reminder_days,
             verification_link_secs,
             reset_link_secs,
+            totp_issuer,
             mail_from,
             mail,
         })

@@ -1,5 +1,6 @@
 use crate::server::config::{Config, MailTransport};
 use crate::server::delivery::{outbox::Outbox, smtp::Smtp, Mailer};
+use crate::server::domain::crypto::Sealer;
 use crate::server::domain::password_hash::Hasher;
 use crate::server::domain::tokens::Keys;
 use crate::server::store::{self, Db};
@@ -13,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Keys,
+    /// Encrypts secrets kept at rest (authenticator secrets, recovery codes).
+    pub sealer: Sealer,
     pub hasher: Hasher,
     pub mailer: Arc<dyn Mailer>,
     /// A real argon2id hash of a random password: unknown accounts are checked
@@ -60,6 +63,7 @@ impl AppState {
             .map_err(|e| e.to_string())?;
         Ok(AppState {
             keys: Keys::from_secret(&config.secret),
+            sealer: Sealer::from_secret(&config.secret),
             config: Arc::new(config),
             db,
             hasher,

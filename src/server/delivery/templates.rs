@@ -151,6 +151,44 @@ pub fn password_notice(
     }
 }
 
+/// A notice after a change to how the account signs in (MFA on or off, new recovery
+/// codes, a replayed code): what happened, when, from where, and what to do if it was
+/// not the owner.
+pub fn security_notice(
+    to: &str,
+    subject: &str,
+    what: &str,
+    origin: &Origin<'_>,
+    reset_link: &str,
+) -> Mail {
+    let (warn_text, warn_html) = not_you(reset_link);
+    let text = format!(
+        "On {when}, from IP address {ip} ({device}), {what}.\n\nAccount: {to}\n\n\
+         If this was you, there is nothing more to do.\n{warn_text}",
+        when = origin.when,
+        ip = origin.ip,
+        device = origin.device
+    );
+    let html = html_page(&[
+        format!(
+            "On {}, from IP address {} ({}), {}.",
+            escape_html(origin.when),
+            escape_html(origin.ip),
+            escape_html(origin.device),
+            escape_html(what)
+        ),
+        format!("Account: <strong>{}</strong>", escape_html(to)),
+        "If this was you, there is nothing more to do.".into(),
+        warn_html,
+    ]);
+    Mail {
+        to: to.into(),
+        subject: subject.into(),
+        text,
+        html,
+    }
+}
+
 pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
     let text = format!(
         "Someone asked to reset the password of the Latchkey account {to}.\n\n\

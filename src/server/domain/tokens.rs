@@ -14,6 +14,8 @@ pub enum Purpose {
     Session,
     VerifyEmail,
     ResetPassword,
+    RecoveryCode,
+    PendingSignIn,
     Throttle,
 }
 
@@ -23,6 +25,8 @@ impl Purpose {
             Purpose::Session => b"session",
             Purpose::VerifyEmail => b"verify-email",
             Purpose::ResetPassword => b"reset-password",
+            Purpose::RecoveryCode => b"recovery-code",
+            Purpose::PendingSignIn => b"pending-sign-in",
             Purpose::Throttle => b"throttle-key",
         }
     }

@@ -262,10 +262,11 @@ pub fn not_signed_in() -> ApiError {
     ApiError::Unauthorized("Your session has ended. Sign in again.".into())
 }
 
-/// A new session: the token goes into the cookie, its keyed hash into the database.
-pub struct NewSessionToken {
-    pub token: String,
-    pub signed_in: SignedIn,
+/// What a correct password leads to: a session (its token goes into the cookie), or,
+/// for an account with MFA, a pending sign-in waiting for the second factor.
+pub enum SignInOutcome {
+    Session { token: String, signed_in: SignedIn },
+    SecondFactor { pending_token: String },
 }
 
 pub async fn sign_in(
@@ -275,7 +276,7 @@ pub async fn sign_in(
     password: &str,
     next: Option<&str>,
     now: i64,
-) -> Result<NewSessionToken, ApiError> {
+) -> Result<SignInOutcome, ApiError> {
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
 
@@ -327,21 +328,21 @@ pub async fn sign_in(
             .await
             .map_err(internal)?;
     }
-    let token = new_token();
-    let hash = state.keys.hash(Purpose::Session, &token);
-    store::sessions::insert(
-        &state.db,
-        NewSession {
-            token_hash: &hash,
-            user_id: user.id,
+    let next = safe_next(next);
+    if super::mfa::needs_second_factor(state, user.id).await? {
+        let pending_token = super::mfa::begin_second_step(state, user.id, &next, now).await?;
+        log(
+            state,
+            caller,
+            Some(user.id),
+            "sign_in_password_accepted",
             now,
-            expires_at: now + state.config.session_absolute_secs,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-        },
-    )
-    .await
-    .map_err(internal)?;
+            json!({"next_step": "totp"}),
+        )
+        .await?;
+        return Ok(SignInOutcome::SecondFactor { pending_token });
+    }
+    let token = start_session(&state.db, state, user.id, caller, now).await?;
     log(
         state,
         caller,
@@ -351,12 +352,40 @@ pub async fn sign_in(
         json!({}),
     )
     .await?;
-    Ok(NewSessionToken {
+    Ok(SignInOutcome::Session {
         token,
-        signed_in: SignedIn {
-            redirect_to: safe_next(next),
-        },
+        signed_in: SignedIn { redirect_to: next },
     })
+}
+
+/// Creates a session for a user and gives its token (for the cookie); only the keyed
+/// hash of the token is stored.
+pub async fn start_session<'e, E>(
+    exec: E,
+    state: &AppState,
+    user_id: i64,
+    caller: &Caller,
+    now: i64,
+) -> Result<String, ApiError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let token = new_token();
+    let hash = state.keys.hash(Purpose::Session, &token);
+    store::sessions::insert(
+        exec,
+        NewSession {
+            token_hash: &hash,
+            user_id,
+            now,
+            expires_at: now + state.config.session_absolute_secs,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+        },
+    )
+    .await
+    .map_err(internal)?;
+    Ok(token)
 }
 
 pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(), ApiError> {

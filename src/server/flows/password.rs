@@ -9,8 +9,8 @@ use crate::server::delivery::templates::{self, PasswordEvent};
 use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{device, email, strength};
-use crate::server::flows::accounts::not_signed_in;
-use crate::server::store::{self, events::NewEvent, sessions::NewSession};
+use crate::server::flows::accounts::{not_signed_in, start_session};
+use crate::server::store::{self, events::NewEvent};
 use crate::server::AppState;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -214,8 +214,6 @@ pub async fn change(
     guard.succeeded(state).await?;
     let hash = state.hasher.hash(new).await.map_err(internal)?;
 
-    let token = new_token();
-    let token_hash = state.keys.hash(Purpose::Session, &token);
     let mut tx = state.db.begin().await.map_err(internal)?;
     store::users::set_password(&mut tx, user.id, &hash, now, false)
         .await
@@ -223,19 +221,7 @@ pub async fn change(
     let ended = store::sessions::delete_for_user(&mut tx, user.id, None)
         .await
         .map_err(internal)?;
-    store::sessions::insert(
-        &mut *tx,
-        NewSession {
-            token_hash: &token_hash,
-            user_id: user.id,
-            now,
-            expires_at: now + state.config.session_absolute_secs,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-        },
-    )
-    .await
-    .map_err(internal)?;
+    let token = start_session(&mut *tx, state, user.id, caller, now).await?;
     store::events::insert(
         &mut *tx,
         event(

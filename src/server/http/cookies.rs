@@ -34,9 +34,41 @@ pub fn clear_session(config: &Config) -> String {
     )
 }
 
+/// The half-done sign-in waiting for a second factor (ten minutes at most).
+pub fn pending_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-latchkey_pending"
+    } else {
+        "latchkey_pending"
+    }
+}
+
+pub fn set_pending(config: &Config, token: &str) -> String {
+    format!(
+        "{}={token}; Max-Age=600; {}",
+        pending_cookie_name(config),
+        attributes(config)
+    )
+}
+
+pub fn clear_pending(config: &Config) -> String {
+    format!(
+        "{}=; Max-Age=0; {}",
+        pending_cookie_name(config),
+        attributes(config)
+    )
+}
+
 /// The session token from a request's Cookie headers.
 pub fn session_token(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
-    let name = session_cookie_name(config);
+    cookie_value(session_cookie_name(config), headers)
+}
+
+pub fn pending_token(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(pending_cookie_name(config), headers)
+}
+
+fn cookie_value(name: &str, headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()

@@ -1,6 +1,7 @@
 //! The database: sqlx queries and migrations. A change that touches several rows
 //! runs in one transaction.
 pub mod events;
+pub mod mfa;
 pub mod outbox;
 pub mod sessions;
 pub mod throttles;

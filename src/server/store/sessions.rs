@@ -61,10 +61,13 @@ pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete<'e, E>(exec: E, id: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     sqlx::query("DELETE FROM sessions WHERE id = ?")
         .bind(id)
-        .execute(db)
+        .execute(exec)
         .await?;
     Ok(())
 }

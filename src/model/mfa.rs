@@ -1,0 +1,57 @@
+//! Multi-factor authentication as the Security page sees it.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaStatus {
+    /// When the authenticator app was enabled; `None` when it is not.
+    pub totp_enabled_at: Option<i64>,
+    pub recovery_codes_left: usize,
+}
+
+/// Step 2 of enabling: what the app needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    /// An SVG image of the `otpauth://` URI, rendered on the server.
+    pub qr_svg: String,
+    /// The same secret as text, base32 in groups of four.
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCode {
+    pub code: String,
+    pub used: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub account: String,
+    pub codes: Vec<RecoveryCode>,
+}
+
+impl RecoveryCodes {
+    pub fn left(&self) -> usize {
+        self.codes.iter().filter(|c| !c.used).count()
+    }
+
+    /// The content of the downloaded .txt file.
+    pub fn as_text(&self, date: &str) -> String {
+        let mut text = format!(
+            "Latchkey recovery codes\nAccount: {}\nGenerated: {date}\n\n\
+             Each code signs you in once if you cannot use your authenticator app.\n\
+             Keep them somewhere safe, such as a password manager.\n\n",
+            self.account
+        );
+        for c in self.codes.iter().filter(|c| !c.used) {
+            text.push_str(&c.code);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// What a sign-in needs next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecondFactor {
+    Totp,
+}

@@ -1,0 +1,575 @@
+//! The authenticator app: enabling (four steps), recovery codes, disabling, and the
+//! second step of sign-in.
+use super::{internal, Caller, SecretGuard};
+use crate::model::account::SignedIn;
+use crate::model::error::ApiError;
+use crate::model::mfa::{MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
+use crate::model::time::format_datetime;
+use crate::server::delivery::{send_later, templates};
+use crate::server::domain::throttle::Decision;
+use crate::server::domain::tokens::{new_token, Purpose};
+use crate::server::domain::{device, recovery, totp};
+use crate::server::flows::accounts::{not_signed_in, start_session};
+use crate::server::http::AuthSession;
+use crate::server::store::{self, events::NewEvent};
+use crate::server::AppState;
+use serde_json::json;
+
+pub const INVALID_CODE: &str = "Invalid code";
+/// A half-done sign-in lasts this long, and survives this many wrong codes.
+pub const PENDING_SECS: i64 = 600;
+pub const PENDING_MAX_FAILURES: i64 = 5;
+/// Viewing recovery codes allows regenerating them for this long.
+pub const CONFIRMED_SECS: i64 = 300;
+
+fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
+    caller.session.as_ref().ok_or_else(not_signed_in)
+}
+
+async fn log(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    kind: &str,
+    now: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    store::events::insert(
+        &state.db,
+        NewEvent {
+            user_id: Some(user_id),
+            kind,
+            at: now,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+            detail,
+        },
+    )
+    .await
+    .map_err(internal)
+}
+
+fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, what: &str, now: i64) {
+    let when = format_datetime(now);
+    let device = device::describe(&caller.user_agent);
+    let origin = templates::Origin {
+        when: &when,
+        ip: &caller.ip,
+        device: &device,
+    };
+    send_later(
+        state.mailer.clone(),
+        templates::security_notice(
+            email,
+            subject,
+            what,
+            &origin,
+            &state.config.link("/forgot-password"),
+        ),
+    );
+}
+
+fn secret_context(user_id: i64) -> String {
+    format!("totp:{user_id}")
+}
+
+pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, ApiError> {
+    let s = session(caller)?;
+    let totp = store::mfa::totp(&state.db, s.user_id)
+        .await
+        .map_err(internal)?;
+    let codes = store::mfa::recovery_codes(&state.db, s.user_id)
+        .await
+        .map_err(internal)?;
+    Ok(MfaStatus {
+        totp_enabled_at: totp.and_then(|t| t.enabled_at),
+        recovery_codes_left: codes.iter().filter(|c| c.used_at.is_none()).count(),
+    })
+}
+
+/// Step 1 (identity, by password) and step 2 (the secret) of enabling. Nothing is
+/// enabled until `confirm_totp` accepts a code.
+pub async fn start_totp(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    now: i64,
+) -> Result<TotpSetup, ApiError> {
+    let s = session(caller)?;
+    if password.is_empty() {
+        return Err(ApiError::field("password", "Enter your password."));
+    }
+    let guard = SecretGuard::load(
+        state,
+        "mfa-password",
+        &s.user_id.to_string(),
+        &caller.ip,
+        now,
+    )
+    .await?;
+    if let Decision::Wait(secs) = guard.decision {
+        return Err(ApiError::TooManyRequests {
+            retry_after: secs as u64,
+        });
+    }
+    let user = store::users::by_id(&state.db, s.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_signed_in)?;
+    if !state
+        .hasher
+        .verify(password, &user.password_hash)
+        .await
+        .map_err(|_| ApiError::field("password", "The password is not correct."))?
+    {
+        guard.failed(state, now).await?;
+        log(
+            state,
+            caller,
+            user.id,
+            "mfa_identity_failed",
+            now,
+            json!({"method": "password"}),
+        )
+        .await?;
+        return Err(ApiError::field("password", "The password is not correct."));
+    }
+    guard.succeeded(state).await?;
+    let secret = totp::new_secret();
+    let sealed = state.sealer.seal(&secret, &secret_context(user.id));
+    if !store::mfa::put_pending_totp(&state.db, user.id, &sealed, now)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::invalid(
+            "The authenticator app is already enabled.",
+        ));
+    }
+    let uri = totp::otpauth_uri(&state.config.totp_issuer, &user.email, &secret);
+    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(internal)?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    Ok(TotpSetup {
+        qr_svg: svg,
+        secret: totp::grouped_base32(&secret),
+    })
+}
+
+/// Checks an authenticator code for an account, throttled, each step once. A replay
+/// is refused, logged and reported to the owner.
+async fn check_code(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    email: &str,
+    code: &str,
+    now: i64,
+    allow_pending: bool,
+) -> Result<(), ApiError> {
+    let guard = SecretGuard::load(state, "totp", &user_id.to_string(), &caller.ip, now).await?;
+    if let Decision::Wait(secs) = guard.decision {
+        return Err(ApiError::TooManyRequests {
+            retry_after: secs as u64,
+        });
+    }
+    let row = store::mfa::totp(&state.db, user_id)
+        .await
+        .map_err(internal)?;
+    let row = row
+        .filter(|r| allow_pending || r.enabled_at.is_some())
+        .ok_or_else(|| ApiError::invalid("The authenticator app is not enabled."))?;
+    let secret = state
+        .sealer
+        .open(&row.secret_sealed, &secret_context(user_id))
+        .ok_or_else(|| internal("authenticator secret does not open"))?;
+    match totp::check(&secret, code, now, row.last_step) {
+        totp::Check::Accepted(step)
+            if store::mfa::use_step(&state.db, user_id, step)
+                .await
+                .map_err(internal)? =>
+        {
+            guard.succeeded(state).await?;
+            Ok(())
+        }
+        totp::Check::Accepted(_) | totp::Check::Replayed => {
+            guard.failed(state, now).await?;
+            log(state, caller, user_id, "totp_code_replayed", now, json!({})).await?;
+            notify(
+                state,
+                caller,
+                email,
+                "An authenticator code was used twice",
+                "someone entered an authenticator code of your account that had already been used",
+                now,
+            );
+            Err(ApiError::field("code", INVALID_CODE))
+        }
+        totp::Check::Invalid => {
+            guard.failed(state, now).await?;
+            log(state, caller, user_id, "totp_code_failed", now, json!({})).await?;
+            Err(ApiError::field("code", INVALID_CODE))
+        }
+    }
+}
+
+fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<(Vec<u8>, Vec<u8>)>) {
+    let plain = recovery::generate();
+    let stored = plain
+        .iter()
+        .map(|c| {
+            (
+                state
+                    .sealer
+                    .seal(c.as_bytes(), &format!("recovery:{user_id}")),
+                state
+                    .keys
+                    .hash(Purpose::RecoveryCode, &format!("{user_id}:{c}")),
+            )
+        })
+        .collect();
+    (plain, stored)
+}
+
+pub struct Enabled {
+    pub codes: RecoveryCodes,
+    pub session_token: String,
+}
+
+/// Step 3: a code from the app turns the method on; step 4 shows the recovery codes.
+pub async fn confirm_totp(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<Enabled, ApiError> {
+    let s = session(caller)?;
+    check_code(state, caller, s.user_id, &s.email, code, now, true).await?;
+    let (plain, stored) = new_codes(state, s.user_id);
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    store::mfa::enable_totp(&mut tx, s.user_id, now)
+        .await
+        .map_err(internal)?;
+    store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
+        .await
+        .map_err(internal)?;
+    store::sessions::delete(&mut *tx, s.session_id)
+        .await
+        .map_err(internal)?;
+    let token = start_session(&mut *tx, state, s.user_id, caller, now).await?;
+    store::events::insert(
+        &mut *tx,
+        NewEvent {
+            user_id: Some(s.user_id),
+            kind: "mfa_enabled",
+            at: now,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+            detail: json!({"method": "totp"}),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    notify(
+        state,
+        caller,
+        &s.email,
+        "Authenticator app enabled",
+        "an authenticator app was added to your account for two-step sign-in",
+        now,
+    );
+    let codes = plain
+        .into_iter()
+        .map(|code| RecoveryCode { code, used: false })
+        .collect();
+    Ok(Enabled {
+        codes: RecoveryCodes {
+            account: s.email.clone(),
+            codes,
+        },
+        session_token: token,
+    })
+}
+
+async fn read_codes(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+) -> Result<RecoveryCodes, ApiError> {
+    let rows = store::mfa::recovery_codes(&state.db, user_id)
+        .await
+        .map_err(internal)?;
+    let mut codes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let plain = state
+            .sealer
+            .open(&row.code_sealed, &format!("recovery:{user_id}"))
+            .ok_or_else(|| internal("recovery code does not open"))?;
+        codes.push(RecoveryCode {
+            code: String::from_utf8_lossy(&plain).into_owned(),
+            used: row.used_at.is_some(),
+        });
+    }
+    Ok(RecoveryCodes {
+        account: email.to_string(),
+        codes,
+    })
+}
+
+/// "View Recovery Codes": a fresh authenticator code first.
+pub async fn view_codes(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<RecoveryCodes, ApiError> {
+    let s = session(caller)?;
+    check_code(state, caller, s.user_id, &s.email, code, now, false).await?;
+    store::mfa::confirm_session(&state.db, s.session_id, now)
+        .await
+        .map_err(internal)?;
+    log(
+        state,
+        caller,
+        s.user_id,
+        "recovery_codes_viewed",
+        now,
+        json!({}),
+    )
+    .await?;
+    read_codes(state, s.user_id, &s.email).await
+}
+
+/// "Regenerate": all ten replaced at once, shortly after a fresh code was given.
+pub async fn regenerate_codes(
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<RecoveryCodes, ApiError> {
+    let s = session(caller)?;
+    let confirmed = store::mfa::session_confirmed_at(&state.db, s.session_id)
+        .await
+        .map_err(internal)?;
+    if !confirmed.is_some_and(|at| now - at <= CONFIRMED_SECS) {
+        return Err(ApiError::Forbidden(
+            "Enter a current authenticator code again to regenerate your recovery codes.".into(),
+        ));
+    }
+    let (plain, stored) = new_codes(state, s.user_id);
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
+        .await
+        .map_err(internal)?;
+    store::events::insert(
+        &mut *tx,
+        NewEvent {
+            user_id: Some(s.user_id),
+            kind: "recovery_codes_regenerated",
+            at: now,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+            detail: json!({}),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    notify(
+        state,
+        caller,
+        &s.email,
+        "New recovery codes",
+        "new recovery codes were generated for your account and the old ones no longer work",
+        now,
+    );
+    Ok(RecoveryCodes {
+        account: s.email.clone(),
+        codes: plain
+            .into_iter()
+            .map(|code| RecoveryCode { code, used: false })
+            .collect(),
+    })
+}
+
+/// "Disable": a current code turns the method off; with no method left, the recovery
+/// codes go too.
+pub async fn disable_totp(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    let s = session(caller)?;
+    check_code(state, caller, s.user_id, &s.email, code, now, false).await?;
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    store::mfa::delete_totp(&mut tx, s.user_id)
+        .await
+        .map_err(internal)?;
+    store::mfa::delete_recovery_codes(&mut tx, s.user_id)
+        .await
+        .map_err(internal)?;
+    store::sessions::delete(&mut *tx, s.session_id)
+        .await
+        .map_err(internal)?;
+    let token = start_session(&mut *tx, state, s.user_id, caller, now).await?;
+    store::events::insert(
+        &mut *tx,
+        NewEvent {
+            user_id: Some(s.user_id),
+            kind: "mfa_disabled",
+            at: now,
+            ip: &caller.ip,
+            user_agent: &caller.user_agent,
+            detail: json!({"method": "totp"}),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    notify(state, caller, &s.email, "Authenticator app disabled", "the authenticator app was removed from your account: signing in now needs only your password", now);
+    Ok(token)
+}
+
+/// After a correct password, for an account with MFA: a pending sign-in, no session.
+pub async fn begin_second_step(
+    state: &AppState,
+    user_id: i64,
+    next: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    let token = new_token();
+    store::mfa::insert_pending(
+        &state.db,
+        &state.keys.hash(Purpose::PendingSignIn, &token),
+        user_id,
+        next,
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    Ok(token)
+}
+
+pub async fn needs_second_factor(state: &AppState, user_id: i64) -> Result<bool, ApiError> {
+    Ok(store::mfa::totp(&state.db, user_id)
+        .await
+        .map_err(internal)?
+        .is_some_and(|t| t.enabled_at.is_some()))
+}
+
+#[derive(Debug)]
+pub struct SecondStepDone {
+    pub session_token: String,
+    pub signed_in: SignedIn,
+}
+
+fn start_again() -> ApiError {
+    ApiError::Unauthorized("This sign-in has expired. Enter your email and password again.".into())
+}
+
+/// The second step: one code from the authenticator app, or one recovery code.
+pub async fn finish_second_step(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    code: &str,
+    recovery_code: &str,
+    now: i64,
+) -> Result<SecondStepDone, ApiError> {
+    let token = pending_token.ok_or_else(start_again)?;
+    let pending = store::mfa::pending(&state.db, &state.keys.hash(Purpose::PendingSignIn, token))
+        .await
+        .map_err(internal)?
+        .ok_or_else(start_again)?;
+    if now - pending.created_at >= PENDING_SECS || pending.failures >= PENDING_MAX_FAILURES {
+        store::mfa::delete_pending(&state.db, pending.id)
+            .await
+            .map_err(internal)?;
+        return Err(start_again());
+    }
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(start_again)?;
+    let method = if recovery_code.trim().is_empty() {
+        check_code(state, caller, user.id, &user.email, code, now, false)
+            .await
+            .map(|_| "totp")
+    } else {
+        let guard = SecretGuard::load(
+            state,
+            "recovery-code",
+            &user.id.to_string(),
+            &caller.ip,
+            now,
+        )
+        .await?;
+        if let Decision::Wait(secs) = guard.decision {
+            return Err(ApiError::TooManyRequests {
+                retry_after: secs as u64,
+            });
+        }
+        let used = match recovery::normalize(recovery_code) {
+            Some(c) => store::mfa::use_recovery_code(
+                &state.db,
+                user.id,
+                &state
+                    .keys
+                    .hash(Purpose::RecoveryCode, &format!("{}:{c}", user.id)),
+                now,
+            )
+            .await
+            .map_err(internal)?,
+            None => false,
+        };
+        if used {
+            guard.succeeded(state).await?;
+            Ok("recovery_code")
+        } else {
+            guard.failed(state, now).await?;
+            Err(ApiError::field("recovery_code", INVALID_CODE))
+        }
+    };
+    let method = match method {
+        Ok(m) => m,
+        Err(e) => {
+            if matches!(e, ApiError::Invalid { .. }) {
+                store::mfa::pending_failed(&state.db, pending.id)
+                    .await
+                    .map_err(internal)?;
+            }
+            log(
+                state,
+                caller,
+                user.id,
+                "sign_in_failed",
+                now,
+                json!({"reason": "second_factor"}),
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    store::mfa::delete_pending(&state.db, pending.id)
+        .await
+        .map_err(internal)?;
+    let session_token = start_session(&state.db, state, user.id, caller, now).await?;
+    log(
+        state,
+        caller,
+        user.id,
+        "sign_in_succeeded",
+        now,
+        json!({"second_factor": method}),
+    )
+    .await?;
+    Ok(SecondStepDone {
+        session_token,
+        signed_in: SignedIn {
+            redirect_to: pending.next,
+        },
+    })
+}

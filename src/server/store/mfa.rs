@@ -1,0 +1,200 @@
+//! Authenticator secrets, recovery codes and pending sign-ins.
+use super::{Db, Tx};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TotpRow {
+    pub secret_sealed: Vec<u8>,
+    pub enabled_at: Option<i64>,
+    pub last_step: Option<i64>,
+}
+
+pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT secret_sealed, enabled_at, last_step FROM totp_methods WHERE user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Starts (or restarts) set-up: a new secret, not enabled. An enabled method is kept.
+pub async fn put_pending_totp(
+    db: &Db,
+    user_id: i64,
+    secret_sealed: &[u8],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO totp_methods (user_id, secret_sealed, created_at) VALUES (?, ?, ?)
+         ON CONFLICT(user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed,
+             created_at = excluded.created_at, last_step = NULL
+         WHERE totp_methods.enabled_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(secret_sealed)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a used time step; false when that step (or a later one) was used already.
+/// Atomic: of two racing uses of one code, one wins.
+pub async fn use_step<'e, E>(exec: E, user_id: i64, step: i64) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let done = sqlx::query("UPDATE totp_methods SET last_step = ? WHERE user_id = ? AND (last_step IS NULL OR last_step < ?)")
+        .bind(step)
+        .bind(user_id)
+        .bind(step)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE totp_methods SET enabled_at = ? WHERE user_id = ?")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_totp(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM totp_methods WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CodeRow {
+    pub code_sealed: Vec<u8>,
+    pub used_at: Option<i64>,
+}
+
+pub async fn recovery_codes(db: &Db, user_id: i64) -> Result<Vec<CodeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = ? ORDER BY position",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces all of a user's recovery codes (inside the caller's transaction).
+pub async fn replace_recovery_codes(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+    codes: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), sqlx::Error> {
+    delete_recovery_codes(tx, user_id).await?;
+    for (position, (sealed, hash)) in codes.iter().enumerate() {
+        sqlx::query("INSERT INTO recovery_codes (user_id, position, code_sealed, code_hash) VALUES (?, ?, ?, ?)")
+            .bind(user_id)
+            .bind(position as i64)
+            .bind(sealed)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Uses a recovery code; false when unknown or already used. Atomic.
+pub async fn use_recovery_code(
+    db: &Db,
+    user_id: i64,
+    code_hash: &[u8],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PendingRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub next: String,
+    pub created_at: i64,
+    pub failures: i64,
+}
+
+pub async fn insert_pending(
+    db: &Db,
+    token_hash: &[u8],
+    user_id: i64,
+    next: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(next)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, next, created_at, failures FROM pending_sign_ins WHERE token_hash = ?",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn pending_failed(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_pending(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn confirm_session(db: &Db, session_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET mfa_confirmed_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(session_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn session_confirmed_at(db: &Db, session_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT mfa_confirmed_at FROM sessions WHERE id = ?")
+            .bind(session_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.and_then(|r| r.0))
+}

@@ -1,0 +1,406 @@
+//! The authenticator app end to end on the server: set-up, recovery codes, the
+//! second step of sign-in, replay refusal and disabling. Time is passed in, so each
+//! step of the story uses its own 30-second window.
+mod common;
+
+use axum::http::StatusCode;
+use common::{app, TestApp, PASSWORD};
+use latchkey::model::error::ApiError;
+use latchkey::server::domain::totp;
+use latchkey::server::flows::{accounts, mfa, Caller};
+use latchkey::server::http::AuthSession;
+use latchkey::server::now;
+
+fn caller(session: Option<AuthSession>) -> Caller {
+    Caller {
+        ip: "198.51.100.9".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0".into(),
+        session,
+    }
+}
+
+async fn signed_in(t: &TestApp, email: &str, at: i64) -> Caller {
+    let outcome = accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
+        .await
+        .unwrap();
+    let accounts::SignInOutcome::Session { token, .. } = outcome else {
+        panic!("expected a session")
+    };
+    session_caller(t, &token).await
+}
+
+async fn session_caller(t: &TestApp, token: &str) -> Caller {
+    let hash = t
+        .state
+        .keys
+        .hash(latchkey::server::domain::tokens::Purpose::Session, token);
+    let row = latchkey::server::store::sessions::by_token_hash(&t.state.db, &hash)
+        .await
+        .unwrap()
+        .unwrap();
+    caller(Some(AuthSession {
+        session_id: row.id,
+        user_id: row.user_id,
+        email: row.email,
+        email_verified: false,
+        user_created_at: row.user_created_at,
+    }))
+}
+
+fn secret_of(setup: &latchkey::model::mfa::TotpSetup) -> Vec<u8> {
+    data_encoding::BASE32_NOPAD
+        .decode(setup.secret.replace(' ', "").as_bytes())
+        .unwrap()
+}
+
+/// An account with the authenticator app enabled at `t0`; gives its secret and codes.
+async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Caller) {
+    t.sign_up(email, PASSWORD).await;
+    let who = signed_in(t, email, t0).await;
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    assert!(
+        setup.qr_svg.starts_with("<?xml") || setup.qr_svg.contains("<svg"),
+        "{}",
+        &setup.qr_svg[..60]
+    );
+    let secret = secret_of(&setup);
+    let done = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
+        .await
+        .unwrap();
+    let codes: Vec<String> = done.codes.codes.iter().map(|c| c.code.clone()).collect();
+    let who = session_caller(t, &done.session_token).await;
+    (secret, codes, who)
+}
+
+async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
+    match accounts::sign_in(
+        &t.state,
+        &caller(None),
+        email,
+        PASSWORD,
+        Some("/settings/security"),
+        at,
+    )
+    .await
+    .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
+    }
+}
+
+#[tokio::test]
+async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
+    let t = app().await;
+    let t0 = now();
+    t.sign_up("set@example.com", PASSWORD).await;
+    let who = signed_in(&t, "set@example.com", t0).await;
+    let err = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.for_field("password").as_deref(),
+        Some("The password is not correct.")
+    );
+
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    assert_eq!(setup.secret.split(' ').count(), 8);
+    // Abandoned set-up: nothing is enabled, sign-in asks for the password only.
+    assert_eq!(
+        mfa::status(&t.state, &who).await.unwrap().totp_enabled_at,
+        None
+    );
+    assert!(matches!(
+        accounts::sign_in(
+            &t.state,
+            &caller(None),
+            "set@example.com",
+            PASSWORD,
+            None,
+            t0
+        )
+        .await
+        .unwrap(),
+        accounts::SignInOutcome::Session { .. }
+    ));
+
+    // The secret is stored sealed, never in clear.
+    let (sealed,): (Vec<u8>,) = sqlx::query_as("SELECT secret_sealed FROM totp_methods")
+        .fetch_one(&t.state.db)
+        .await
+        .unwrap();
+    let secret = secret_of(&setup);
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()));
+
+    let wrong = mfa::confirm_totp(&t.state, &who, "000000", t0).await;
+    assert!(matches!(wrong, Err(ApiError::Invalid { .. })));
+    let done = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
+        .await
+        .unwrap();
+    assert_eq!(done.codes.codes.len(), 10);
+    let new_who = session_caller(&t, &done.session_token).await;
+    assert_ne!(
+        new_who.session.as_ref().unwrap().session_id,
+        who.session.as_ref().unwrap().session_id,
+        "a new session id"
+    );
+    assert!(mfa::status(&t.state, &new_who)
+        .await
+        .unwrap()
+        .totp_enabled_at
+        .is_some());
+    // Codes are stored sealed and hashed only.
+    let rows: Vec<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT code_sealed, code_hash FROM recovery_codes")
+            .fetch_all(&t.state.db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 10);
+    for (sealed, hash) in rows {
+        for c in &done.codes.codes {
+            assert!(!sealed.windows(11).any(|w| w == c.code.as_bytes()));
+            assert!(!hash.windows(11).any(|w| w == c.code.as_bytes()));
+        }
+    }
+    assert!(t
+        .mail_to("set@example.com", 2)
+        .await
+        .iter()
+        .any(|m| m.subject == "Authenticator app enabled"));
+}
+
+#[tokio::test]
+async fn sign_in_asks_for_a_code_and_each_step_works_once() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, _, _) = enabled(&t, "two@example.com", t0).await;
+
+    // The code used to finish set-up cannot sign in.
+    let pending = password_step(&t, "two@example.com", t0).await;
+    let replay = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, t0 as u64),
+        "",
+        t0,
+    )
+    .await;
+    assert!(matches!(replay, Err(ApiError::Invalid { .. })));
+    assert!(t
+        .event_kinds()
+        .await
+        .contains(&"totp_code_replayed".to_string()));
+    assert!(t
+        .mail_to("two@example.com", 3)
+        .await
+        .iter()
+        .any(|m| m.subject == "An authenticator code was used twice"));
+
+    let t1 = t0 + 30;
+    let done = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, t1 as u64),
+        "",
+        t1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.signed_in.redirect_to, "/settings/security");
+    // The pending sign-in is gone once used.
+    let again = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t1 + 30) as u64),
+        "",
+        t1 + 30,
+    )
+    .await;
+    assert!(matches!(again, Err(ApiError::Unauthorized(_))));
+}
+
+#[tokio::test]
+async fn no_session_before_the_second_step_and_it_expires() {
+    let t = app().await;
+    let t0 = now();
+    enabled(&t, "wait@example.com", t0).await;
+    let sessions_before = t.count("SELECT COUNT(*) FROM sessions").await;
+    let r = t.sign_in("wait@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["redirect_to"], "/signin/verify");
+    assert!(r.set_cookie().unwrap().starts_with("latchkey_pending="));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM sessions").await,
+        sessions_before,
+        "no session yet"
+    );
+
+    let pending = password_step(&t, "wait@example.com", t0).await;
+    let late = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        "123456",
+        "",
+        t0 + 601,
+    )
+    .await;
+    assert!(matches!(late, Err(ApiError::Unauthorized(_))), "{late:?}");
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_pending_sign_in() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, _, _) = enabled(&t, "five@example.com", t0).await;
+    let pending = password_step(&t, "five@example.com", t0).await;
+    for _ in 0..5 {
+        let r = mfa::finish_second_step(&t.state, &caller(None), Some(&pending), "000000", "", t0)
+            .await;
+        assert!(
+            matches!(
+                r,
+                Err(ApiError::Invalid { .. }) | Err(ApiError::TooManyRequests { .. })
+            ),
+            "{r:?}"
+        );
+    }
+    let r = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t0 + 30) as u64),
+        "",
+        t0 + 30,
+    )
+    .await;
+    assert!(
+        matches!(r, Err(ApiError::Unauthorized(_))),
+        "back to the password step: {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn recovery_codes_work_once_even_when_racing() {
+    let t = app().await;
+    let t0 = now();
+    let (_, codes, _) = enabled(&t, "race@example.com", t0).await;
+    let a = password_step(&t, "race@example.com", t0).await;
+    let b = password_step(&t, "race@example.com", t0).await;
+    let code = codes[0].to_uppercase().replace('-', " ");
+    let (ca, cb) = (caller(None), caller(None));
+    let (ra, rb) = tokio::join!(
+        mfa::finish_second_step(&t.state, &ca, Some(&a), "", &code, t0),
+        mfa::finish_second_step(&t.state, &cb, Some(&b), "", &code, t0),
+    );
+    assert_eq!(
+        [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one wins"
+    );
+    let c = password_step(&t, "race@example.com", t0).await;
+    let third = mfa::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[0], t0).await;
+    assert!(matches!(third, Err(ApiError::Invalid { .. })));
+    assert!(
+        mfa::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[1], t0)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, old, who) = enabled(&t, "view@example.com", t0).await;
+    assert!(matches!(
+        mfa::regenerate_codes(&t.state, &who, t0).await,
+        Err(ApiError::Forbidden(_))
+    ));
+    assert!(mfa::view_codes(&t.state, &who, "000000", t0 + 30)
+        .await
+        .is_err());
+    let shown = mfa::view_codes(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, (t0 + 30) as u64),
+        t0 + 30,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shown
+            .codes
+            .iter()
+            .map(|c| c.code.clone())
+            .collect::<Vec<_>>(),
+        old
+    );
+    let fresh = mfa::regenerate_codes(&t.state, &who, t0 + 60)
+        .await
+        .unwrap();
+    assert_eq!(fresh.codes.len(), 10);
+    assert!(fresh.codes.iter().all(|c| !old.contains(&c.code)));
+    // Old codes fail, new ones work.
+    let p = password_step(&t, "view@example.com", t0 + 60).await;
+    assert!(
+        mfa::finish_second_step(&t.state, &caller(None), Some(&p), "", &old[0], t0 + 60)
+            .await
+            .is_err()
+    );
+    assert!(mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        "",
+        &fresh.codes[0].code,
+        t0 + 60
+    )
+    .await
+    .is_ok());
+    assert!(t
+        .event_kinds()
+        .await
+        .contains(&"recovery_codes_regenerated".to_string()));
+}
+
+#[tokio::test]
+async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, _, who) = enabled(&t, "off@example.com", t0).await;
+    assert!(mfa::disable_totp(&t.state, &who, "000000", t0 + 30)
+        .await
+        .is_err());
+    mfa::disable_totp(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, (t0 + 60) as u64),
+        t0 + 60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
+    assert!(matches!(
+        accounts::sign_in(
+            &t.state,
+            &caller(None),
+            "off@example.com",
+            PASSWORD,
+            None,
+            t0 + 60
+        )
+        .await
+        .unwrap(),
+        accounts::SignInOutcome::Session { .. }
+    ));
+    assert!(t
+        .mail_to("off@example.com", 3)
+        .await
+        .iter()
+        .any(|m| m.subject == "Authenticator app disabled"));
+}
