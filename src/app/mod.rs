@@ -6,7 +6,7 @@ use crate::model::error::ApiError;
 use crate::pages::{
     forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
     reset_password::ResetPasswordPage, security::SecurityPage, sign_in::SignInPage,
-    sign_up::SignUpPage, verify_email::VerifyEmailPage,
+    sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/signin") view=SignInPage/>
+                <Route path=path!("/signin/verify") view=SignInVerifyPage/>
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/verify-email") view=VerifyEmailPage/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage/>

@@ -1,16 +1,20 @@
 //! Reusable pieces of the interface, shared by server rendering and the browser.
+pub mod code_input;
 pub mod dialog;
 pub mod fields;
 pub mod layout;
 pub mod new_password;
 pub mod password_checklist;
+pub mod recovery_codes;
 pub mod strength;
 pub mod toast;
 
+pub use code_input::{submit_once, CodeInput};
 pub use dialog::Dialog;
 pub use fields::{FormAlert, PasswordField, SubmitButton, TextField};
 pub use layout::AuthCard;
 pub use new_password::NewPasswordFields;
 pub use password_checklist::PasswordChecklist;
+pub use recovery_codes::RecoveryCodeList;
 pub use strength::StrengthMeter;
 pub use toast::Toast;

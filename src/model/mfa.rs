@@ -26,6 +26,8 @@ pub struct RecoveryCode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryCodes {
     pub account: String,
+    /// When they were shown (Unix seconds), for the downloaded file.
+    pub at: i64,
     pub codes: Vec<RecoveryCode>,
 }
 

@@ -4,6 +4,7 @@ pub mod not_found;
 pub mod reset_password;
 pub mod security;
 pub mod sign_in;
+pub mod sign_in_verify;
 pub mod sign_up;
 pub mod verify_email;
 

@@ -1,8 +1,10 @@
+mod mfa;
 mod password;
 
 use crate::app::MeResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use mfa::MfaSection;
 use password::PasswordSection;
 
 /// Settings > Security.
@@ -37,5 +39,6 @@ pub fn SecurityPage() -> impl IntoView {
             })}
         </Suspense>
         <PasswordSection/>
+        <MfaSection/>
     }
 }

@@ -288,6 +288,7 @@ pub async fn confirm_totp(
     Ok(Enabled {
         codes: RecoveryCodes {
             account: s.email.clone(),
+            at: now,
             codes,
         },
         session_token: token,
@@ -298,6 +299,7 @@ async fn read_codes(
     state: &AppState,
     user_id: i64,
     email: &str,
+    now: i64,
 ) -> Result<RecoveryCodes, ApiError> {
     let rows = store::mfa::recovery_codes(&state.db, user_id)
         .await
@@ -315,6 +317,7 @@ async fn read_codes(
     }
     Ok(RecoveryCodes {
         account: email.to_string(),
+        at: now,
         codes,
     })
 }
@@ -340,7 +343,7 @@ pub async fn view_codes(
         json!({}),
     )
     .await?;
-    read_codes(state, s.user_id, &s.email).await
+    read_codes(state, s.user_id, &s.email, now).await
 }
 
 /// "Regenerate": all ten replaced at once, shortly after a fresh code was given.
@@ -387,6 +390,7 @@ pub async fn regenerate_codes(
     );
     Ok(RecoveryCodes {
         account: s.email.clone(),
+        at: now,
         codes: plain
             .into_iter()
             .map(|code| RecoveryCode { code, used: false })
