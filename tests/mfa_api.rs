@@ -404,3 +404,25 @@ async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
         .iter()
         .any(|m| m.subject == "Authenticator app disabled"));
 }
+
+#[tokio::test]
+async fn housekeeping_removes_stale_pending_sign_ins() {
+    let t = app().await;
+    let t0 = now();
+    enabled(&t, "stale@example.com", t0).await;
+    password_step(&t, "stale@example.com", t0).await;
+    let store = latchkey::server::store::mfa::delete_stale_pending;
+    assert_eq!(
+        store(&t.state.db, t0 + 60, mfa::PENDING_SECS)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store(&t.state.db, t0 + mfa::PENDING_SECS, mfa::PENDING_SECS)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+}

@@ -57,3 +57,38 @@ impl RecoveryCodes {
 pub enum SecondFactor {
     Totp,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(used: &[bool]) -> RecoveryCodes {
+        RecoveryCodes {
+            account: "ada@example.com".into(),
+            at: 0,
+            codes: used
+                .iter()
+                .enumerate()
+                .map(|(i, u)| RecoveryCode {
+                    code: format!("aaaaa-aaaa{i}"),
+                    used: *u,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn counts_what_is_left_and_writes_only_unused_codes_to_the_file() {
+        let c = codes(&[true, false, true, false]);
+        assert_eq!(c.left(), 2);
+        let text = c.as_text("1 January 1970");
+        assert!(
+            text.contains("Account: ada@example.com") && text.contains("Generated: 1 January 1970")
+        );
+        assert!(
+            !text.contains("aaaaa-aaaa0")
+                && text.contains("aaaaa-aaaa1")
+                && text.contains("aaaaa-aaaa3")
+        );
+    }
+}

@@ -73,15 +73,25 @@ impl AppState {
         })
     }
 
-    /// Removes expired sessions every ten minutes.
+    /// Every ten minutes, removes expired sessions and stale half-done sign-ins.
     pub fn spawn_housekeeping(&self) {
         let db = self.db.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                if let Err(e) = store::sessions::delete_expired(&db, crate::server::now()).await {
+                let now = crate::server::now();
+                if let Err(e) = store::sessions::delete_expired(&db, now).await {
                     tracing::warn!(error = %e, "session clean-up failed");
+                }
+                if let Err(e) = store::mfa::delete_stale_pending(
+                    &db,
+                    now,
+                    crate::server::flows::mfa::PENDING_SECS,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "pending sign-in clean-up failed");
                 }
             }
         });

@@ -198,3 +198,14 @@ pub async fn session_confirmed_at(db: &Db, session_id: i64) -> Result<Option<i64
             .await?;
     Ok(row.and_then(|r| r.0))
 }
+
+/// Removes half-done sign-ins older than `max_age` seconds.
+pub async fn delete_stale_pending(db: &Db, now: i64, max_age: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM pending_sign_ins WHERE created_at <= ?")
+            .bind(now - max_age)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
