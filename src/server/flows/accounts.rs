@@ -1,5 +1,5 @@
 //! Sign-up, email verification, sign-in and sign-out.
-use super::{internal, Caller, SecretGuard};
+use super::{event, internal, log, Caller, SecretGuard};
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
@@ -7,34 +7,11 @@ use crate::server::delivery::{send_later, templates};
 use crate::server::domain::email;
 use crate::server::domain::throttle::{self, Decision};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
-use crate::server::store::{self, events::NewEvent, sessions::NewSession};
+use crate::server::store::{self, sessions::NewSession};
 use crate::server::AppState;
 use serde_json::json;
 
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
-
-async fn log(
-    state: &AppState,
-    caller: &Caller,
-    user_id: Option<i64>,
-    kind: &str,
-    now: i64,
-    detail: serde_json::Value,
-) -> Result<(), ApiError> {
-    store::events::insert(
-        &state.db,
-        NewEvent {
-            user_id,
-            kind,
-            at: now,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-            detail,
-        },
-    )
-    .await
-    .map_err(internal)
-}
 
 /// Refuses an empty or oversized password before anything else (and before any hashing).
 fn check_password_size(field: &str, password: &str) -> Result<(), ApiError> {
@@ -110,14 +87,7 @@ pub async fn sign_up(
         Some(user_id) => {
             store::events::insert(
                 &mut *tx,
-                NewEvent {
-                    user_id: Some(user_id),
-                    kind: "sign_up",
-                    at: now,
-                    ip: &caller.ip,
-                    user_agent: &caller.user_agent,
-                    detail: json!({}),
-                },
+                event(caller, Some(user_id), "sign_up", now, json!({})),
             )
             .await
             .map_err(internal)?;
@@ -179,14 +149,7 @@ pub async fn verify_email(
             .map_err(internal)?;
         store::events::insert(
             &mut *tx,
-            NewEvent {
-                user_id: Some(user_id),
-                kind: "email_verified",
-                at: now,
-                ip: &caller.ip,
-                user_agent: &caller.user_agent,
-                detail: json!({}),
-            },
+            event(caller, Some(user_id), "email_verified", now, json!({})),
         )
         .await
         .map_err(internal)?;

@@ -1,17 +1,16 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
-use super::{internal, Caller, SecretGuard};
+use super::{event, internal, log, rotate_session, Caller, SecretGuard};
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
 use crate::model::mfa::{MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
 use crate::model::time::format_datetime;
 use crate::server::delivery::{send_later, templates};
-use crate::server::domain::throttle::Decision;
 use crate::server::domain::tokens::{new_token, Purpose};
 use crate::server::domain::{device, recovery, totp};
 use crate::server::flows::accounts::{not_signed_in, start_session};
 use crate::server::http::AuthSession;
-use crate::server::store::{self, events::NewEvent};
+use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
 
@@ -24,29 +23,6 @@ pub const CONFIRMED_SECS: i64 = 300;
 
 fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
     caller.session.as_ref().ok_or_else(not_signed_in)
-}
-
-async fn log(
-    state: &AppState,
-    caller: &Caller,
-    user_id: i64,
-    kind: &str,
-    now: i64,
-    detail: serde_json::Value,
-) -> Result<(), ApiError> {
-    store::events::insert(
-        &state.db,
-        NewEvent {
-            user_id: Some(user_id),
-            kind,
-            at: now,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-            detail,
-        },
-    )
-    .await
-    .map_err(internal)
 }
 
 fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, what: &str, now: i64) {
@@ -107,11 +83,7 @@ pub async fn start_totp(
         now,
     )
     .await?;
-    if let Decision::Wait(secs) = guard.decision {
-        return Err(ApiError::TooManyRequests {
-            retry_after: secs as u64,
-        });
-    }
+    guard.check()?;
     let user = store::users::by_id(&state.db, s.user_id)
         .await
         .map_err(internal)?
@@ -126,7 +98,7 @@ pub async fn start_totp(
         log(
             state,
             caller,
-            user.id,
+            Some(user.id),
             "mfa_identity_failed",
             now,
             json!({"method": "password"}),
@@ -170,11 +142,7 @@ async fn check_code(
     allow_pending: bool,
 ) -> Result<(), ApiError> {
     let guard = SecretGuard::load(state, "totp", &user_id.to_string(), &caller.ip, now).await?;
-    if let Decision::Wait(secs) = guard.decision {
-        return Err(ApiError::TooManyRequests {
-            retry_after: secs as u64,
-        });
-    }
+    guard.check()?;
     let row = store::mfa::totp(&state.db, user_id)
         .await
         .map_err(internal)?;
@@ -196,7 +164,15 @@ async fn check_code(
         }
         totp::Check::Accepted(_) | totp::Check::Replayed => {
             guard.failed(state, now).await?;
-            log(state, caller, user_id, "totp_code_replayed", now, json!({})).await?;
+            log(
+                state,
+                caller,
+                Some(user_id),
+                "totp_code_replayed",
+                now,
+                json!({}),
+            )
+            .await?;
             notify(
                 state,
                 caller,
@@ -209,7 +185,15 @@ async fn check_code(
         }
         totp::Check::Invalid => {
             guard.failed(state, now).await?;
-            log(state, caller, user_id, "totp_code_failed", now, json!({})).await?;
+            log(
+                state,
+                caller,
+                Some(user_id),
+                "totp_code_failed",
+                now,
+                json!({}),
+            )
+            .await?;
             Err(ApiError::field("code", INVALID_CODE))
         }
     }
@@ -255,20 +239,16 @@ pub async fn confirm_totp(
     store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
         .await
         .map_err(internal)?;
-    store::sessions::delete(&mut *tx, s.session_id)
-        .await
-        .map_err(internal)?;
-    let token = start_session(&mut *tx, state, s.user_id, caller, now).await?;
+    let token = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
-        NewEvent {
-            user_id: Some(s.user_id),
-            kind: "mfa_enabled",
-            at: now,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-            detail: json!({"method": "totp"}),
-        },
+        event(
+            caller,
+            Some(s.user_id),
+            "mfa_enabled",
+            now,
+            json!({"method": "totp"}),
+        ),
     )
     .await
     .map_err(internal)?;
@@ -337,7 +317,7 @@ pub async fn view_codes(
     log(
         state,
         caller,
-        s.user_id,
+        Some(s.user_id),
         "recovery_codes_viewed",
         now,
         json!({}),
@@ -368,14 +348,13 @@ pub async fn regenerate_codes(
         .map_err(internal)?;
     store::events::insert(
         &mut *tx,
-        NewEvent {
-            user_id: Some(s.user_id),
-            kind: "recovery_codes_regenerated",
-            at: now,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-            detail: json!({}),
-        },
+        event(
+            caller,
+            Some(s.user_id),
+            "recovery_codes_regenerated",
+            now,
+            json!({}),
+        ),
     )
     .await
     .map_err(internal)?;
@@ -415,20 +394,16 @@ pub async fn disable_totp(
     store::mfa::delete_recovery_codes(&mut tx, s.user_id)
         .await
         .map_err(internal)?;
-    store::sessions::delete(&mut *tx, s.session_id)
-        .await
-        .map_err(internal)?;
-    let token = start_session(&mut *tx, state, s.user_id, caller, now).await?;
+    let token = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
-        NewEvent {
-            user_id: Some(s.user_id),
-            kind: "mfa_disabled",
-            at: now,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-            detail: json!({"method": "totp"}),
-        },
+        event(
+            caller,
+            Some(s.user_id),
+            "mfa_disabled",
+            now,
+            json!({"method": "totp"}),
+        ),
     )
     .await
     .map_err(internal)?;
@@ -511,11 +486,7 @@ pub async fn finish_second_step(
             now,
         )
         .await?;
-        if let Decision::Wait(secs) = guard.decision {
-            return Err(ApiError::TooManyRequests {
-                retry_after: secs as u64,
-            });
-        }
+        guard.check()?;
         let used = match recovery::normalize(recovery_code) {
             Some(c) => store::mfa::use_recovery_code(
                 &state.db,
@@ -548,7 +519,7 @@ pub async fn finish_second_step(
             log(
                 state,
                 caller,
-                user.id,
+                Some(user.id),
                 "sign_in_failed",
                 now,
                 json!({"reason": "second_factor"}),
@@ -564,7 +535,7 @@ pub async fn finish_second_step(
     log(
         state,
         caller,
-        user.id,
+        Some(user.id),
         "sign_in_succeeded",
         now,
         json!({"second_factor": method}),

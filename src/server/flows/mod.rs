@@ -18,6 +18,56 @@ pub struct Caller {
     pub session: Option<crate::server::http::AuthSession>,
 }
 
+/// A security-log entry for what `caller` did (or tried) to account `user_id`.
+pub fn event<'a>(
+    caller: &'a Caller,
+    user_id: Option<i64>,
+    kind: &'a str,
+    now: i64,
+    detail: serde_json::Value,
+) -> store::events::NewEvent<'a> {
+    store::events::NewEvent {
+        user_id,
+        kind,
+        at: now,
+        ip: &caller.ip,
+        user_agent: &caller.user_agent,
+        detail,
+    }
+}
+
+/// Writes a security-log entry.
+pub async fn log(
+    state: &AppState,
+    caller: &Caller,
+    user_id: Option<i64>,
+    kind: &str,
+    now: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    store::events::insert(&state.db, event(caller, user_id, kind, now, detail))
+        .await
+        .map_err(internal)
+}
+
+/// Ends the caller's session and starts a new one for the same account (a fresh
+/// session id at a privilege change), inside the given transaction; gives the token.
+pub async fn rotate_session(
+    tx: &mut store::Tx<'_>,
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<String, ApiError> {
+    let session = caller
+        .session
+        .as_ref()
+        .ok_or_else(accounts::not_signed_in)?;
+    store::sessions::delete(&mut **tx, session.session_id)
+        .await
+        .map_err(internal)?;
+    accounts::start_session(&mut **tx, state, session.user_id, caller, now).await
+}
+
 /// An unexpected failure: logged with a reference the user sees, never with secrets.
 pub fn internal(e: impl std::fmt::Display) -> ApiError {
     let reference = new_reference();
@@ -66,6 +116,16 @@ impl SecretGuard {
             entries,
             decision: combine(&decisions),
         })
+    }
+
+    /// Refuses while a delay is owed.
+    pub fn check(&self) -> Result<(), ApiError> {
+        match self.decision {
+            Decision::Wait(secs) => Err(ApiError::TooManyRequests {
+                retry_after: secs as u64,
+            }),
+            Decision::Allow => Ok(()),
+        }
     }
 
     pub async fn failed(&self, state: &AppState, now: i64) -> Result<(), ApiError> {

@@ -1,5 +1,5 @@
 //! Changing the password (signed in), and resetting it by an emailed link.
-use super::{answer_after, internal, Caller, SecretGuard};
+use super::{answer_after, event, internal, log, Caller, SecretGuard};
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
 use crate::model::password::{rotation_due, PasswordProblem, Strength, MAX_PASSWORD_BYTES};
@@ -10,7 +10,7 @@ use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{device, email, strength};
 use crate::server::flows::accounts::{not_signed_in, start_session};
-use crate::server::store::{self, events::NewEvent};
+use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -31,23 +31,6 @@ pub const RESET_REQUESTS_IP: Policy = Policy {
 };
 /// The least time "Send Reset Link" takes to answer, whether or not the account exists.
 const RESET_ANSWER_FLOOR: Duration = Duration::from_millis(400);
-
-fn event<'a>(
-    caller: &'a Caller,
-    user_id: i64,
-    kind: &'a str,
-    now: i64,
-    detail: serde_json::Value,
-) -> NewEvent<'a> {
-    NewEvent {
-        user_id: Some(user_id),
-        kind,
-        at: now,
-        ip: &caller.ip,
-        user_agent: &caller.user_agent,
-        detail,
-    }
-}
 
 /// Checks a new password and its repetition against the policy.
 fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> {
@@ -171,7 +154,7 @@ pub async fn change(
             &state.db,
             event(
                 caller,
-                session.user_id,
+                Some(session.user_id),
                 "password_change_failed",
                 now,
                 json!({"reason": "throttled"}),
@@ -198,7 +181,7 @@ pub async fn change(
             &state.db,
             event(
                 caller,
-                user.id,
+                Some(user.id),
                 "password_change_failed",
                 now,
                 json!({"reason": "wrong_current_password"}),
@@ -226,7 +209,7 @@ pub async fn change(
         &mut *tx,
         event(
             caller,
-            user.id,
+            Some(user.id),
             "password_changed",
             now,
             json!({"other_sessions_ended": ended.saturating_sub(1)}),
@@ -304,7 +287,13 @@ pub async fn request_reset(
             .map_err(internal)?;
             store::events::insert(
                 &mut *tx,
-                event(caller, user.id, "password_reset_requested", now, json!({})),
+                event(
+                    caller,
+                    Some(user.id),
+                    "password_reset_requested",
+                    now,
+                    json!({}),
+                ),
             )
             .await
             .map_err(internal)?;
@@ -316,19 +305,15 @@ pub async fn request_reset(
             );
         }
         None => {
-            store::events::insert(
-                &state.db,
-                NewEvent {
-                    user_id: None,
-                    kind: "password_reset_requested",
-                    at: now,
-                    ip: &caller.ip,
-                    user_agent: &caller.user_agent,
-                    detail: json!({"reason": "unknown_account", "email": email}),
-                },
+            log(
+                state,
+                caller,
+                None,
+                "password_reset_requested",
+                now,
+                json!({"reason": "unknown_account", "email": email}),
             )
-            .await
-            .map_err(internal)?;
+            .await?;
         }
     }
     answer_after(started, RESET_ANSWER_FLOOR).await;
@@ -413,7 +398,7 @@ pub async fn reset(
         &mut *tx,
         event(
             caller,
-            user_id,
+            Some(user_id),
             "password_reset",
             now,
             json!({"sessions_ended": ended}),
