@@ -150,18 +150,15 @@ pub async fn change(
     )
     .await?;
     if let Decision::Wait(secs) = guard.decision {
-        store::events::insert(
-            &state.db,
-            event(
-                caller,
-                Some(session.user_id),
-                "password_change_failed",
-                now,
-                json!({"reason": "throttled"}),
-            ),
+        log(
+            state,
+            caller,
+            Some(session.user_id),
+            "password_change_failed",
+            now,
+            json!({"reason": "throttled"}),
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         return Err(ApiError::TooManyRequests {
             retry_after: secs as u64,
         });
@@ -177,18 +174,15 @@ pub async fn change(
         .map_err(internal)?
     {
         guard.failed(state, now).await?;
-        store::events::insert(
-            &state.db,
-            event(
-                caller,
-                Some(user.id),
-                "password_change_failed",
-                now,
-                json!({"reason": "wrong_current_password"}),
-            ),
+        log(
+            state,
+            caller,
+            Some(user.id),
+            "password_change_failed",
+            now,
+            json!({"reason": "wrong_current_password"}),
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         return Err(ApiError::field(
             "current_password",
             "The current password is not correct.",
