@@ -426,3 +426,34 @@ async fn housekeeping_removes_stale_pending_sign_ins() {
     );
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
 }
+
+#[tokio::test]
+async fn the_identity_step_is_throttled_and_every_refusal_logged() {
+    let t = app().await;
+    let t0 = now();
+    t.sign_up("id@example.com", PASSWORD).await;
+    let who = signed_in(&t, "id@example.com", t0).await;
+    for _ in 0..5 {
+        let e = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.for_field("password").as_deref(),
+            Some("The password is not correct.")
+        );
+    }
+    // Even the right password waits now, and that refusal is logged as well.
+    assert!(matches!(
+        mfa::start_totp(&t.state, &who, PASSWORD, t0).await,
+        Err(ApiError::TooManyRequests { .. })
+    ));
+    assert_eq!(
+        t.event_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == "mfa_identity_failed")
+            .count(),
+        6
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
+}

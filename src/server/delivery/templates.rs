@@ -95,65 +95,9 @@ fn not_you(reset_link: &str) -> (String, String) {
     )
 }
 
-/// What happened to a password, for the notice sent afterwards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PasswordEvent {
-    /// Changed while signed in: other devices were signed out.
-    Changed,
-    /// Reset through an emailed link: every device was signed out.
-    Reset,
-}
-
-pub fn password_notice(
-    to: &str,
-    what: PasswordEvent,
-    origin: &Origin<'_>,
-    reset_link: &str,
-) -> Mail {
-    let (verb, signed_out, subject) = match what {
-        PasswordEvent::Changed => (
-            "was changed",
-            "Every other device",
-            "Your password was changed",
-        ),
-        PasswordEvent::Reset => (
-            "was reset by email link",
-            "Every device",
-            "Your password was reset",
-        ),
-    };
-    let (warn_text, warn_html) = not_you(reset_link);
-    let text = format!(
-        "The password of your Latchkey account {to} {verb} on {when} from IP address {ip} ({device}).\n\n\
-         {signed_out} signed in to your account has been signed out.\n\n\
-         If this was you, there is nothing more to do.\n{warn_text}",
-        when = origin.when,
-        ip = origin.ip,
-        device = origin.device
-    );
-    let html = html_page(&[
-        format!(
-            "The password of your Latchkey account <strong>{}</strong> {verb} on {} from IP address {} ({}).",
-            escape_html(to),
-            escape_html(origin.when),
-            escape_html(origin.ip),
-            escape_html(origin.device)
-        ),
-        format!("{signed_out} signed in to your account has been signed out."),
-        "If this was you, there is nothing more to do.".into(),
-        warn_html,
-    ]);
-    Mail {
-        to: to.into(),
-        subject: subject.into(),
-        text,
-        html,
-    }
-}
-
-/// A notice after a change to how the account signs in (MFA on or off, new recovery
-/// codes, a replayed code): what happened, when, from where, and what to do if it was
-/// not the owner.
+/// A notice after a change to how the account signs in (password changed or reset,
+/// MFA on or off, new recovery codes, a replayed code): what happened, when, from
+/// where, and what to do if it was not the owner.
 pub fn security_notice(
     to: &str,
     subject: &str,

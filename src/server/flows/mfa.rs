@@ -1,13 +1,14 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
-use super::{event, internal, log, rotate_session, Caller, SecretGuard};
+use super::{
+    confirm_own_password, event, internal, log, notify, rotate_session, Caller, PasswordProof,
+    SecretGuard,
+};
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
 use crate::model::mfa::{MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
-use crate::model::time::format_datetime;
-use crate::server::delivery::{send_later, templates};
 use crate::server::domain::tokens::{new_token, Purpose};
-use crate::server::domain::{device, recovery, totp};
+use crate::server::domain::{recovery, totp};
 use crate::server::flows::accounts::{not_signed_in, start_session};
 use crate::server::http::AuthSession;
 use crate::server::store;
@@ -15,6 +16,13 @@ use crate::server::AppState;
 use serde_json::json;
 
 pub const INVALID_CODE: &str = "Invalid code";
+/// Step 1 of enabling confirms identity with the password.
+const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
+    scope: "mfa-password",
+    field: "password",
+    wrong: "The password is not correct.",
+    failed_kind: "mfa_identity_failed",
+};
 /// A half-done sign-in lasts this long, and survives this many wrong codes.
 pub const PENDING_SECS: i64 = 600;
 pub const PENDING_MAX_FAILURES: i64 = 5;
@@ -23,26 +31,6 @@ pub const CONFIRMED_SECS: i64 = 300;
 
 fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
     caller.session.as_ref().ok_or_else(not_signed_in)
-}
-
-fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, what: &str, now: i64) {
-    let when = format_datetime(now);
-    let device = device::describe(&caller.user_agent);
-    let origin = templates::Origin {
-        when: &when,
-        ip: &caller.ip,
-        device: &device,
-    };
-    send_later(
-        state.mailer.clone(),
-        templates::security_notice(
-            email,
-            subject,
-            what,
-            &origin,
-            &state.config.link("/forgot-password"),
-        ),
-    );
 }
 
 fn secret_context(user_id: i64) -> String {
@@ -75,38 +63,11 @@ pub async fn start_totp(
     if password.is_empty() {
         return Err(ApiError::field("password", "Enter your password."));
     }
-    let guard = SecretGuard::load(
-        state,
-        "mfa-password",
-        &s.user_id.to_string(),
-        &caller.ip,
-        now,
-    )
-    .await?;
-    guard.check()?;
     let user = store::users::by_id(&state.db, s.user_id)
         .await
         .map_err(internal)?
         .ok_or_else(not_signed_in)?;
-    if !state
-        .hasher
-        .verify(password, &user.password_hash)
-        .await
-        .map_err(|_| ApiError::field("password", "The password is not correct."))?
-    {
-        guard.failed(state, now).await?;
-        log(
-            state,
-            caller,
-            Some(user.id),
-            "mfa_identity_failed",
-            now,
-            json!({"method": "password"}),
-        )
-        .await?;
-        return Err(ApiError::field("password", "The password is not correct."));
-    }
-    guard.succeeded(state).await?;
+    confirm_own_password(state, caller, &user, password, &IDENTITY_PASSWORD, now).await?;
     let secret = totp::new_secret();
     let sealed = state.sealer.seal(&secret, &secret_context(user.id));
     if !store::mfa::put_pending_totp(&state.db, user.id, &sealed, now)

@@ -50,6 +50,80 @@ pub async fn log(
         .map_err(internal)
 }
 
+/// Tells the owner, by email, what happened to their account, when and from where.
+pub fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, what: &str, now: i64) {
+    use crate::server::delivery::{send_later, templates};
+    let when = crate::model::time::format_datetime(now);
+    let device = crate::server::domain::device::describe(&caller.user_agent);
+    let origin = templates::Origin {
+        when: &when,
+        ip: &caller.ip,
+        device: &device,
+    };
+    let reset_link = state.config.link("/forgot-password");
+    send_later(
+        state.mailer.clone(),
+        templates::security_notice(email, subject, what, &origin, &reset_link),
+    );
+}
+
+/// How a sensitive change asks the signed-in owner for their password.
+pub struct PasswordProof {
+    /// Throttle counters of its own, like sign-in's.
+    pub scope: &'static str,
+    /// The form field an error belongs to, and what it says.
+    pub field: &'static str,
+    pub wrong: &'static str,
+    /// The security-log kind of a refused attempt.
+    pub failed_kind: &'static str,
+}
+
+/// Checks the signed-in account's own password before a sensitive change: throttled
+/// per account and address, every refusal (wrong or throttled) logged.
+pub async fn confirm_own_password(
+    state: &AppState,
+    caller: &Caller,
+    user: &store::users::User,
+    password: &str,
+    proof: &PasswordProof,
+    now: i64,
+) -> Result<(), ApiError> {
+    let guard =
+        SecretGuard::load(state, proof.scope, &user.id.to_string(), &caller.ip, now).await?;
+    if let Err(refused) = guard.check() {
+        log(
+            state,
+            caller,
+            Some(user.id),
+            proof.failed_kind,
+            now,
+            serde_json::json!({"reason": "throttled"}),
+        )
+        .await?;
+        return Err(refused);
+    }
+    let matches = password.len() <= crate::model::password::MAX_PASSWORD_BYTES
+        && state
+            .hasher
+            .verify(password, &user.password_hash)
+            .await
+            .map_err(internal)?;
+    if !matches {
+        guard.failed(state, now).await?;
+        log(
+            state,
+            caller,
+            Some(user.id),
+            proof.failed_kind,
+            now,
+            serde_json::json!({"reason": "wrong_password"}),
+        )
+        .await?;
+        return Err(ApiError::field(proof.field, proof.wrong));
+    }
+    guard.succeeded(state).await
+}
+
 /// Ends the caller's session and starts a new one for the same account (a fresh
 /// session id at a privilege change), inside the given transaction; gives the token.
 pub async fn rotate_session(

@@ -1,19 +1,28 @@
 //! Changing the password (signed in), and resetting it by an emailed link.
-use super::{answer_after, event, internal, log, Caller, SecretGuard};
+use super::{
+    answer_after, confirm_own_password, event, internal, log, notify, Caller, PasswordProof,
+};
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
 use crate::model::password::{rotation_due, PasswordProblem, Strength, MAX_PASSWORD_BYTES};
-use crate::model::time::format_datetime;
 use crate::server::delivery::send_later;
-use crate::server::delivery::templates::{self, PasswordEvent};
+use crate::server::delivery::templates;
 use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
-use crate::server::domain::{device, email, strength};
+use crate::server::domain::{email, strength};
 use crate::server::flows::accounts::{not_signed_in, start_session};
 use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
 use std::time::{Duration, Instant};
+
+/// Changing the password asks for the current one.
+const CURRENT_PASSWORD: PasswordProof = PasswordProof {
+    scope: "change-password",
+    field: "current_password",
+    wrong: "The current password is not correct.",
+    failed_kind: "password_change_failed",
+};
 
 /// Reset links asked for one account: three, then one every few minutes at most.
 pub const RESET_REQUESTS_ACCOUNT: Policy = Policy {
@@ -52,20 +61,6 @@ fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> 
         ));
     }
     Ok(())
-}
-
-/// Tells the owner what happened to their password, when and from where.
-fn notify(state: &AppState, caller: &Caller, email: &str, what: PasswordEvent, now: i64) {
-    let when = format_datetime(now);
-    let device = device::describe(&caller.user_agent);
-    let origin = templates::Origin {
-        when: &when,
-        ip: &caller.ip,
-        device: &device,
-    };
-    let mail =
-        templates::password_notice(email, what, &origin, &state.config.link("/forgot-password"));
-    send_later(state.mailer.clone(), mail);
 }
 
 pub async fn overview(
@@ -127,12 +122,6 @@ pub async fn change(
             "Enter your current password.",
         ));
     }
-    if current.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::field(
-            "current_password",
-            "The current password is not correct.",
-        ));
-    }
     check_new(state, new, repeat)?;
     if new == current {
         return Err(ApiError::field(
@@ -141,54 +130,11 @@ pub async fn change(
         ));
     }
 
-    let guard = SecretGuard::load(
-        state,
-        "change-password",
-        &session.user_id.to_string(),
-        &caller.ip,
-        now,
-    )
-    .await?;
-    if let Decision::Wait(secs) = guard.decision {
-        log(
-            state,
-            caller,
-            Some(session.user_id),
-            "password_change_failed",
-            now,
-            json!({"reason": "throttled"}),
-        )
-        .await?;
-        return Err(ApiError::TooManyRequests {
-            retry_after: secs as u64,
-        });
-    }
     let user = store::users::by_id(&state.db, session.user_id)
         .await
         .map_err(internal)?
         .ok_or_else(not_signed_in)?;
-    if !state
-        .hasher
-        .verify(current, &user.password_hash)
-        .await
-        .map_err(internal)?
-    {
-        guard.failed(state, now).await?;
-        log(
-            state,
-            caller,
-            Some(user.id),
-            "password_change_failed",
-            now,
-            json!({"reason": "wrong_current_password"}),
-        )
-        .await?;
-        return Err(ApiError::field(
-            "current_password",
-            "The current password is not correct.",
-        ));
-    }
-    guard.succeeded(state).await?;
+    confirm_own_password(state, caller, &user, current, &CURRENT_PASSWORD, now).await?;
     let hash = state.hasher.hash(new).await.map_err(internal)?;
 
     let mut tx = state.db.begin().await.map_err(internal)?;
@@ -213,7 +159,14 @@ pub async fn change(
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
 
-    notify(state, caller, &user.email, PasswordEvent::Changed, now);
+    notify(
+        state,
+        caller,
+        &user.email,
+        "Your password was changed",
+        "the password of your account was changed, and every other device signed in to it was signed out",
+        now,
+    );
     Ok(Changed {
         session_token: token,
         changed_at: now,
@@ -406,7 +359,14 @@ pub async fn reset(
         .await
         .map_err(internal)?
     {
-        notify(state, caller, &user.email, PasswordEvent::Reset, now);
+        notify(
+            state,
+            caller,
+            &user.email,
+            "Your password was reset",
+            "the password of your account was reset by email link, and every device signed in to it was signed out",
+            now,
+        );
     }
     Ok(())
 }
