@@ -1,7 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
-// The app under test runs on its own port, in production mode, with mail going
-// through a real SMTP server (mail-sink.mjs) and a fresh database under .run/.
+// The app under test is the release build (what operators deploy), on its own port,
+// in production mode, with mail going through a real SMTP server (mail-sink.mjs) and
+// a fresh database under .run/.
 export const APP_PORT = 3100;
 export const SMTP_PORT = 2525;
 export const MAIL_API_PORT = 2580;
@@ -56,7 +57,7 @@ export default defineConfig({
       stdout: 'pipe',
     },
     {
-      command: './target/debug/latchkey',
+      command: './target/release/latchkey',
       cwd: '..',
       url: `http://127.0.0.1:${APP_PORT}/signin`,
       timeout: 60_000,
@@ -65,7 +66,7 @@ export default defineConfig({
       env: appEnv(APP_PORT, 'e2e'),
     },
     {
-      command: './target/debug/latchkey',
+      command: './target/release/latchkey',
       cwd: '..',
       url: `http://127.0.0.1:${SHORT_LINK_PORT}/signin`,
       timeout: 60_000,

@@ -1,6 +1,8 @@
 # Sourced by the other scripts: picks the Rust toolchain that can build the
 # WebAssembly half of the app, the same one for every build so target/ stays valid.
 export PATH="$HOME/.cargo/bin:$PATH"
+# binaryen's wasm-opt from npm (scripts/setup.sh), ahead of any older system copy.
+export PATH="$PWD/scripts/wasm-opt/node_modules/.bin:$PATH"
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   unset RUSTC
 elif [ -x /usr/bin/rustc ] && ls /usr/lib/rustlib/wasm32-unknown-unknown/lib/libstd-*.rlib >/dev/null 2>&1; then

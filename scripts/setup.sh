@@ -17,8 +17,10 @@ apt_install() {
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# 1. System packages: TLS for mail, wasm-opt, the browser and the real clients the tests drive.
-apt_install pkg-config libssl-dev binaryen chromium oathtool zbar-tools sqlite3
+# 1. System packages: TLS for mail, the browser and the real clients the tests drive.
+apt_install pkg-config libssl-dev chromium oathtool zbar-tools sqlite3
+# Node.js runs the browser tests, the test SMTP server and binaryen's wasm-opt.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 
 # 2. A Rust toolchain that can build wasm32-unknown-unknown.
 source scripts/env.sh
@@ -79,9 +81,22 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
   cargo install wasm-bindgen-cli --version "$wb_version" --force >&2
 fi
 
-# 5. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
-if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-  log "installing end2end npm packages"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
-fi
+# 5. wasm-opt for release builds: binaryen from npm at the exact version in
+# scripts/wasm-opt/package.json. Debian's binaryen 108 is too old for the wasm current
+# Rust emits (the optimised bundle then never hydrates); scripts/env.sh puts this one
+# first on the PATH that cargo-leptos searches.
+npm_ci() { # folder
+  if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    log "installing npm packages in $1"
+    (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+  fi
+}
+npm_ci scripts/wasm-opt
+source scripts/env.sh
+want=$(node -p 'require("./scripts/wasm-opt/package.json").devDependencies.binaryen.split(".")[0]')
+got=$(wasm-opt --version 2>/dev/null | awk '{print $3}')
+[ "$got" = "$want" ] || { log "wasm-opt on PATH is version '${got:-none}', not $want ($(command -v wasm-opt || echo missing))"; exit 1; }
+
+# 6. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
+npm_ci end2end
 log "ready"

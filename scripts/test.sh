@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: the Rust unit and server-function
-# tests, then the Playwright tests in Chromium against the built app, a real SMTP
-# server and a fresh database.
+# tests, then the Playwright tests in Chromium against the release build (the one
+# operators deploy), a real SMTP server and a fresh database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-# The same flags cargo-leptos uses for debug builds, so tests share its artifacts.
-export RUSTFLAGS="--cfg erase_components"
 export LEPTOS_OUTPUT_NAME=latchkey
 
 mkdir -p target
 echo "== Rust tests (unit and server functions)"
-cargo test --locked --features ssr 2>&1 | tee target/cargo-test.log
+# erase_components (as cargo-leptos uses for debug builds) compiles the views faster.
+RUSTFLAGS="--cfg erase_components" cargo test --locked --features ssr 2>&1 | tee target/cargo-test.log
 rust_passed=$(awk '/^test result:/ {s += $4} END {print s + 0}' target/cargo-test.log)
 rust_failed=$(awk '/^test result:/ {s += $6} END {print s + 0}' target/cargo-test.log)
 
-echo "== Build the app (server and WebAssembly)"
-cargo leptos build
+echo "== Build the release (server and WebAssembly, optimised, precompressed)"
+cargo leptos build --release --precompress
 
 echo "== Playwright (Chromium)"
 rm -rf end2end/.run && mkdir -p end2end/.run

@@ -17,4 +17,9 @@ pub mod server;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Read by the browser tests and the benchmark: the time from navigation start
+    // until the page was hydrated and its controls answered.
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark("latchkey:hydrated");
+    }
 }

@@ -401,7 +401,15 @@ async fn strength_estimates_come_from_the_server() {
     let weak = t
         .call("password_strength", &[("password", "password1")], None)
         .await;
-    assert_eq!(weak.json(), serde_json::json!(0));
+    // On the common list (compared in lower case), so the checklist can say so.
+    assert_eq!(
+        weak.json(),
+        serde_json::json!({"strength": 0, "common": true})
+    );
+    let listed = t
+        .call("password_strength", &[("password", "QWERTYUIOP")], None)
+        .await;
+    assert_eq!(listed.json()["common"], serde_json::json!(true));
     let strong = t
         .call(
             "password_strength",
@@ -409,5 +417,8 @@ async fn strength_estimates_come_from_the_server() {
             None,
         )
         .await;
-    assert_eq!(strong.json(), serde_json::json!(4));
+    assert_eq!(
+        strong.json(),
+        serde_json::json!({"strength": 4, "common": false})
+    );
 }

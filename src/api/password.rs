@@ -1,7 +1,7 @@
 //! Password: the Security page's section, change, strength, forgot and reset.
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
-use crate::model::password::Strength;
+use crate::model::password::PasswordEstimate;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -16,9 +16,10 @@ pub async fn get_password_overview() -> Result<PasswordOverview, ApiError> {
     flow::overview(&state, &who, now()).await
 }
 
-/// A strength estimate for the meter under "New Password" (called after typing pauses).
+/// A strength estimate for the meter under "New Password", and whether the password is
+/// a common one for the checklist (called after typing pauses).
 #[server(prefix = "/api", endpoint = "password_strength")]
-pub async fn password_strength(password: String) -> Result<Strength, ApiError> {
+pub async fn password_strength(password: String) -> Result<PasswordEstimate, ApiError> {
     let (state, who) = caller()?;
     Ok(flow::estimate(&state, &who, &password))
 }

@@ -2,36 +2,9 @@ use crate::model::password::Strength;
 use leptos::prelude::*;
 
 /// The strength bar and word under a new password. The estimate comes from the server
-/// (zxcvbn stays out of the WebAssembly bundle), asked for when typing pauses.
+/// (see `NewPasswordFields`); `None` while nothing is typed or the answer is coming.
 #[component]
-pub fn StrengthMeter(password: RwSignal<String>) -> impl IntoView {
-    let strength = RwSignal::new(None::<Strength>);
-    #[cfg(feature = "hydrate")]
-    {
-        let asked = StoredValue::new(0u64);
-        Effect::new(move |_| {
-            let candidate = password.get();
-            asked.update_value(|n| *n += 1);
-            let mine = asked.get_value();
-            if candidate.is_empty() {
-                strength.set(None);
-                return;
-            }
-            leptos::task::spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(300).await;
-                if asked.get_value() != mine {
-                    return;
-                }
-                if let Ok(s) = crate::api::password::password_strength(candidate).await {
-                    if asked.get_value() == mine {
-                        strength.set(Some(s));
-                    }
-                }
-            });
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = password;
+pub fn StrengthMeter(#[prop(into)] strength: Signal<Option<Strength>>) -> impl IntoView {
     let score = move || strength.get().map(|s| s.0).unwrap_or(0);
     view! {
         <div class="strength">

@@ -1,8 +1,10 @@
 //! The password policy: one set of rules for the live checklist in the browser
 //! and for the server's check. The server always checks again.
+//!
+//! Whether a password is a common one is known only to the server (the list stays out
+//! of the WebAssembly bundle): the browser learns it with the strength estimate, and
+//! passes it in as `common`, `None` while the answer is on its way.
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::sync::OnceLock;
 
 /// Inputs longer than this many bytes are refused before any hashing.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -70,7 +72,9 @@ impl Rule {
         }
     }
 
-    pub fn is_met(&self, password: &str) -> bool {
+    /// Whether `password` meets the rule; `common` says whether it is a common
+    /// password (`None`: not known yet, so that rule is not met yet).
+    pub fn is_met(&self, password: &str, common: Option<bool>) -> bool {
         let chars = password.chars().count();
         match self {
             Rule::MinLength(n) => chars >= *n,
@@ -79,7 +83,7 @@ impl Rule {
             Rule::Lowercase => password.chars().any(char::is_lowercase),
             Rule::Digit => password.chars().any(|c| c.is_numeric()),
             Rule::Special => password.chars().any(|c| !c.is_alphanumeric()),
-            Rule::NotCommon => !is_common_password(password),
+            Rule::NotCommon => !password.is_empty() && common == Some(false),
         }
     }
 }
@@ -111,17 +115,17 @@ impl PasswordPolicy {
         rules
     }
 
-    pub fn checklist(&self, password: &str) -> Vec<RuleCheck> {
+    pub fn checklist(&self, password: &str, common: Option<bool>) -> Vec<RuleCheck> {
         let mut list: Vec<RuleCheck> = self
             .rules()
             .into_iter()
             .map(|rule| RuleCheck {
                 rule,
-                met: rule.is_met(password),
+                met: rule.is_met(password, common),
             })
             .collect();
         let max = Rule::MaxLength(self.max_length);
-        if !max.is_met(password) {
+        if !max.is_met(password, common) {
             list.insert(
                 1,
                 RuleCheck {
@@ -134,7 +138,8 @@ impl PasswordPolicy {
     }
 
     /// Checks a password against every rule; the error names the first rule broken.
-    pub fn validate(&self, password: &str) -> Result<(), PasswordProblem> {
+    /// `common`: whether the password is on the server's list of common passwords.
+    pub fn validate(&self, password: &str, common: bool) -> Result<(), PasswordProblem> {
         if password.is_empty() {
             return Err(PasswordProblem::Empty);
         }
@@ -144,7 +149,7 @@ impl PasswordPolicy {
         if password.chars().any(char::is_control) {
             return Err(PasswordProblem::ControlCharacters);
         }
-        for check in self.checklist(password) {
+        for check in self.checklist(password, Some(common)) {
             if !check.met {
                 return Err(PasswordProblem::Rule(check.rule));
             }
@@ -193,27 +198,18 @@ impl Strength {
     }
 }
 
+/// The server's answer while a new password is typed: its strength and whether it is
+/// one of the common passwords the policy refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordEstimate {
+    pub strength: Strength,
+    pub common: bool,
+}
+
 /// Whether the rotation reminder is due: the password (or, if never changed, the
 /// account) is older than `reminder_days`; 0 turns the reminder off.
 pub fn rotation_due(changed_or_created_at: i64, now: i64, reminder_days: i64) -> bool {
     reminder_days > 0 && now - changed_or_created_at >= reminder_days * 86_400
-}
-
-const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
-
-fn common_set() -> &'static HashSet<&'static str> {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| {
-        COMMON_PASSWORDS
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect()
-    })
-}
-
-/// Whether the password (compared in lower case) is one of the 10,000 most common.
-pub fn is_common_password(password: &str) -> bool {
-    common_set().contains(password.to_lowercase().as_str())
 }
 
 #[cfg(test)]
@@ -225,43 +221,34 @@ mod tests {
     }
 
     #[test]
-    fn ships_ten_thousand_common_passwords() {
-        assert_eq!(common_set().len(), 10_000);
-        assert!(is_common_password("password"));
-        assert!(is_common_password("PaSsWoRd"));
-        assert!(is_common_password("123456"));
-        assert!(!is_common_password("Correct-Horse-Battery-9"));
-    }
-
-    #[test]
     fn accepts_a_password_that_meets_every_rule() {
-        assert_eq!(policy().validate("Tr0ub4dor&3-horse"), Ok(()));
+        assert_eq!(policy().validate("Tr0ub4dor&3-horse", false), Ok(()));
     }
 
     #[test]
     fn names_the_first_broken_rule() {
         let p = policy();
         assert_eq!(
-            p.validate("Sh0rt!"),
+            p.validate("Sh0rt!", false),
             Err(PasswordProblem::Rule(Rule::MinLength(12)))
         );
         assert_eq!(
-            p.validate("alllowercase1!"),
+            p.validate("alllowercase1!", false),
             Err(PasswordProblem::Rule(Rule::Uppercase))
         );
         assert_eq!(
-            p.validate("ALLUPPERCASE1!"),
+            p.validate("ALLUPPERCASE1!", false),
             Err(PasswordProblem::Rule(Rule::Lowercase))
         );
         assert_eq!(
-            p.validate("NoDigitsHere!!"),
+            p.validate("NoDigitsHere!!", false),
             Err(PasswordProblem::Rule(Rule::Digit))
         );
         assert_eq!(
-            p.validate("NoSpecials1234"),
+            p.validate("NoSpecials1234", false),
             Err(PasswordProblem::Rule(Rule::Special))
         );
-        assert_eq!(p.validate(""), Err(PasswordProblem::Empty));
+        assert_eq!(p.validate("", false), Err(PasswordProblem::Empty));
     }
 
     #[test]
@@ -270,8 +257,6 @@ mod tests {
             min_length: 8,
             ..policy()
         };
-        // "Password1!" is not in the list, but a listed one with classes is refused.
-        assert!(is_common_password("qwertyuiop"));
         let relaxed = PasswordPolicy {
             min_length: 8,
             require_uppercase: false,
@@ -280,10 +265,28 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            relaxed.validate("qwertyuiop"),
+            relaxed.validate("qwertyuiop", true),
             Err(PasswordProblem::Rule(Rule::NotCommon))
         );
-        assert_eq!(p.validate("Zebra-Lamp-42"), Ok(()));
+        assert_eq!(relaxed.validate("qwertyuiop", false), Ok(()));
+        assert_eq!(p.validate("Zebra-Lamp-42", false), Ok(()));
+    }
+
+    #[test]
+    fn the_common_rule_waits_for_the_servers_answer() {
+        let met = |common| {
+            policy()
+                .checklist("Zebra-Lamp-42", common)
+                .iter()
+                .find(|c| c.rule == Rule::NotCommon)
+                .unwrap()
+                .met
+        };
+        assert!(!met(None));
+        assert!(!met(Some(true)));
+        assert!(met(Some(false)));
+        // Nothing typed: nothing is met, whatever was said before.
+        assert!(!Rule::NotCommon.is_met("", Some(false)));
     }
 
     #[test]
@@ -291,13 +294,13 @@ mod tests {
         let p = policy();
         let long = format!("Aa1!{}", "x".repeat(125));
         assert_eq!(
-            p.validate(&long),
+            p.validate(&long, false),
             Err(PasswordProblem::Rule(Rule::MaxLength(128)))
         );
         let huge = "A1!a".repeat(2560); // 10 KiB
-        assert_eq!(p.validate(&huge), Err(PasswordProblem::TooLarge));
+        assert_eq!(p.validate(&huge, false), Err(PasswordProblem::TooLarge));
         assert!(p
-            .checklist(&long)
+            .checklist(&long, Some(false))
             .iter()
             .any(|c| c.rule == Rule::MaxLength(128) && !c.met));
     }
@@ -306,18 +309,18 @@ mod tests {
     fn counts_characters_not_bytes_and_allows_unicode() {
         let p = policy();
         // 12 characters, several of them multi-byte: upper, lower, digit, emoji.
-        assert_eq!(p.validate("Ünïcödé1🔑🔑🔑🔑"), Ok(()));
+        assert_eq!(p.validate("Ünïcödé1🔑🔑🔑🔑", false), Ok(()));
         assert_eq!(
-            p.validate("Ünï1🔑"),
+            p.validate("Ünï1🔑", false),
             Err(PasswordProblem::Rule(Rule::MinLength(12)))
         );
-        assert_eq!(p.validate("with space A1 ok"), Ok(()));
+        assert_eq!(p.validate("with space A1 ok", false), Ok(()));
     }
 
     #[test]
     fn refuses_control_characters() {
         assert_eq!(
-            policy().validate("Abcdefgh1!\u{0007}xyz"),
+            policy().validate("Abcdefgh1!\u{0007}xyz", false),
             Err(PasswordProblem::ControlCharacters)
         );
     }
@@ -341,7 +344,7 @@ mod tests {
                 Rule::NotCommon
             ]
         );
-        assert_eq!(p.validate("lowercase7x"), Ok(()));
+        assert_eq!(p.validate("lowercase7x", false), Ok(()));
     }
 
     #[test]
@@ -360,7 +363,7 @@ mod tests {
 
     #[test]
     fn checklist_ticks_rules_as_they_are_met() {
-        let list = policy().checklist("abc");
+        let list = policy().checklist("abc", Some(false));
         let met: Vec<bool> = list.iter().map(|c| c.met).collect();
         // min length, upper, lower, digit, special, not common
         assert_eq!(met, vec![false, false, true, false, false, true]);

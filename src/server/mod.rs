@@ -30,6 +30,13 @@ pub async fn run() -> Result<(), String> {
         "Latchkey listening on http://{listen} ({:?} mode)",
         state.config.mode
     );
+    // Every accepted connection sends at once: streamed pages are several small
+    // writes, and Nagle's algorithm with delayed ACKs would hold each one for 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -42,13 +49,22 @@ pub async fn run() -> Result<(), String> {
 }
 
 /// Leptos's own options as cargo-leptos passes them (output name, package folder);
-/// the listen address and site root come from our settings.
+/// the listen address and site root come from our settings. Started on its own (as
+/// operators and the tests do), the binary finds the hashed file names in the
+/// `hash.txt` that `cargo leptos build` writes beside it.
 fn leptos_options_from_env() -> leptos::config::LeptosOptions {
-    leptos::config::get_configuration(None)
+    let mut options = leptos::config::get_configuration(None)
         .map(|c| c.leptos_options)
         .unwrap_or_else(|_| {
             leptos::config::LeptosOptions::builder()
                 .output_name("latchkey")
                 .build()
-        })
+        });
+    if !options.hash_files {
+        let beside_exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join(options.hash_file.as_ref())));
+        options.hash_files = beside_exe.is_some_and(|p| p.is_file());
+    }
+    options
 }

@@ -3,6 +3,7 @@ use crate::server::delivery::{outbox::Outbox, smtp::Smtp, Mailer};
 use crate::server::domain::crypto::Sealer;
 use crate::server::domain::password_hash::Hasher;
 use crate::server::domain::tokens::Keys;
+use crate::server::http::assets::Assets;
 use crate::server::store::{self, Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -22,6 +23,8 @@ pub struct AppState {
     /// against it so that sign-in takes the same time either way.
     pub dummy_hash: Arc<String>,
     pub leptos_options: LeptosOptions,
+    /// The built site, kept in memory (see [`Assets`]).
+    pub assets: Arc<Assets>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -37,6 +40,18 @@ impl AppState {
     ) -> Result<AppState, String> {
         leptos_options.site_root = config.site_root.clone().into();
         leptos_options.site_addr = config.listen;
+        // `cargo leptos watch` rebuilds the site under a running server: read it from
+        // disk then (leptos_axum's file handler), from memory otherwise.
+        let assets = if std::env::var_os("LEPTOS_WATCH").is_some() {
+            Assets::default()
+        } else {
+            Assets::load(std::path::Path::new(&config.site_root)).map_err(|e| {
+                format!(
+                    "cannot read the built site in {} (setting server.site_root): {e}",
+                    config.site_root
+                )
+            })?
+        };
         let db = store::connect(&config.database_url, config.database_max_connections)
             .await
             .map_err(|e| format!("cannot open the database (setting database.url): {e}"))?;
@@ -70,6 +85,7 @@ impl AppState {
             mailer,
             dummy_hash: Arc::new(dummy_hash),
             leptos_options,
+            assets: Arc::new(assets),
         })
     }
 

@@ -4,6 +4,7 @@ use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutco
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::{send_later, templates};
+use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::email;
 use crate::server::domain::throttle::{self, Decision};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
@@ -68,7 +69,7 @@ pub async fn sign_up(
     state
         .config
         .password
-        .validate(password)
+        .validate(password, is_common_password(password))
         .map_err(|p| ApiError::field("password", p.to_string()))?;
     if password != password_repeat {
         return Err(ApiError::field(

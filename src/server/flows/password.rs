@@ -4,9 +4,10 @@ use super::{
 };
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
-use crate::model::password::{rotation_due, PasswordProblem, Strength, MAX_PASSWORD_BYTES};
+use crate::model::password::{rotation_due, PasswordEstimate, PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::send_later;
 use crate::server::delivery::templates;
+use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{email, strength};
@@ -52,7 +53,7 @@ fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> 
     state
         .config
         .password
-        .validate(new)
+        .validate(new, is_common_password(new))
         .map_err(|p| ApiError::field("new_password", p.to_string()))?;
     if new != repeat {
         return Err(ApiError::field(
@@ -81,8 +82,9 @@ pub async fn overview(
     })
 }
 
-/// Strength of a candidate password; the signed-in account's email counts as a known word.
-pub fn estimate(state: &AppState, caller: &Caller, password: &str) -> Strength {
+/// Strength of a candidate password (the signed-in account's email counts as a known
+/// word), and whether it is a common one, for the checklist.
+pub fn estimate(state: &AppState, caller: &Caller, password: &str) -> PasswordEstimate {
     let email = caller
         .session
         .as_ref()
@@ -97,7 +99,10 @@ pub fn estimate(state: &AppState, caller: &Caller, password: &str) -> Strength {
             .split(['.', '_', '-', '+'])
             .filter(|w| w.len() > 2),
     );
-    strength::estimate(password, &known, state.config.password.max_length)
+    PasswordEstimate {
+        strength: strength::estimate(password, &known, state.config.password.max_length),
+        common: is_common_password(password),
+    }
 }
 
 pub struct Changed {

@@ -28,7 +28,7 @@ pub struct AuthSession {
 pub struct RequestCtx(pub Caller);
 
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico" || path.ends_with(".css")
+    path.starts_with("/pkg/") || path.starts_with("/favicon.") || path.ends_with(".css")
 }
 
 /// Works out who is calling: client address, user agent and a live session, if any.

@@ -1,13 +1,17 @@
 //! The HTTP edge: router, middleware and the few plain handlers.
+pub mod assets;
 pub mod cookies;
 pub mod dev_mail;
 pub mod middleware;
 
 use crate::app::{shell, App};
 use crate::server::AppState;
+use axum::extract::{Request, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 
 pub use middleware::{AuthSession, RequestCtx};
 
@@ -19,7 +23,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/dev/mail", get(dev_mail::page))
         .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(static_or_not_found)
         .layer(axum::middleware::from_fn(middleware::api_status))
         .layer(axum::middleware::from_fn(middleware::page_access))
         .layer(axum::middleware::from_fn_with_state(
@@ -32,5 +36,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        // Pages and API answers are compressed as they are sent; the site's files come
+        // precompressed (they already carry Content-Encoding and are left alone).
+        .layer(CompressionLayer::new().br(true).gzip(true))
         .with_state(state)
+}
+
+/// A file of the built site from memory, else leptos's handler: the file from disk
+/// (while `cargo leptos watch` rebuilds it) or the "Page not found" page with a 404.
+async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Response {
+    if let Some(res) = state
+        .assets
+        .respond(req.method(), req.uri().path(), req.headers())
+    {
+        return res;
+    }
+    let uri = req.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, State(state), req).await
 }

@@ -1,0 +1,28 @@
+// Benchmark helper (bench/run.sh): loads a page in Debian's Chromium N times, each in
+// a fresh context (nothing cached), and prints the median time from navigation start
+// to the app's `latchkey:hydrated` mark, in milliseconds, as JSON.
+import { chromium } from '@playwright/test';
+
+const [url, runsArg] = process.argv.slice(2);
+const runs = Number(runsArg || 10);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const times = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName('latchkey:hydrated').length > 0);
+    times.push(await page.evaluate(() => performance.getEntriesByName('latchkey:hydrated')[0].startTime));
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)];
+console.log(JSON.stringify({ runs, median_ms: Math.round(median), min_ms: Math.round(times[0]), max_ms: Math.round(times[times.length - 1]) }));
