@@ -17,8 +17,8 @@ BASE="http://127.0.0.1:$PORT"
 RUN=target/bench
 rm -rf "$RUN" && mkdir -p "$RUN"
 
-echo "== building the release (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress >"$RUN/build.log" 2>&1 || { tail -50 "$RUN/build.log"; exit 1; }
+echo "== building the release (cargo leptos build --release --precompress --split)"
+cargo leptos build --release --precompress --split >"$RUN/build.log" 2>&1 || { tail -50 "$RUN/build.log"; exit 1; }
 
 echo "== one argon2id hash"
 target/release/latchkey hash-time | tee "$RUN/hash.txt"
@@ -43,17 +43,7 @@ cookie=$(curl -fs -D - -o /dev/null -X POST -H "Origin: $BASE" -H 'Content-Type:
   --data "$FORM" "$BASE/api/sign_in" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}' | tr -d '\r')
 [ -n "$cookie" ] || { echo "could not sign in"; exit 1; }
 
-echo "== first load of /signin with brotli"
-first_load=0
-: >"$RUN/first-load.txt"
-for asset in $(curl -fs "$BASE/signin" | grep -o '/pkg/[^"]*\.\(wasm\|js\|css\)' | sort -u); do
-  bytes=$(curl -fs -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "$BASE$asset")
-  encoding=$(curl -fs -H 'Accept-Encoding: br' -o /dev/null -D - "$BASE$asset" | awk -F': ' 'tolower($1) == "content-encoding" {print $2}' | tr -d '\r')
-  echo "$asset ${bytes} bytes (${encoding:-identity})" | tee -a "$RUN/first-load.txt"
-  first_load=$((first_load + bytes))
-done
-
-echo "== hydration in Chromium (median of 10 cold loads of /signin)"
+echo "== first load and hydration of /signin in Chromium (10 cold loads)"
 node end2end/hydration-bench.mjs "$BASE/signin" 10 | tee "$RUN/hydration.json"
 
 cat >"$RUN/sign_in.lua" <<LUA
@@ -67,7 +57,7 @@ echo "== sign-in throughput (32 clients, $DURATION)"
 wrk -t2 -c32 -d"$DURATION" --latency -s "$RUN/sign_in.lua" "$BASE/api/sign_in" | tee "$RUN/sign_in.txt"
 
 echo "== authenticated page load: GET /settings/security (32 clients, $DURATION)"
-wrk -t2 -c32 -d"$DURATION" --latency -H "Cookie: $cookie" -H 'Accept-Encoding: br' \
+wrk -t2 -c32 -d"$DURATION" --latency -H "Cookie: $cookie" -H 'Accept-Encoding: gzip, deflate, br, zstd' \
   "$BASE/settings/security" | tee "$RUN/page.txt"
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
@@ -78,6 +68,7 @@ hash_ms=$(awk '{for (i = 1; i <= NF; i++) if ($i == "ms") print $(i - 1)}' "$RUN
 cores=$(nproc)
 bound=$(awk -v c="$cores" -v h="$hash_ms" 'BEGIN {printf "%.1f", c * 1000 / h}')
 hydration=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").median_ms)')
+first_load=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").first_load_bytes)')
 
 row() { # figure target measured pass
   printf '| %-44s | %-14s | %-14s | %-4s |\n' "$1" "$2" "$3" "$4"

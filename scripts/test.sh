@@ -16,7 +16,7 @@ rust_passed=$(awk '/^test result:/ {s += $4} END {print s + 0}' target/cargo-tes
 rust_failed=$(awk '/^test result:/ {s += $6} END {print s + 0}' target/cargo-test.log)
 
 echo "== Build the release (server and WebAssembly, optimised, precompressed)"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 echo "== Playwright (Chromium)"
 rm -rf end2end/.run && mkdir -p end2end/.run

@@ -16,10 +16,19 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Read by the browser tests and the benchmark: the time from navigation start
-    // until the page was hydrated and its controls answered.
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark("latchkey:hydrated");
-    }
+    // Hydration waits for the page's lazily loaded code (see `app::App`).
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // Lets tests (and impatient people) know the page is interactive, and marks
+        // the moment for the benchmark: time from navigation start to working controls.
+        let _ = body.set_attribute("data-hydrated", "true");
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark("latchkey:hydrated");
+        }
+    });
 }

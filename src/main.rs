@@ -1,5 +1,8 @@
 //! The Latchkey server. `latchkey` serves; `latchkey hash-time` prints how long one
 //! password hash takes on this machine.
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -38,13 +38,7 @@ async fn session_caller(t: &TestApp, token: &str) -> Caller {
         .await
         .unwrap()
         .unwrap();
-    caller(Some(AuthSession {
-        session_id: row.id,
-        user_id: row.user_id,
-        email: row.email,
-        email_verified: false,
-        user_created_at: row.user_created_at,
-    }))
+    caller(Some(AuthSession::from(row)))
 }
 
 fn secret_of(setup: &latchkey::model::mfa::TotpSetup) -> Vec<u8> {

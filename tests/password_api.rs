@@ -181,10 +181,6 @@ async fn wrong_current_passwords_are_throttled_like_sign_in() {
 async fn the_rotation_reminder_follows_the_setting() {
     let t = app().await;
     account(&t, "old@example.com").await;
-    let user = latchkey::server::store::users::by_email(&t.state.db, "old@example.com")
-        .await
-        .unwrap()
-        .unwrap();
     let cookie = t
         .sign_in("old@example.com", PASSWORD)
         .await
@@ -202,13 +198,7 @@ async fn the_rotation_reminder_follows_the_setting() {
     let caller = Caller {
         ip: "198.51.100.2".into(),
         user_agent: "test".into(),
-        session: Some(latchkey::server::http::AuthSession {
-            session_id: session.id,
-            user_id: user.id,
-            email: user.email.clone(),
-            email_verified: false,
-            user_created_at: user.created_at,
-        }),
+        session: Some(latchkey::server::http::AuthSession::from(session)),
     };
     assert!(
         !password::overview(&t.state, &caller, now())

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode};
 pub use settings_layout::SettingsLayout;
 
 /// The signed-in account, loaded once by the settings layout for all its pages.
@@ -40,27 +41,55 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Each page is a lazy route: built with `cargo leptos build --split`, its code is a
+/// WebAssembly chunk of its own that the browser loads when the page is first shown,
+/// so a visitor of the sign-in page never downloads the settings pages. Without
+/// `--split` (tests, debug builds) the pages are simply part of the one bundle.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        #[derive(Debug)]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    SignInRoute => SignInPage,
+    SignInVerifyRoute => SignInVerifyPage,
+    SignUpRoute => SignUpPage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    SecurityRoute => SecurityPage,
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets tests (and impatient people) know the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title text="Latchkey"/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/signin") view=SignInPage/>
-                <Route path=path!("/signin/verify") view=SignInVerifyPage/>
-                <Route path=path!("/signup") view=SignUpPage/>
-                <Route path=path!("/verify-email") view=VerifyEmailPage/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage/>
-                <ParentRoute path=path!("/settings") view=SettingsLayout>
-                    <Route path=path!("security") view=SecurityPage/>
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()}/>
+                <Route path=path!("/signin/verify") view={Lazy::<SignInVerifyRoute>::new()}/>
+                <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()}/>
+                <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                // Rendered whole before it is sent: the settings resources come from
+                // the local database in well under a millisecond, and one write beats
+                // a stream of small ones.
+                <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::Async>
+                    <Route path=path!("security") view={Lazy::<SecurityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

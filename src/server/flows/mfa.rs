@@ -39,15 +39,12 @@ fn secret_context(user_id: i64) -> String {
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, ApiError> {
     let s = session(caller)?;
-    let totp = store::mfa::totp(&state.db, s.user_id)
-        .await
-        .map_err(internal)?;
-    let codes = store::mfa::recovery_codes(&state.db, s.user_id)
+    let (totp_enabled_at, codes_left) = store::mfa::status(&state.db, s.user_id)
         .await
         .map_err(internal)?;
     Ok(MfaStatus {
-        totp_enabled_at: totp.and_then(|t| t.enabled_at),
-        recovery_codes_left: codes.iter().filter(|c| c.used_at.is_none()).count(),
+        totp_enabled_at,
+        recovery_codes_left: usize::try_from(codes_left).unwrap_or(0),
     })
 }
 

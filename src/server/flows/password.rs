@@ -70,13 +70,11 @@ pub async fn overview(
     now: i64,
 ) -> Result<PasswordOverview, ApiError> {
     let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
-    let user = store::users::by_id(&state.db, session.user_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_signed_in)?;
-    let reference = user.password_changed_at.unwrap_or(user.created_at);
+    let reference = session
+        .password_changed_at
+        .unwrap_or(session.user_created_at);
     Ok(PasswordOverview {
-        changed_at: user.password_changed_at,
+        changed_at: session.password_changed_at,
         rotation_due: rotation_due(reference, now, state.config.rotation_reminder_days),
         reminder_days: state.config.rotation_reminder_days,
     })

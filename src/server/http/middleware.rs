@@ -21,6 +21,21 @@ pub struct AuthSession {
     pub email: String,
     pub email_verified: bool,
     pub user_created_at: i64,
+    /// Read with the session (one query per request serves the Password section too).
+    pub password_changed_at: Option<i64>,
+}
+
+impl From<store::sessions::SessionRow> for AuthSession {
+    fn from(row: store::sessions::SessionRow) -> Self {
+        AuthSession {
+            session_id: row.id,
+            user_id: row.user_id,
+            email: row.email,
+            email_verified: row.email_verified_at.is_some(),
+            user_created_at: row.user_created_at,
+            password_changed_at: row.password_changed_at,
+        }
+    }
 }
 
 /// Put into every request's extensions by [`request_context`].
@@ -80,13 +95,7 @@ pub async fn request_context(
                                 }
                             }
                             clear_cookie = false;
-                            session = Some(AuthSession {
-                                session_id: row.id,
-                                user_id: row.user_id,
-                                email: row.email,
-                                email_verified: row.email_verified_at.is_some(),
-                                user_created_at: row.user_created_at,
-                            });
+                            session = Some(AuthSession::from(row));
                         }
                         Liveness::IdleExpired | Liveness::AbsoluteExpired => {
                             let _ = store::sessions::delete(&state.db, row.id).await;

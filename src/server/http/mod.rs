@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 pub use middleware::{AuthSession, RequestCtx};
 
@@ -36,9 +36,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
-        // Pages and API answers are compressed as they are sent; the site's files come
-        // precompressed (they already carry Content-Encoding and are left alone).
-        .layer(CompressionLayer::new().br(true).gzip(true))
+        // Pages and API answers are gzipped as they are sent (brotli on the fly cost
+        // more than half the page rate: its encoder sets up megabytes per response);
+        // the site's files come precompressed with brotli and are left alone.
+        .layer(
+            CompressionLayer::new()
+                .br(false)
+                .gzip(true)
+                .quality(CompressionLevel::Fastest),
+        )
         .with_state(state)
 }
 

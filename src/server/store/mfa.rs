@@ -17,6 +17,18 @@ pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error>
     .await
 }
 
+/// What the Security page shows, in one query: when the authenticator was enabled
+/// (if it is) and how many recovery codes are still unused.
+pub async fn status(db: &Db, user_id: i64) -> Result<(Option<i64>, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = ?1),
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL)",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
 /// Starts (or restarts) set-up: a new secret, not enabled. An enabled method is kept.
 pub async fn put_pending_totp(
     db: &Db,

@@ -10,6 +10,7 @@ pub struct SessionRow {
     pub email: String,
     pub email_verified_at: Option<i64>,
     pub user_created_at: i64,
+    pub password_changed_at: Option<i64>,
 }
 
 pub struct NewSession<'a> {
@@ -44,7 +45,7 @@ where
 pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as::<_, SessionRow>(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, u.email, u.email_verified_at,
-                u.created_at AS user_created_at
+                u.created_at AS user_created_at, u.password_changed_at
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
     )
     .bind(token_hash)
