@@ -451,3 +451,126 @@ async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     );
     assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
 }
+
+/// The session row behind a token: (created_at, last_seen_at, expires_at).
+async fn session_times(t: &TestApp, token: &str) -> Option<(i64, i64, i64)> {
+    let hash = t
+        .state
+        .keys
+        .hash(latchkey::server::domain::tokens::Purpose::Session, token);
+    sqlx::query_as("SELECT created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = ?")
+        .bind(hash)
+        .fetch_optional(&t.state.db)
+        .await
+        .unwrap()
+}
+
+async fn session_token(t: &TestApp, email: &str, at: i64) -> String {
+    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
+        .await
+        .unwrap()
+    {
+        accounts::SignInOutcome::Session { token, .. } => token,
+        accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
+    }
+}
+
+#[tokio::test]
+async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
+    let t = app().await;
+    let t0 = now();
+    let email = "others@example.com";
+    t.sign_up(email, PASSWORD).await;
+    let here = session_token(&t, email, t0).await;
+    let laptop = session_token(&t, email, t0).await;
+    let who = session_caller(&t, &here).await;
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    let secret = secret_of(&setup);
+    let on = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
+        .await
+        .unwrap();
+    // The other browser is signed out; this one goes on under a new id.
+    assert!(session_times(&t, &laptop).await.is_none());
+    assert!(session_times(&t, &here).await.is_none());
+    assert!(session_times(&t, &on.session_token).await.is_some());
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+
+    // Another device signs in (with its second step), then the app is turned off.
+    let pending = password_step(&t, email, t0 + 30).await;
+    let phone = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t0 + 30) as u64),
+        "",
+        t0 + 30,
+    )
+    .await
+    .unwrap()
+    .session_token;
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 2);
+    let who = session_caller(&t, &on.session_token).await;
+    let off = mfa::disable_totp(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, (t0 + 60) as u64),
+        t0 + 60,
+    )
+    .await
+    .unwrap();
+    assert!(session_times(&t, &phone).await.is_none());
+    assert!(session_times(&t, &off).await.is_some());
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+    let ended: Vec<i64> = sqlx::query_scalar(
+        "SELECT json_extract(detail, '$.other_sessions_ended') FROM security_events
+         WHERE kind IN ('mfa_enabled', 'mfa_disabled') ORDER BY id",
+    )
+    .fetch_all(&t.state.db)
+    .await
+    .unwrap();
+    assert_eq!(ended, vec![1, 1]);
+}
+
+#[tokio::test]
+async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
+    let t = app().await;
+    let t0 = now();
+    let absolute = t.state.config.session_absolute_secs;
+    let email = "keep@example.com";
+    t.sign_up(email, PASSWORD).await;
+    let token = session_token(&t, email, t0).await;
+    assert_eq!(
+        session_times(&t, &token).await,
+        Some((t0, t0, t0 + absolute))
+    );
+    // Turned on an hour later: a fresh id, the same sign-in time and limit.
+    let later = t0 + 3600;
+    let who = session_caller(&t, &token).await;
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, later)
+        .await
+        .unwrap();
+    let secret = secret_of(&setup);
+    let on = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, later as u64), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        session_times(&t, &on.session_token).await,
+        Some((t0, later, t0 + absolute))
+    );
+    // And so after a password change two hours in.
+    let who = session_caller(&t, &on.session_token).await;
+    let changed = latchkey::server::flows::password::change(
+        &t.state,
+        &who,
+        PASSWORD,
+        "Another-Granite-77!",
+        "Another-Granite-77!",
+        t0 + 7200,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        session_times(&t, &changed.session_token).await,
+        Some((t0, t0 + 7200, t0 + absolute))
+    );
+}

@@ -306,7 +306,7 @@ pub async fn sign_in(
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
     }
-    let token = start_session(&state.db, state, user.id, caller, now).await?;
+    let token = start_session(&state.db, state, user.id, caller, now, now).await?;
     log(
         state,
         caller,
@@ -324,11 +324,14 @@ pub async fn sign_in(
 
 /// Creates a session for a user and gives its token (for the cookie); only the keyed
 /// hash of the token is stored.
+/// Starts a session (a sign-in at `signed_in_at`, which is `now` unless an existing
+/// sign-in continues under a new id) and gives its token.
 pub async fn start_session<'e, E>(
     exec: E,
     state: &AppState,
     user_id: i64,
     caller: &Caller,
+    signed_in_at: i64,
     now: i64,
 ) -> Result<String, ApiError>
 where
@@ -341,8 +344,9 @@ where
         NewSession {
             token_hash: &hash,
             user_id,
+            signed_in_at,
             now,
-            expires_at: now + state.config.session_absolute_secs,
+            expires_at: signed_in_at + state.config.session_absolute_secs,
             ip: &caller.ip,
             user_agent: &caller.user_agent,
         },

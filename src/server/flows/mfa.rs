@@ -197,7 +197,7 @@ pub async fn confirm_totp(
     store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
         .await
         .map_err(internal)?;
-    let token = rotate_session(&mut tx, state, caller, now).await?;
+    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
         event(
@@ -205,7 +205,7 @@ pub async fn confirm_totp(
             Some(s.user_id),
             "mfa_enabled",
             now,
-            json!({"method": "totp"}),
+            json!({"method": "totp", "other_sessions_ended": others_ended}),
         ),
     )
     .await
@@ -352,7 +352,7 @@ pub async fn disable_totp(
     store::mfa::delete_recovery_codes(&mut tx, s.user_id)
         .await
         .map_err(internal)?;
-    let token = rotate_session(&mut tx, state, caller, now).await?;
+    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
         event(
@@ -360,7 +360,7 @@ pub async fn disable_totp(
             Some(s.user_id),
             "mfa_disabled",
             now,
-            json!({"method": "totp"}),
+            json!({"method": "totp", "other_sessions_ended": others_ended}),
         ),
     )
     .await
@@ -489,7 +489,7 @@ pub async fn finish_second_step(
     store::mfa::delete_pending(&state.db, pending.id)
         .await
         .map_err(internal)?;
-    let session_token = start_session(&state.db, state, user.id, caller, now).await?;
+    let session_token = start_session(&state.db, state, user.id, caller, now, now).await?;
     log(
         state,
         caller,

@@ -124,22 +124,37 @@ pub async fn confirm_own_password(
     guard.succeeded(state).await
 }
 
-/// Ends the caller's session and starts a new one for the same account (a fresh
-/// session id at a privilege change), inside the given transaction; gives the token.
+/// At a change of credentials or factors: ends every session of the caller's account
+/// and continues the caller's sign-in under a fresh session id, inside the given
+/// transaction. The sign-in time is kept, so the absolute limit still counts from the
+/// sign-in. Gives the new token and how many other sessions ended.
 pub async fn rotate_session(
     tx: &mut store::Tx<'_>,
     state: &AppState,
     caller: &Caller,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<(String, u64), ApiError> {
     let session = caller
         .session
         .as_ref()
         .ok_or_else(accounts::not_signed_in)?;
+    let others = store::sessions::delete_for_user(tx, session.user_id, Some(session.session_id))
+        .await
+        .map_err(internal)?;
+    // The new row is added while the old one still holds its id, so ids are not reused.
+    let token = accounts::start_session(
+        &mut **tx,
+        state,
+        session.user_id,
+        caller,
+        session.signed_in_at,
+        now,
+    )
+    .await?;
     store::sessions::delete(&mut **tx, session.session_id)
         .await
         .map_err(internal)?;
-    accounts::start_session(&mut **tx, state, session.user_id, caller, now).await
+    Ok((token, others))
 }
 
 /// An unexpected failure: logged with a reference the user sees, never with secrets.

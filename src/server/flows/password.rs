@@ -1,6 +1,7 @@
 //! Changing the password (signed in), and resetting it by an emailed link.
 use super::{
-    answer_after, confirm_own_password, event, internal, log, notify, Caller, PasswordProof,
+    answer_after, confirm_own_password, event, internal, log, notify, rotate_session, Caller,
+    PasswordProof,
 };
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
@@ -11,7 +12,7 @@ use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::throttle::{Decision, Policy};
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{email, strength};
-use crate::server::flows::accounts::{not_signed_in, start_session};
+use crate::server::flows::accounts::not_signed_in;
 use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
@@ -144,10 +145,7 @@ pub async fn change(
     store::users::set_password(&mut tx, user.id, &hash, now, false)
         .await
         .map_err(internal)?;
-    let ended = store::sessions::delete_for_user(&mut tx, user.id, None)
-        .await
-        .map_err(internal)?;
-    let token = start_session(&mut *tx, state, user.id, caller, now).await?;
+    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
         event(
@@ -155,7 +153,7 @@ pub async fn change(
             Some(user.id),
             "password_changed",
             now,
-            json!({"other_sessions_ended": ended.saturating_sub(1)}),
+            json!({"other_sessions_ended": others_ended}),
         ),
     )
     .await

@@ -21,6 +21,8 @@ pub struct AuthSession {
     pub email: String,
     pub email_verified: bool,
     pub user_created_at: i64,
+    /// When this sign-in happened (the absolute session limit counts from it).
+    pub signed_in_at: i64,
     /// Read with the session (one query per request serves the Password section too).
     pub password_changed_at: Option<i64>,
 }
@@ -33,6 +35,7 @@ impl From<store::sessions::SessionRow> for AuthSession {
             email: row.email,
             email_verified: row.email_verified_at.is_some(),
             user_created_at: row.user_created_at,
+            signed_in_at: row.created_at,
             password_changed_at: row.password_changed_at,
         }
     }

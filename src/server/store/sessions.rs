@@ -16,6 +16,9 @@ pub struct SessionRow {
 pub struct NewSession<'a> {
     pub token_hash: &'a [u8],
     pub user_id: i64,
+    /// When the person signed in: kept across session-id rotations, so the absolute
+    /// limit counts from it.
+    pub signed_in_at: i64,
     pub now: i64,
     pub expires_at: i64,
     pub ip: &'a str,
@@ -32,7 +35,7 @@ where
     )
     .bind(s.token_hash)
     .bind(s.user_id)
-    .bind(s.now)
+    .bind(s.signed_in_at)
     .bind(s.now)
     .bind(s.expires_at)
     .bind(s.ip)
