@@ -574,3 +574,102 @@ async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
         Some((t0, t0 + 7200, t0 + absolute))
     );
 }
+
+/// Asks for a reset link for `to` and gives the token of the new one, once its mail
+/// is in the outbox (mail is sent in the background).
+async fn reset_link_token(t: &TestApp, to: &str, at: i64) -> String {
+    let reset_mails = || async {
+        let mut mails = latchkey::server::store::outbox::latest(&t.state.db, 1000)
+            .await
+            .unwrap();
+        mails.retain(|m| m.to_addr == to && m.subject.contains("Reset"));
+        mails
+    };
+    let before = reset_mails().await.len();
+    latchkey::server::flows::password::request_reset(&t.state, &caller(None), to, at)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let mails = reset_mails().await;
+        if mails.len() > before {
+            let text = &mails[0].text_body; // newest first
+            let start = text.find("token=").unwrap() + "token=".len();
+            return text[start..].split_whitespace().next().unwrap().to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no new reset mail for {to}");
+}
+
+#[tokio::test]
+async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
+    use latchkey::server::flows::password;
+    let t = app().await;
+    let t0 = now();
+    let email = "inflight@example.com";
+    let (secret, _, who) = enabled(&t, email, t0).await;
+    let link = reset_link_token(&t, email, t0 + 10).await;
+    let pending = password_step(&t, email, t0 + 20).await;
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 1);
+
+    // Changed while signed in: the link and the half-done sign-in stop working.
+    let new = "Another-Granite-77!";
+    password::change(&t.state, &who, PASSWORD, new, new, t0 + 30)
+        .await
+        .unwrap();
+    assert!(password::check_reset_link(&t.state, &link, t0 + 40)
+        .await
+        .is_err());
+    assert!(password::reset(
+        &t.state,
+        &caller(None),
+        &link,
+        "Third-Granite-99!",
+        "Third-Granite-99!",
+        t0 + 40
+    )
+    .await
+    .is_err());
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    assert!(mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t0 + 60) as u64),
+        "",
+        t0 + 60,
+    )
+    .await
+    .is_err());
+
+    // Reset by link: a sign-in waiting for its code (with the old password) ends too.
+    let pending = match accounts::sign_in(&t.state, &caller(None), email, new, None, t0 + 90)
+        .await
+        .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
+    };
+    let link = reset_link_token(&t, email, t0 + 100).await;
+    password::reset(
+        &t.state,
+        &caller(None),
+        &link,
+        "Third-Granite-99!",
+        "Third-Granite-99!",
+        t0 + 110,
+    )
+    .await
+    .unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    assert!(mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t0 + 120) as u64),
+        "",
+        t0 + 120,
+    )
+    .await
+    .is_err());
+}

@@ -65,6 +65,18 @@ fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// With a new password, what the old one started stops working, in the same
+/// transaction: emailed reset links, and sign-ins waiting for their second step.
+async fn end_password_uses(tx: &mut store::Tx<'_>, user_id: i64, now: i64) -> Result<(), ApiError> {
+    store::tokens::retire_all(tx, user_id, store::tokens::RESET_PASSWORD, now)
+        .await
+        .map_err(internal)?;
+    store::mfa::delete_pending_for_user(tx, user_id)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
 pub async fn overview(
     state: &AppState,
     caller: &Caller,
@@ -145,6 +157,7 @@ pub async fn change(
     store::users::set_password(&mut tx, user.id, &hash, now, false)
         .await
         .map_err(internal)?;
+    end_password_uses(&mut tx, user.id, now).await?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
         &mut *tx,
@@ -336,9 +349,7 @@ pub async fn reset(
     store::users::set_password(&mut tx, user_id, &hash, now, true)
         .await
         .map_err(internal)?;
-    store::tokens::retire_all(&mut tx, user_id, store::tokens::RESET_PASSWORD, now)
-        .await
-        .map_err(internal)?;
+    end_password_uses(&mut tx, user_id, now).await?;
     let ended = store::sessions::delete_for_user(&mut tx, user_id, None)
         .await
         .map_err(internal)?;

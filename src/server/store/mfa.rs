@@ -185,6 +185,15 @@ pub async fn pending_failed(db: &Db, id: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Ends every half-done sign-in of a user (inside the caller's transaction).
+pub async fn delete_pending_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn delete_pending(db: &Db, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
         .bind(id)
