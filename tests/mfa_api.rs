@@ -203,6 +203,8 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
     .await
     .unwrap();
     assert_eq!(done.signed_in.redirect_to, "/settings/security");
+    // Its Debug output (what an error log would show) never holds the session token.
+    assert!(!format!("{done:?}").contains(&done.session_token));
     // The pending sign-in is gone once used.
     let again = mfa::finish_second_step(
         &t.state,

@@ -5,6 +5,24 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
+/// A setting that must never reach a log: `Debug` prints `[redacted]`; the value is
+/// reached through `Deref`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Redacted<T>(pub T);
+
+impl<T> std::ops::Deref for Redacted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Redacted<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Development,
@@ -26,7 +44,7 @@ pub enum MailTransport {
         port: u16,
         tls: SmtpTls,
         username: String,
-        password: String,
+        password: Redacted<String>,
     },
 }
 
@@ -36,7 +54,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub public_base_url: Url,
     /// Raw secret bytes; empty means "generate one" (development only, see `resolve_secret`).
-    pub secret: Vec<u8>,
+    pub secret: Redacted<Vec<u8>>,
     pub data_dir: PathBuf,
     pub site_root: String,
     pub database_url: String,
@@ -227,11 +245,11 @@ impl Config {
                     "is required in production mode (64 or more hexadecimal characters)",
                 ));
             }
-            Vec::new()
+            Redacted::default()
         } else {
-            parse_secret(&secret_hex).ok_or_else(|| {
+            Redacted(parse_secret(&secret_hex).ok_or_else(|| {
                 src.error("server.secret", "must be 64 or more hexadecimal characters")
-            })?
+            })?)
         };
         let data_dir = PathBuf::from(src.string("server.data_dir")?);
         let site_root = src.string("server.site_root")?;
@@ -302,7 +320,7 @@ impl Config {
                     ],
                 )?,
                 username: src.string("mail.smtp_username")?,
-                password: src.string("mail.smtp_password")?,
+                password: Redacted(src.string("mail.smtp_password")?),
             }
         } else {
             MailTransport::Outbox
@@ -337,12 +355,12 @@ impl Config {
         }
         let path = self.data_dir.join("secret.key");
         if let Ok(text) = std::fs::read_to_string(&path) {
-            self.secret = parse_secret(&text).ok_or_else(|| {
+            self.secret = Redacted(parse_secret(&text).ok_or_else(|| {
                 ConfigError(format!(
                     "{} does not hold a valid secret; delete it to make a new one",
                     path.display()
                 ))
-            })?;
+            })?);
             return Ok(());
         }
         let bytes: [u8; 32] = rand::random();
@@ -350,7 +368,7 @@ impl Config {
             .map_err(|e| ConfigError(format!("cannot create {}: {e}", self.data_dir.display())))?;
         write_private(&path, &hex::encode(bytes))
             .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-        self.secret = bytes.to_vec();
+        self.secret = Redacted(bytes.to_vec());
         Ok(())
     }
 }
@@ -475,5 +493,23 @@ mod tests {
         b.resolve_secret().unwrap();
         assert_eq!(a.secret.len(), 32);
         assert_eq!(a.secret, b.secret);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret_or_the_smtp_password() {
+        let secret = "ab".repeat(32);
+        let c = parse(&[
+            ("LATCHKEY_SERVER_SECRET", &secret),
+            ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+            ("LATCHKEY_MAIL_SMTP_PASSWORD", "hunter2-smtp"),
+        ])
+        .unwrap();
+        assert_eq!(c.secret.len(), 32);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2-smtp"), "{shown}");
+        // Neither as hex nor as the list of byte values Vec<u8> would print.
+        assert!(!shown.contains(&"ab".repeat(32)), "{shown}");
+        assert!(!shown.contains("171, 171"), "{shown}");
+        assert!(shown.contains("[redacted]"));
     }
 }

@@ -397,10 +397,19 @@ pub async fn needs_second_factor(state: &AppState, user_id: i64) -> Result<bool,
         .is_some_and(|t| t.enabled_at.is_some()))
 }
 
-#[derive(Debug)]
 pub struct SecondStepDone {
     pub session_token: String,
     pub signed_in: SignedIn,
+}
+
+/// Never prints the session token.
+impl std::fmt::Debug for SecondStepDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondStepDone")
+            .field("session_token", &"[redacted]")
+            .field("signed_in", &self.signed_in)
+            .finish()
+    }
 }
 
 fn start_again() -> ApiError {
