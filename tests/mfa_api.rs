@@ -603,6 +603,20 @@ async fn reset_link_token(t: &TestApp, to: &str, at: i64) -> String {
     panic!("no new reset mail for {to}");
 }
 
+/// Whether a pending sign-in can still be finished with a valid code at `at`.
+async fn second_step_works(t: &TestApp, pending: &str, secret: &[u8], at: i64) -> bool {
+    mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(pending),
+        &totp::code_at(secret, at as u64),
+        "",
+        at,
+    )
+    .await
+    .is_ok()
+}
+
 #[tokio::test]
 async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     use latchkey::server::flows::password;
@@ -633,18 +647,9 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     .await
     .is_err());
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
-    assert!(mfa::finish_second_step(
-        &t.state,
-        &caller(None),
-        Some(&pending),
-        &totp::code_at(&secret, (t0 + 60) as u64),
-        "",
-        t0 + 60,
-    )
-    .await
-    .is_err());
+    assert!(!second_step_works(&t, &pending, &secret, t0 + 60).await);
 
-    // Reset by link: a sign-in waiting for its code (with the old password) ends too.
+    // Reset by link: a sign-in waiting for its code ends too.
     let pending = match accounts::sign_in(&t.state, &caller(None), email, new, None, t0 + 90)
         .await
         .unwrap()
@@ -664,14 +669,21 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     .await
     .unwrap();
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
-    assert!(mfa::finish_second_step(
+    assert!(!second_step_works(&t, &pending, &secret, t0 + 120).await);
+    // A sign-in started after the reset finishes as usual.
+    let fresh = match accounts::sign_in(
         &t.state,
         &caller(None),
-        Some(&pending),
-        &totp::code_at(&secret, (t0 + 120) as u64),
-        "",
-        t0 + 120,
+        email,
+        "Third-Granite-99!",
+        None,
+        t0 + 150,
     )
     .await
-    .is_err());
+    .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
+    };
+    assert!(second_step_works(&t, &fresh, &secret, t0 + 150).await);
 }

@@ -323,9 +323,8 @@ pub async fn sign_in(
 }
 
 /// Creates a session for a user and gives its token (for the cookie); only the keyed
-/// hash of the token is stored.
-/// Starts a session (a sign-in at `signed_in_at`, which is `now` unless an existing
-/// sign-in continues under a new id) and gives its token.
+/// hash of the token is stored. `signed_in_at` is when the person signed in: `now` for
+/// a new sign-in, earlier when a sign-in continues under a new id.
 pub async fn start_session<'e, E>(
     exec: E,
     state: &AppState,

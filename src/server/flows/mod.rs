@@ -141,7 +141,7 @@ pub async fn rotate_session(
     let others = store::sessions::delete_for_user(tx, session.user_id, Some(session.session_id))
         .await
         .map_err(internal)?;
-    // The new row is added while the old one still holds its id, so ids are not reused.
+    // The new row is added while the old one still holds its id, so the id changes too.
     let token = accounts::start_session(
         &mut **tx,
         state,
