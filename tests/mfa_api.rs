@@ -20,13 +20,18 @@ fn caller(session: Option<AuthSession>) -> Caller {
 }
 
 async fn signed_in(t: &TestApp, email: &str, at: i64) -> Caller {
-    let outcome = accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
+    session_caller(t, &session_token(t, email, at).await).await
+}
+
+/// Signs in (an account without MFA) and gives the session token.
+async fn session_token(t: &TestApp, email: &str, at: i64) -> String {
+    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
         .await
-        .unwrap();
-    let accounts::SignInOutcome::Session { token, .. } = outcome else {
-        panic!("expected a session")
-    };
-    session_caller(t, &token).await
+        .unwrap()
+    {
+        accounts::SignInOutcome::Session { token, .. } => token,
+        accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
+    }
 }
 
 async fn session_caller(t: &TestApp, token: &str) -> Caller {
@@ -67,11 +72,16 @@ async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Ca
 }
 
 async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
+    password_step_with(t, email, PASSWORD, at).await
+}
+
+/// The first sign-in step with `password`, for an account with MFA: the pending token.
+async fn password_step_with(t: &TestApp, email: &str, password: &str, at: i64) -> String {
     match accounts::sign_in(
         &t.state,
         &caller(None),
         email,
-        PASSWORD,
+        password,
         Some("/settings/security"),
         at,
     )
@@ -467,16 +477,6 @@ async fn session_times(t: &TestApp, token: &str) -> Option<(i64, i64, i64)> {
         .unwrap()
 }
 
-async fn session_token(t: &TestApp, email: &str, at: i64) -> String {
-    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
-        .await
-        .unwrap()
-    {
-        accounts::SignInOutcome::Session { token, .. } => token,
-        accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
-    }
-}
-
 #[tokio::test]
 async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
     let t = app().await;
@@ -650,13 +650,7 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     assert!(!second_step_works(&t, &pending, &secret, t0 + 60).await);
 
     // Reset by link: a sign-in waiting for its code ends too.
-    let pending = match accounts::sign_in(&t.state, &caller(None), email, new, None, t0 + 90)
-        .await
-        .unwrap()
-    {
-        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
-        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
-    };
+    let pending = password_step_with(&t, email, new, t0 + 90).await;
     let link = reset_link_token(&t, email, t0 + 100).await;
     password::reset(
         &t.state,
@@ -671,19 +665,6 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
     assert!(!second_step_works(&t, &pending, &secret, t0 + 120).await);
     // A sign-in started after the reset finishes as usual.
-    let fresh = match accounts::sign_in(
-        &t.state,
-        &caller(None),
-        email,
-        "Third-Granite-99!",
-        None,
-        t0 + 150,
-    )
-    .await
-    .unwrap()
-    {
-        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
-        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
-    };
+    let fresh = password_step_with(&t, email, "Third-Granite-99!", t0 + 150).await;
     assert!(second_step_works(&t, &fresh, &secret, t0 + 150).await);
 }
