@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{app, app_with, PASSWORD};
+use common::{app, app_with, TestApp, PASSWORD};
 use latchkey::server::flows::{accounts, Caller};
 use latchkey::server::now;
 
@@ -244,6 +244,183 @@ async fn failed_sign_ins_are_throttled_and_logged() {
         t.count("SELECT COUNT(*) FROM throttles WHERE CAST(key AS TEXT) LIKE '%example.com%'")
             .await,
         0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_wrong_passwords_sent_at_once_are_counted_one_by_one() {
+    let t = app().await;
+    t.sign_up("raced@example.com", PASSWORD).await;
+    let replies = t
+        .call_parallel(
+            50,
+            "sign_in",
+            &[
+                ("email", "raced@example.com"),
+                ("password", "Wrong-Password-1!"),
+            ],
+            None,
+        )
+        .await;
+    let checked = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    // Five free attempts per account and address, then a wait: no more get checked.
+    assert_eq!((checked, refused), (5, 45));
+    for key in [
+        "sign-in:account-ip:raced@example.com|203.0.113.7",
+        "sign-in:account:raced@example.com",
+        "sign-in:ip:203.0.113.7",
+    ] {
+        assert_eq!(t.throttle_count(key).await, 5, "{key}");
+    }
+    assert_eq!(
+        t.sign_in("raced@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Every attempt, checked or refused, is in the log.
+    let kinds = t.event_kinds().await;
+    assert_eq!(kinds.iter().filter(|k| *k == "sign_in_failed").count(), 51);
+}
+
+#[tokio::test]
+async fn a_right_password_gives_the_address_its_attempt_back() {
+    let t = app().await;
+    t.sign_up("back@example.com", PASSWORD).await;
+    assert_eq!(
+        t.sign_in("back@example.com", "Wrong-Password-1!")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(t.throttle_count("sign-in:ip:203.0.113.7").await, 1);
+    assert_eq!(
+        t.sign_in("back@example.com", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(t.throttle_count("sign-in:ip:203.0.113.7").await, 1);
+    assert_eq!(
+        t.throttle_count("sign-in:account:back@example.com").await,
+        0
+    );
+}
+
+async fn sign_in_from(t: &TestApp, email: &str, password: &str, forwarded_for: &str) -> StatusCode {
+    t.call_with(
+        "sign_in",
+        &[("email", email), ("password", password)],
+        None,
+        &[("x-forwarded-for", forwarded_for)],
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_forwarded_header_from_an_untrusted_peer_is_ignored() {
+    let t = app().await;
+    t.sign_up("forged@example.com", PASSWORD).await;
+    // A new forged address on every try does not escape the per-address limit.
+    for i in 0..5 {
+        let forged = format!("198.51.100.{i}");
+        assert_eq!(
+            sign_in_from(&t, "forged@example.com", "Wrong-Password-1!", &forged).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in_from(
+            &t,
+            "forged@example.com",
+            "Wrong-Password-1!",
+            "198.51.100.99"
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let ips: Vec<String> = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "sign_in_failed")
+        .map(|e| e.ip)
+        .collect();
+    assert_eq!(ips.len(), 6);
+    assert!(ips.iter().all(|ip| ip == "203.0.113.7"), "{ips:?}");
+}
+
+#[tokio::test]
+async fn through_a_trusted_proxy_two_clients_are_throttled_apart() {
+    // The test peer (203.0.113.7) is the proxy.
+    let t = app_with(&[("LATCHKEY_SERVER_TRUSTED_PROXIES", "203.0.113.0/24")]).await;
+    t.sign_up("shared@example.com", PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in_from(
+                &t,
+                "shared@example.com",
+                "Wrong-Password-1!",
+                "6.6.6.6, 198.51.100.1"
+            )
+            .await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in_from(&t, "shared@example.com", PASSWORD, "198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client of the same proxy is not held up by the first one's failures.
+    assert_eq!(
+        sign_in_from(&t, "shared@example.com", PASSWORD, "198.51.100.2").await,
+        StatusCode::OK
+    );
+    // IPv6 clients of one /64 share a count: changing the last 64 bits does not help.
+    for i in 0..5 {
+        let addr = format!("2001:db8:1:2::{i:x}");
+        assert_eq!(
+            sign_in_from(&t, "shared@example.com", "Wrong-Password-1!", &addr).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in_from(
+            &t,
+            "shared@example.com",
+            "Wrong-Password-1!",
+            "2001:db8:1:2:ffff::1"
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        sign_in_from(
+            &t,
+            "shared@example.com",
+            "Wrong-Password-1!",
+            "2001:db8:1:3::1"
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+    // The log shows the client, never the proxy.
+    let ips: Vec<String> = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("sign_in"))
+        .map(|e| e.ip)
+        .collect();
+    assert!(ips.contains(&"198.51.100.1".to_string()), "{ips:?}");
+    assert!(ips.contains(&"198.51.100.2".to_string()), "{ips:?}");
+    assert!(
+        !ips.iter().any(|ip| ip == "203.0.113.7" || ip == "6.6.6.6"),
+        "{ips:?}"
     );
 }
 

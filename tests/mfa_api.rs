@@ -289,6 +289,57 @@ async fn five_wrong_codes_end_the_pending_sign_in() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_wrong_codes_sent_at_once_on_one_pending_sign_in_are_counted_one_by_one() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, _, _) = enabled(&t, "storm@example.com", t0).await;
+    let user_id = t
+        .count("SELECT id FROM users WHERE email = 'storm@example.com'")
+        .await;
+    let r = t.sign_in("storm@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pending = r.session_cookie();
+    let right = totp::code_at(&secret, now() as u64);
+    let wrong = if right == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    let replies = t
+        .call_parallel(
+            50,
+            "verify_sign_in",
+            &[("code", wrong), ("recovery_code", "")],
+            Some(&pending),
+        )
+        .await;
+    let judged = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::BAD_REQUEST)
+        .count();
+    let turned_away = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    // Five codes per pending sign-in; every other attempt is sent back to the password.
+    assert_eq!((judged, turned_away), (5, 45));
+    assert_eq!(
+        t.throttle_count(&format!("totp:account-ip:{user_id}|203.0.113.7"))
+            .await,
+        5
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    let late = t
+        .call(
+            "verify_sign_in",
+            &[("code", &right), ("recovery_code", "")],
+            Some(&pending),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn recovery_codes_work_once_even_when_racing() {
     let t = app().await;
@@ -411,26 +462,51 @@ async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
         .any(|m| m.subject == "Authenticator app disabled"));
 }
 
+async fn counts(t: &TestApp) -> (i64, i64, i64) {
+    (
+        t.count("SELECT COUNT(*) FROM pending_sign_ins").await,
+        t.count("SELECT COUNT(*) FROM throttles").await,
+        t.count("SELECT COUNT(*) FROM email_tokens").await,
+    )
+}
+
 #[tokio::test]
-async fn housekeeping_removes_stale_pending_sign_ins() {
+async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
+    use latchkey::server::domain::throttle::LONGEST_MEMORY_SECS;
+    use latchkey::server::state::{housekeeping, KEEP_OLD_LINKS_SECS};
     let t = app().await;
     let t0 = now();
     enabled(&t, "stale@example.com", t0).await;
     password_step(&t, "stale@example.com", t0).await;
-    let store = latchkey::server::store::mfa::delete_stale_pending;
-    assert_eq!(
-        store(&t.state.db, t0 + 60, mfa::PENDING_SECS)
-            .await
-            .unwrap(),
-        0
+    // A wrong password leaves throttle counters; sign-up left a verification link.
+    assert!(accounts::sign_in(
+        &t.state,
+        &caller(None),
+        "stale@example.com",
+        "Wrong-1!",
+        None,
+        t0
+    )
+    .await
+    .is_err());
+    let before = counts(&t).await;
+    assert!(
+        before.0 == 1 && before.1 >= 3 && before.2 == 1,
+        "{before:?}"
     );
+    housekeeping(&t.state.db, t0 + 60).await;
     assert_eq!(
-        store(&t.state.db, t0 + mfa::PENDING_SECS, mfa::PENDING_SECS)
-            .await
-            .unwrap(),
-        1
+        counts(&t).await,
+        before,
+        "nothing is removed while still of use"
     );
-    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    housekeeping(&t.state.db, t0 + mfa::PENDING_SECS).await;
+    assert_eq!(counts(&t).await, (0, before.1, 1));
+    housekeeping(&t.state.db, t0 + LONGEST_MEMORY_SECS + 1).await;
+    assert_eq!(counts(&t).await, (0, 0, 1));
+    // The verification link lives 24 hours, then is kept a while to say "expired".
+    housekeeping(&t.state.db, t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100).await;
+    assert_eq!(counts(&t).await, (0, 0, 0));
 }
 
 #[tokio::test]

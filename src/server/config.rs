@@ -57,6 +57,9 @@ pub struct Config {
     pub secret: Redacted<Vec<u8>>,
     pub data_dir: PathBuf,
     pub site_root: String,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub forwarded_header: crate::server::domain::client_address::ForwardedHeader,
     pub database_url: String,
     pub database_max_connections: u32,
     pub session_idle_secs: i64,
@@ -171,6 +174,26 @@ impl Source<'_> {
         }
     }
 
+    /// A list: an array of strings in the file, or a comma-separated environment variable.
+    fn list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+        match self.raw(key) {
+            None => Err(self.error(key, "is missing")),
+            Some(Raw::Env(s)) => Ok(s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()),
+            Some(Raw::File(toml::Value::Array(items))) => items
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.trim().to_string()),
+                    _ => Err(self.error(key, "must be a list of quoted strings")),
+                })
+                .collect(),
+            Some(Raw::File(_)) => Err(self.error(key, "must be a list of quoted strings")),
+        }
+    }
+
     fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
         let s = self.string(key)?;
         options
@@ -237,6 +260,32 @@ impl Config {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| src.error("server.public_base_url", "must be an http or https URL"))?;
+        let trusted_proxies = src
+            .list("server.trusted_proxies")?
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        src.error(
+                            "server.trusted_proxies",
+                            &format!("has \"{entry}\", which is not an IP address or CIDR range"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let forwarded_header = {
+            use crate::server::domain::client_address::ForwardedHeader;
+            src.choice(
+                "server.forwarded_header",
+                &[
+                    ("x-forwarded-for", ForwardedHeader::XForwardedFor),
+                    ("forwarded", ForwardedHeader::Forwarded),
+                ],
+            )?
+        };
         let secret_hex = src.string("server.secret")?;
         let secret = if secret_hex.trim().is_empty() {
             if mode == Mode::Production {
@@ -333,6 +382,8 @@ impl Config {
             secret,
             data_dir,
             site_root,
+            trusted_proxies,
+            forwarded_header,
             database_url,
             database_max_connections,
             session_idle_secs,
@@ -414,6 +465,35 @@ mod tests {
         assert_eq!(c.reset_link_secs, 3600);
         assert!(matches!(c.mail, MailTransport::Outbox));
         assert!(!c.is_https());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_empty_by_default() {
+        assert!(parse(&[]).unwrap().trusted_proxies.is_empty());
+        let c = parse(&[(
+            "LATCHKEY_SERVER_TRUSTED_PROXIES",
+            "127.0.0.1, 10.1.2.3/8 ,::1",
+        )])
+        .unwrap();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let file = FILE.replace(
+            "trusted_proxies = []",
+            r#"trusted_proxies = ["192.0.2.0/24"]"#,
+        );
+        let c = Config::parse(&file, "Leptos.toml", &HashMap::new()).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 1);
+        let err = parse(&[("LATCHKEY_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.trusted_proxies") && err.contains("proxy.local"),
+            "{err}"
+        );
+        let err = parse(&[("LATCHKEY_SERVER_FORWARDED_HEADER", "x-real-ip")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.forwarded_header"), "{err}");
     }
 
     #[test]

@@ -89,27 +89,51 @@ impl AppState {
         })
     }
 
-    /// Every ten minutes, removes expired sessions and stale half-done sign-ins.
+    /// Every ten minutes, on every instance, runs [`housekeeping`].
     pub fn spawn_housekeeping(&self) {
         let db = self.db.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                let now = crate::server::now();
-                if let Err(e) = store::sessions::delete_expired(&db, now).await {
-                    tracing::warn!(error = %e, "session clean-up failed");
-                }
-                if let Err(e) = store::mfa::delete_stale_pending(
-                    &db,
-                    now,
-                    crate::server::flows::mfa::PENDING_SECS,
-                )
-                .await
-                {
-                    tracing::warn!(error = %e, "pending sign-in clean-up failed");
-                }
+                housekeeping(&db, crate::server::now()).await;
             }
         });
+    }
+}
+
+/// How long a used or expired link is kept, to tell a late click what happened.
+pub const KEEP_OLD_LINKS_SECS: i64 = 7 * 24 * 3600;
+
+/// Removes what can no longer be used: expired sessions, stale half-done sign-ins,
+/// throttle counters past every policy's memory, old links. Each delete is idempotent,
+/// so instances running it at once do no harm.
+pub async fn housekeeping(db: &store::Db, now: i64) {
+    let jobs: [(&str, Result<u64, sqlx::Error>); 4] = [
+        ("sessions", store::sessions::delete_expired(db, now).await),
+        (
+            "pending sign-ins",
+            store::mfa::delete_stale_pending(db, now, crate::server::flows::mfa::PENDING_SECS)
+                .await,
+        ),
+        (
+            "throttles",
+            store::throttles::prune(
+                db,
+                now - crate::server::domain::throttle::LONGEST_MEMORY_SECS,
+            )
+            .await,
+        ),
+        (
+            "links",
+            store::tokens::prune(db, now - KEEP_OLD_LINKS_SECS).await,
+        ),
+    ];
+    for (what, done) in jobs {
+        match done {
+            Ok(n) if n > 0 => tracing::debug!(removed = n, "housekeeping: {what}"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping of {what} failed"),
+        }
     }
 }

@@ -92,6 +92,17 @@ impl TestApp {
 
     /// Calls a server function the way the browser does (same-origin POST, form encoded).
     pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        self.call_with(name, form, cookie, &[]).await
+    }
+
+    /// [`TestApp::call`] with extra request headers.
+    pub async fn call_with(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -103,7 +114,71 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header("cookie", c);
         }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
         self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Sends `n` copies of one server-function call at once, each on its own task (as
+    /// an attacker's parallel connections would arrive), and gives every reply.
+    pub async fn call_parallel(
+        &self,
+        n: usize,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Vec<Reply> {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let app = self.app.clone();
+                let barrier = barrier.clone();
+                let mut req = Request::post(format!("/api/{name}"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("origin", ORIGIN)
+                    .header("sec-fetch-site", "same-origin")
+                    .header("user-agent", "latchkey-tests/1.0");
+                if let Some(c) = cookie {
+                    req = req.header("cookie", c);
+                }
+                let req = req.body(Body::from(body.clone())).unwrap();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let res = app.oneshot(req).await.unwrap();
+                    let status = res.status();
+                    let headers = res.headers().clone();
+                    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+                    Reply {
+                        status,
+                        headers,
+                        body: String::from_utf8_lossy(&bytes).into_owned(),
+                    }
+                })
+            })
+            .collect();
+        let mut replies = Vec::with_capacity(n);
+        for task in tasks {
+            replies.push(task.await.unwrap());
+        }
+        replies
+    }
+
+    /// The failures counted under a throttle key (its name before hashing).
+    pub async fn throttle_count(&self, name: &str) -> i64 {
+        let key = self
+            .state
+            .keys
+            .hash(latchkey::server::domain::tokens::Purpose::Throttle, name);
+        sqlx::query_as::<_, (i64,)>("SELECT failures FROM throttles WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.state.db)
+            .await
+            .unwrap()
+            .map_or(0, |r| r.0)
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {

@@ -45,6 +45,23 @@ pub const RESEND_VERIFICATION: Policy = Policy {
     forget_after_secs: 24 * 3600,
 };
 
+/// Reset links asked for one account: three, then one every few minutes at most.
+pub const RESET_REQUESTS_ACCOUNT: Policy = Policy {
+    free: 3,
+    base_secs: 120,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// Reset links asked from one address, whatever the account.
+pub const RESET_REQUESTS_IP: Policy = Policy {
+    free: 20,
+    base_secs: 60,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// The longest any policy remembers failures: older counters can be removed.
+pub const LONGEST_MEMORY_SECS: i64 = 24 * 3600;
+
 /// What is remembered for one key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
@@ -194,6 +211,20 @@ mod tests {
             combine(&[Decision::Wait(3), Decision::Allow, Decision::Wait(9)]),
             Decision::Wait(9)
         );
+    }
+
+    #[test]
+    fn no_policy_remembers_longer_than_the_pruning_horizon() {
+        for p in [
+            SIGN_IN_ACCOUNT_IP,
+            SIGN_IN_ACCOUNT,
+            SIGN_IN_IP,
+            RESEND_VERIFICATION,
+            RESET_REQUESTS_ACCOUNT,
+            RESET_REQUESTS_IP,
+        ] {
+            assert!(p.forget_after_secs <= LONGEST_MEMORY_SECS, "{p:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::{send_later, templates};
 use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::email;
-use crate::server::domain::throttle::{self, Decision};
+use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::store::{self, sessions::NewSession};
 use crate::server::AppState;
@@ -195,21 +195,7 @@ pub async fn resend_verification(
         Purpose::Throttle,
         &format!("resend-verification:{}", session.user_id),
     );
-    let current = store::throttles::get(&state.db, &key)
-        .await
-        .map_err(internal)?;
-    if let Decision::Wait(s) = throttle::RESEND_VERIFICATION.decide(current, now) {
-        return Err(ApiError::TooManyRequests {
-            retry_after: s as u64,
-        });
-    }
-    store::throttles::put(
-        &state.db,
-        &key,
-        throttle::RESEND_VERIFICATION.record_failure(current, now),
-    )
-    .await
-    .map_err(internal)?;
+    super::take(state, &[(key, throttle::RESEND_VERIFICATION)], now).await?;
     issue_verification(state, session.user_id, &session.email, now).await?;
     log(
         state,
@@ -244,25 +230,25 @@ pub async fn sign_in(
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
 
-    let guard = SecretGuard::load(state, "sign-in", &email, &caller.ip, now).await?;
     let user = store::users::by_email(&state.db, &email)
         .await
         .map_err(internal)?;
     let user_id = user.as_ref().map(|u| u.id);
-    if let Decision::Wait(secs) = guard.decision {
-        log(
-            state,
-            caller,
-            user_id,
-            "sign_in_failed",
-            now,
-            json!({"reason": "throttled"}),
-        )
-        .await?;
-        return Err(ApiError::TooManyRequests {
-            retry_after: secs as u64,
-        });
-    }
+    let guard = match SecretGuard::take(state, "sign-in", &email, caller, now).await {
+        Ok(guard) => guard,
+        Err(refused) => {
+            log(
+                state,
+                caller,
+                user_id,
+                "sign_in_failed",
+                now,
+                json!({"reason": "throttled"}),
+            )
+            .await?;
+            return Err(refused);
+        }
+    };
 
     let stored = user
         .as_ref()
@@ -276,7 +262,6 @@ pub async fn sign_in(
         && user.is_some();
 
     let Some(user) = user.filter(|_| matches) else {
-        guard.failed(state, now).await?;
         let detail = match user_id {
             Some(_) => json!({"reason": "wrong_password"}),
             None => json!({"reason": "unknown_account", "email": email}),

@@ -99,14 +99,14 @@ async fn check_code(
     now: i64,
     allow_pending: bool,
 ) -> Result<(), ApiError> {
-    let guard = SecretGuard::load(state, "totp", &user_id.to_string(), &caller.ip, now).await?;
-    guard.check()?;
+    let guard = SecretGuard::take(state, "totp", &user_id.to_string(), caller, now).await?;
     let row = store::mfa::totp(&state.db, user_id)
         .await
         .map_err(internal)?;
-    let row = row
-        .filter(|r| allow_pending || r.enabled_at.is_some())
-        .ok_or_else(|| ApiError::invalid("The authenticator app is not enabled."))?;
+    let Some(row) = row.filter(|r| allow_pending || r.enabled_at.is_some()) else {
+        guard.not_judged(state).await?;
+        return Err(ApiError::invalid("The authenticator app is not enabled."));
+    };
     let secret = state
         .sealer
         .open(&row.secret_sealed, &secret_context(user_id))
@@ -121,7 +121,6 @@ async fn check_code(
             Ok(())
         }
         totp::Check::Accepted(_) | totp::Check::Replayed => {
-            guard.failed(state, now).await?;
             log(
                 state,
                 caller,
@@ -142,7 +141,6 @@ async fn check_code(
             Err(ApiError::field("code", INVALID_CODE))
         }
         totp::Check::Invalid => {
-            guard.failed(state, now).await?;
             log(
                 state,
                 caller,
@@ -430,7 +428,18 @@ pub async fn finish_second_step(
         .await
         .map_err(internal)?
         .ok_or_else(start_again)?;
-    if now - pending.created_at >= PENDING_SECS || pending.failures >= PENDING_MAX_FAILURES {
+    if now - pending.created_at >= PENDING_SECS {
+        store::mfa::delete_pending(&state.db, pending.id)
+            .await
+            .map_err(internal)?;
+        return Err(start_again());
+    }
+    // The attempt is counted before the code is looked at, so racing guesses cannot
+    // share one count.
+    if !store::mfa::pending_attempt(&state.db, pending.id, PENDING_MAX_FAILURES)
+        .await
+        .map_err(internal)?
+    {
         store::mfa::delete_pending(&state.db, pending.id)
             .await
             .map_err(internal)?;
@@ -445,41 +454,14 @@ pub async fn finish_second_step(
             .await
             .map(|_| "totp")
     } else {
-        let guard = SecretGuard::load(
-            state,
-            "recovery-code",
-            &user.id.to_string(),
-            &caller.ip,
-            now,
-        )
-        .await?;
-        guard.check()?;
-        let used = match recovery::normalize(recovery_code) {
-            Some(c) => store::mfa::use_recovery_code(
-                &state.db,
-                user.id,
-                &state
-                    .keys
-                    .hash(Purpose::RecoveryCode, &format!("{}:{c}", user.id)),
-                now,
-            )
-            .await
-            .map_err(internal)?,
-            None => false,
-        };
-        if used {
-            guard.succeeded(state).await?;
-            Ok("recovery_code")
-        } else {
-            guard.failed(state, now).await?;
-            Err(ApiError::field("recovery_code", INVALID_CODE))
-        }
+        use_recovery_code(state, caller, user.id, recovery_code, now).await
     };
     let method = match method {
         Ok(m) => m,
         Err(e) => {
-            if matches!(e, ApiError::Invalid { .. }) {
-                store::mfa::pending_failed(&state.db, pending.id)
+            if !matches!(e, ApiError::Invalid { .. }) {
+                // Throttled or failed before any code was judged: not a wrong code.
+                store::mfa::pending_refund(&state.db, pending.id)
                     .await
                     .map_err(internal)?;
             }
@@ -495,9 +477,13 @@ pub async fn finish_second_step(
             return Err(e);
         }
     };
-    store::mfa::delete_pending(&state.db, pending.id)
+    if !store::mfa::delete_pending(&state.db, pending.id)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+    {
+        // Another request finished this sign-in first.
+        return Err(start_again());
+    }
     let session_token = start_session(&state.db, state, user.id, caller, now, now).await?;
     log(
         state,
@@ -514,4 +500,36 @@ pub async fn finish_second_step(
             redirect_to: pending.next,
         },
     })
+}
+
+/// One recovery code for the second step: throttled, and used up by the one request
+/// that marks it used.
+async fn use_recovery_code(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    recovery_code: &str,
+    now: i64,
+) -> Result<&'static str, ApiError> {
+    let guard =
+        SecretGuard::take(state, "recovery-code", &user_id.to_string(), caller, now).await?;
+    let used = match recovery::normalize(recovery_code) {
+        Some(c) => store::mfa::use_recovery_code(
+            &state.db,
+            user_id,
+            &state
+                .keys
+                .hash(Purpose::RecoveryCode, &format!("{user_id}:{c}")),
+            now,
+        )
+        .await
+        .map_err(internal)?,
+        None => false,
+    };
+    if used {
+        guard.succeeded(state).await?;
+        Ok("recovery_code")
+    } else {
+        Err(ApiError::field("recovery_code", INVALID_CODE))
+    }
 }

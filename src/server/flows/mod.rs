@@ -6,7 +6,7 @@ pub mod mfa;
 pub mod password;
 
 use crate::model::error::ApiError;
-use crate::server::domain::throttle::{self, combine, Decision, Policy, State};
+use crate::server::domain::throttle::{self, Decision, Policy};
 use crate::server::domain::tokens::{new_reference, Purpose};
 use crate::server::{store, AppState};
 
@@ -16,6 +16,16 @@ pub struct Caller {
     pub ip: String,
     pub user_agent: String,
     pub session: Option<crate::server::http::AuthSession>,
+}
+
+impl Caller {
+    /// The address as throttles count it: IPv6 by its /64.
+    pub fn ip_group(&self) -> String {
+        match self.ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => crate::server::domain::client_address::throttle_group(ip),
+            Err(_) => self.ip.clone(),
+        }
+    }
 }
 
 /// A security-log entry for what `caller` did (or tried) to account `user_id`.
@@ -88,20 +98,22 @@ pub async fn confirm_own_password(
     proof: &PasswordProof,
     now: i64,
 ) -> Result<(), ApiError> {
-    let guard =
-        SecretGuard::load(state, proof.scope, &user.id.to_string(), &caller.ip, now).await?;
-    if let Err(refused) = guard.check() {
-        log(
-            state,
-            caller,
-            Some(user.id),
-            proof.failed_kind,
-            now,
-            serde_json::json!({"reason": "throttled"}),
-        )
-        .await?;
-        return Err(refused);
-    }
+    let guard = match SecretGuard::take(state, proof.scope, &user.id.to_string(), caller, now).await
+    {
+        Ok(guard) => guard,
+        Err(refused) => {
+            log(
+                state,
+                caller,
+                Some(user.id),
+                proof.failed_kind,
+                now,
+                serde_json::json!({"reason": "throttled"}),
+            )
+            .await?;
+            return Err(refused);
+        }
+    };
     let matches = password.len() <= crate::model::password::MAX_PASSWORD_BYTES
         && state
             .hasher
@@ -109,7 +121,6 @@ pub async fn confirm_own_password(
             .await
             .map_err(internal)?;
     if !matches {
-        guard.failed(state, now).await?;
         log(
             state,
             caller,
@@ -164,23 +175,73 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal { reference }
 }
 
+/// Counts one attempt on each of `keys` before the attempt is made, each counter by a
+/// compare-and-swap, so that racing requests are counted one by one. When one counter
+/// refuses, the ones already counted are given back and the longest wait is reported.
+pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Result<(), ApiError> {
+    for (i, (key, policy)) in keys.iter().enumerate() {
+        if let Decision::Wait(secs) = take_one(state, key, policy, now).await? {
+            for (taken, _) in &keys[..i] {
+                store::throttles::refund(&state.db, taken)
+                    .await
+                    .map_err(internal)?;
+            }
+            let mut wait = secs;
+            for (key, policy) in &keys[i + 1..] {
+                let current = store::throttles::get(&state.db, key)
+                    .await
+                    .map_err(internal)?;
+                if let Decision::Wait(s) = policy.decide(current, now) {
+                    wait = wait.max(s);
+                }
+            }
+            return Err(ApiError::TooManyRequests {
+                retry_after: wait as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn take_one(
+    state: &AppState,
+    key: &[u8],
+    policy: &Policy,
+    now: i64,
+) -> Result<Decision, ApiError> {
+    // Each lost race means another request was counted, so this ends quickly; the
+    // bound only keeps a pathological storm from spinning.
+    for _ in 0..1000 {
+        let current = store::throttles::get(&state.db, key)
+            .await
+            .map_err(internal)?;
+        if let Decision::Wait(secs) = policy.decide(current, now) {
+            return Ok(Decision::Wait(secs));
+        }
+        let next = policy.record_failure(current, now);
+        if store::throttles::swap(&state.db, key, current, next)
+            .await
+            .map_err(internal)?
+        {
+            return Ok(Decision::Allow);
+        }
+    }
+    Ok(Decision::Wait(1))
+}
+
 /// Throttling of one kind of secret check (a password, a code) for one account from
 /// one address: three counters, for the account from this address, the account from
 /// anywhere and the address whatever the account. Keys are keyed hashes.
+///
+/// The attempt is counted as a failure before the secret is checked ([`SecretGuard::take`]);
+/// a success then clears the account's counters and gives the address its attempt back.
 pub struct SecretGuard {
-    entries: Vec<(Vec<u8>, Policy, Option<State>)>,
-    pub decision: Decision,
+    keys: Vec<(Vec<u8>, Policy)>,
 }
 
 impl SecretGuard {
-    pub async fn load(
-        state: &AppState,
-        scope: &str,
-        account: &str,
-        ip: &str,
-        now: i64,
-    ) -> Result<SecretGuard, ApiError> {
-        let keys = [
+    fn keys(state: &AppState, scope: &str, account: &str, ip: &str) -> Vec<(Vec<u8>, Policy)> {
+        [
             (
                 format!("{scope}:account-ip:{account}|{ip}"),
                 throttle::SIGN_IN_ACCOUNT_IP,
@@ -190,46 +251,45 @@ impl SecretGuard {
                 throttle::SIGN_IN_ACCOUNT,
             ),
             (format!("{scope}:ip:{ip}"), throttle::SIGN_IN_IP),
-        ];
-        let mut entries = Vec::with_capacity(keys.len());
-        let mut decisions = Vec::with_capacity(keys.len());
-        for (name, policy) in keys {
-            let key = state.keys.hash(Purpose::Throttle, &name);
-            let current = store::throttles::get(&state.db, &key)
+        ]
+        .into_iter()
+        .map(|(name, policy)| (state.keys.hash(Purpose::Throttle, &name), policy))
+        .collect()
+    }
+
+    /// Counts this attempt, or refuses it with the wait owed.
+    pub async fn take(
+        state: &AppState,
+        scope: &str,
+        account: &str,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<SecretGuard, ApiError> {
+        let keys = Self::keys(state, scope, account, &caller.ip_group());
+        take(state, &keys, now).await?;
+        Ok(SecretGuard { keys })
+    }
+
+    /// The secret was right: the account's counters start again, and the address's
+    /// counted attempt is given back.
+    pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
+        for (key, _) in self.keys.iter().take(2) {
+            store::throttles::clear(&state.db, key)
                 .await
                 .map_err(internal)?;
-            decisions.push(policy.decide(current, now));
-            entries.push((key, policy, current));
         }
-        Ok(SecretGuard {
-            entries,
-            decision: combine(&decisions),
-        })
-    }
-
-    /// Refuses while a delay is owed.
-    pub fn check(&self) -> Result<(), ApiError> {
-        match self.decision {
-            Decision::Wait(secs) => Err(ApiError::TooManyRequests {
-                retry_after: secs as u64,
-            }),
-            Decision::Allow => Ok(()),
-        }
-    }
-
-    pub async fn failed(&self, state: &AppState, now: i64) -> Result<(), ApiError> {
-        for (key, policy, current) in &self.entries {
-            store::throttles::put(&state.db, key, policy.record_failure(*current, now))
+        for (key, _) in self.keys.iter().skip(2) {
+            store::throttles::refund(&state.db, key)
                 .await
                 .map_err(internal)?;
         }
         Ok(())
     }
 
-    /// A success clears the account's counters (not the address's).
-    pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        for (key, _, _) in self.entries.iter().take(2) {
-            store::throttles::clear(&state.db, key)
+    /// The attempt was never judged (the method is off, say): every count is given back.
+    pub async fn not_judged(&self, state: &AppState) -> Result<(), ApiError> {
+        for (key, _) in &self.keys {
+            store::throttles::refund(&state.db, key)
                 .await
                 .map_err(internal)?;
         }

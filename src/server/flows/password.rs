@@ -9,7 +9,7 @@ use crate::model::password::{rotation_due, PasswordEstimate, PasswordProblem, MA
 use crate::server::delivery::send_later;
 use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
-use crate::server::domain::throttle::{Decision, Policy};
+use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{email, strength};
 use crate::server::flows::accounts::not_signed_in;
@@ -26,20 +26,6 @@ const CURRENT_PASSWORD: PasswordProof = PasswordProof {
     failed_kind: "password_change_failed",
 };
 
-/// Reset links asked for one account: three, then one every few minutes at most.
-pub const RESET_REQUESTS_ACCOUNT: Policy = Policy {
-    free: 3,
-    base_secs: 120,
-    max_secs: 3600,
-    forget_after_secs: 3600,
-};
-/// Reset links asked from one address, whatever the account.
-pub const RESET_REQUESTS_IP: Policy = Policy {
-    free: 20,
-    base_secs: 60,
-    max_secs: 3600,
-    forget_after_secs: 3600,
-};
 /// The least time "Send Reset Link" takes to answer, whether or not the account exists.
 const RESET_ANSWER_FLOOR: Duration = Duration::from_millis(400);
 
@@ -202,29 +188,19 @@ pub async fn request_reset(
             state
                 .keys
                 .hash(Purpose::Throttle, &format!("reset-request:account:{email}")),
-            RESET_REQUESTS_ACCOUNT,
+            throttle::RESET_REQUESTS_ACCOUNT,
         ),
         (
             state.keys.hash(
                 Purpose::Throttle,
-                &format!("reset-request:ip:{}", caller.ip),
+                &format!("reset-request:ip:{}", caller.ip_group()),
             ),
-            RESET_REQUESTS_IP,
+            throttle::RESET_REQUESTS_IP,
         ),
     ];
-    for (key, policy) in &keys {
-        let current = store::throttles::get(&state.db, key)
-            .await
-            .map_err(internal)?;
-        if let Decision::Wait(secs) = policy.decide(current, now) {
-            answer_after(started, RESET_ANSWER_FLOOR).await;
-            return Err(ApiError::TooManyRequests {
-                retry_after: secs as u64,
-            });
-        }
-        store::throttles::put(&state.db, key, policy.record_failure(current, now))
-            .await
-            .map_err(internal)?;
+    if let Err(refused) = super::take(state, &keys, now).await {
+        answer_after(started, RESET_ANSWER_FLOOR).await;
+        return Err(refused);
     }
 
     let user = store::users::by_email(&state.db, &email)

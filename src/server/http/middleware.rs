@@ -1,6 +1,7 @@
 use super::cookies;
 use crate::model::account::safe_next;
 use crate::model::error::ApiError;
+use crate::server::domain::client_address::client_address;
 use crate::server::domain::session::{liveness, needs_touch, Liveness};
 use crate::server::domain::tokens::{looks_like_token, Purpose};
 use crate::server::flows::Caller;
@@ -60,11 +61,21 @@ pub async fn request_context(
         return next.run(req).await;
     }
     let ext = req.extensions();
+    // The one place the client address is worked out; throttles, the log, sessions
+    // and mail all take it from the caller made here.
     let ip = ext
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
         .or_else(|| ext.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0))
-        .map(|addr| addr.ip().to_string())
+        .map(|addr| {
+            client_address(
+                addr.ip(),
+                req.headers(),
+                &state.config.trusted_proxies,
+                state.config.forwarded_header,
+            )
+            .to_string()
+        })
         .unwrap_or_else(|| "unknown".into());
     let user_agent: String = req
         .headers()

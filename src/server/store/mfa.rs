@@ -177,11 +177,28 @@ pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, s
     .await
 }
 
-pub async fn pending_failed(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ?")
-        .bind(id)
-        .execute(db)
-        .await?;
+/// Counts one attempt at the second step before it is judged, only while fewer than
+/// `max` were made: false means the pending sign-in has used up its attempts (or is
+/// gone). Racing attempts are counted one by one.
+pub async fn pending_attempt(db: &Db, id: i64, max: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ? AND failures < ?",
+    )
+    .bind(id)
+    .bind(max)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives back an attempt that was never judged (it was throttled).
+pub async fn pending_refund(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE pending_sign_ins SET failures = failures - 1 WHERE id = ? AND failures > 0",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -194,12 +211,14 @@ pub async fn delete_pending_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<u6
     Ok(done.rows_affected())
 }
 
-pub async fn delete_pending(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
+/// Ends a pending sign-in; true only for the one call that ended it, so that two
+/// racing second steps cannot both finish it.
+pub async fn delete_pending(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
         .bind(id)
         .execute(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn confirm_session(db: &Db, session_id: i64, now: i64) -> Result<(), sqlx::Error> {

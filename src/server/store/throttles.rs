@@ -1,3 +1,5 @@
+//! Throttle counters. Every change is a compare-and-swap on the row, so requests that
+//! race each other cannot both spend the same allowance.
 use super::Db;
 use crate::server::domain::throttle::State;
 
@@ -13,16 +15,49 @@ pub async fn get(db: &Db, key: &[u8]) -> Result<Option<State>, sqlx::Error> {
     }))
 }
 
-pub async fn put(db: &Db, key: &[u8], state: State) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO throttles (key, failures, last_failure) VALUES (?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
-    )
-    .bind(key)
-    .bind(state.failures as i64)
-    .bind(state.last_failure)
-    .execute(db)
-    .await?;
+/// Replaces `seen` (what `get` returned) with `next`, only if nobody changed the row
+/// in between. False means another request got there first: read again and decide again.
+pub async fn swap(
+    db: &Db,
+    key: &[u8],
+    seen: Option<State>,
+    next: State,
+) -> Result<bool, sqlx::Error> {
+    let done = match seen {
+        None => {
+            sqlx::query(
+                "INSERT INTO throttles (key, failures, last_failure) VALUES (?, ?, ?)
+             ON CONFLICT(key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(next.failures as i64)
+            .bind(next.last_failure)
+            .execute(db)
+            .await?
+        }
+        Some(seen) => {
+            sqlx::query(
+                "UPDATE throttles SET failures = ?, last_failure = ?
+             WHERE key = ? AND failures = ? AND last_failure = ?",
+            )
+            .bind(next.failures as i64)
+            .bind(next.last_failure)
+            .bind(key)
+            .bind(seen.failures as i64)
+            .bind(seen.last_failure)
+            .execute(db)
+            .await?
+        }
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives back one counted attempt (it turned out to be a success, or was never made).
+pub async fn refund(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = ? AND failures > 0")
+        .bind(key)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -32,4 +67,13 @@ pub async fn clear(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Forgets counters untouched for longer than any policy remembers them.
+pub async fn prune(db: &Db, older_than: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM throttles WHERE last_failure < ?")
+        .bind(older_than)
+        .execute(db)
+        .await?
+        .rows_affected())
 }

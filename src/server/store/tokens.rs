@@ -81,3 +81,16 @@ pub async fn retire_all(
     .await?;
     Ok(())
 }
+
+/// Removes links used or expired before `before`: kept a while after, so that a late
+/// click still hears "already used" or "expired" rather than "not valid".
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM email_tokens WHERE expires_at < ? OR used_at < ?")
+            .bind(before)
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
