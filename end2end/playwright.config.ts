@@ -20,6 +20,8 @@ const appEnv = (port: number, db: string) => ({
   LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
   LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
   LATCHKEY_MAIL_SMTP_TLS: 'none',
+  // Every test signs up its own accounts from 127.0.0.1.
+  LATCHKEY_ACCOUNTS_SIGN_UPS_PER_ADDRESS: '1000',
   RUST_LOG: 'warn',
 });
 

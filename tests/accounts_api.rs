@@ -424,6 +424,89 @@ async fn through_a_trusted_proxy_two_clients_are_throttled_apart() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_ups_for_one_email_are_limited_even_in_parallel() {
+    let t = app().await;
+    let replies = t
+        .call_parallel(
+            20,
+            "sign_up",
+            &[
+                ("email", "bombed@example.com"),
+                ("password", PASSWORD),
+                ("password_repeat", PASSWORD),
+            ],
+            None,
+        )
+        .await;
+    let accepted = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((accepted, refused), (3, 17));
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 1);
+    // One verification mail and two "someone tried to sign up" notices, no more.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(t.mail_to("bombed@example.com", 3).await.len(), 3);
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_limited() {
+    let t = app_with(&[("LATCHKEY_ACCOUNTS_SIGN_UPS_PER_ADDRESS", "4")]).await;
+    for i in 0..4 {
+        let r = t.sign_up(&format!("user{i}@example.com"), PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = t.sign_up("one-more@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.get("retry-after").is_some());
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 4);
+    // The shipped default is ten an hour.
+    assert_eq!(app().await.state.config.sign_ups_per_address, 10);
+}
+
+#[tokio::test]
+async fn no_recipient_gets_more_than_its_share_of_mail() {
+    use latchkey::server::delivery::Mail;
+    use latchkey::server::domain::throttle::MAILS_PER_RECIPIENT;
+    let t = app().await;
+    let at = now();
+    let mail = |to: &str| Mail {
+        to: to.into(),
+        subject: "Test".into(),
+        text: "Hello".into(),
+        html: "<p>Hello</p>".into(),
+    };
+    for _ in 0..MAILS_PER_RECIPIENT.free + 5 {
+        latchkey::server::flows::deliver(&t.state, mail("Inbox@Example.com"), at)
+            .await
+            .unwrap();
+    }
+    latchkey::server::flows::deliver(&t.state, mail("other@example.com"), at)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let all = latchkey::server::store::outbox::latest(&t.state.db, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|m| m.to_addr == "Inbox@Example.com")
+            .count(),
+        MAILS_PER_RECIPIENT.free as usize
+    );
+    assert_eq!(
+        all.iter()
+            .filter(|m| m.to_addr == "other@example.com")
+            .count(),
+        1
+    );
+}
+
 #[tokio::test]
 async fn sign_out_ends_the_session_on_the_server() {
     let t = app().await;

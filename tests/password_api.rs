@@ -412,3 +412,46 @@ async fn strength_estimates_come_from_the_server() {
         serde_json::json!({"strength": 4, "common": false})
     );
 }
+
+#[tokio::test]
+async fn only_the_first_64_characters_are_estimated() {
+    let t = app().await;
+    // Weak at the start, strong only after character 64: judged on the weak part.
+    let tail = "vT9#qLm2$Rz8!wXk".repeat(4);
+    let padded = format!("{}{tail}", "a".repeat(64));
+    let r = t
+        .call("password_strength", &[("password", &padded)], None)
+        .await;
+    assert_eq!(r.json()["strength"], serde_json::json!(0), "{}", r.body);
+    let r = t
+        .call("password_strength", &[("password", &tail)], None)
+        .await;
+    assert_eq!(r.json()["strength"], serde_json::json!(4), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn strength_estimates_are_limited_per_address_even_in_parallel() {
+    use latchkey::server::domain::throttle::PASSWORD_STRENGTH_IP;
+    let t = app().await;
+    let n = PASSWORD_STRENGTH_IP.free as usize + 20;
+    let replies = t
+        .call_parallel(
+            n,
+            "password_strength",
+            &[("password", "Some-Words-Here-1")],
+            None,
+        )
+        .await;
+    let answered = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (answered, refused),
+        (PASSWORD_STRENGTH_IP.free as usize, 20)
+    );
+}

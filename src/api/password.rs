@@ -21,7 +21,7 @@ pub async fn get_password_overview() -> Result<PasswordOverview, ApiError> {
 #[server(prefix = "/api", endpoint = "password_strength")]
 pub async fn password_strength(password: String) -> Result<PasswordEstimate, ApiError> {
     let (state, who) = caller()?;
-    Ok(flow::estimate(&state, &who, &password))
+    flow::estimate(&state, &who, &password, now()).await
 }
 
 #[server(prefix = "/api", endpoint = "change_password")]

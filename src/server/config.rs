@@ -67,6 +67,8 @@ pub struct Config {
     pub password: PasswordPolicy,
     pub rotation_reminder_days: i64,
     pub verification_link_secs: i64,
+    /// Sign-ups allowed from one address an hour before a wait.
+    pub sign_ups_per_address: u32,
     pub reset_link_secs: i64,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
@@ -336,6 +338,7 @@ impl Config {
         };
 
         let rotation_reminder_days = src.int("password.rotation_reminder_days", 0, 3650)?;
+        let sign_ups_per_address = src.int("accounts.sign_ups_per_address", 1, 100_000)? as u32;
         let verification_link_secs =
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
@@ -391,6 +394,7 @@ impl Config {
             password,
             rotation_reminder_days,
             verification_link_secs,
+            sign_ups_per_address,
             reset_link_secs,
             totp_issuer,
             mail_from,

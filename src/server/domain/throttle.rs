@@ -59,6 +59,39 @@ pub const RESET_REQUESTS_IP: Policy = Policy {
     max_secs: 3600,
     forget_after_secs: 3600,
 };
+/// Sign-ups from one address: `free` an hour (a setting, so that an office behind one
+/// NAT can sign up its people), then a wait, so a script cannot create accounts (and
+/// hash passwords, and send mail) without end.
+pub const fn sign_up_ip(free: u32) -> Policy {
+    Policy {
+        free,
+        base_secs: 60,
+        max_secs: 3600,
+        forget_after_secs: 3600,
+    }
+}
+/// Sign-ups for one email address (taken or not, so the answer tells nothing).
+pub const SIGN_UP_EMAIL: Policy = Policy {
+    free: 3,
+    base_secs: 300,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// Mails to one recipient: about ten an hour at most, whatever asks for them.
+pub const MAILS_PER_RECIPIENT: Policy = Policy {
+    free: 10,
+    base_secs: 600,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// Strength estimates from one address: the checklist asks once per pause in typing.
+pub const PASSWORD_STRENGTH_IP: Policy = Policy {
+    free: 300,
+    base_secs: 1,
+    max_secs: 60,
+    forget_after_secs: 600,
+};
+
 /// The longest any policy remembers failures: older counters can be removed.
 pub const LONGEST_MEMORY_SECS: i64 = 24 * 3600;
 
@@ -222,9 +255,29 @@ mod tests {
             RESEND_VERIFICATION,
             RESET_REQUESTS_ACCOUNT,
             RESET_REQUESTS_IP,
+            sign_up_ip(10),
+            SIGN_UP_EMAIL,
+            MAILS_PER_RECIPIENT,
+            PASSWORD_STRENGTH_IP,
         ] {
             assert!(p.forget_after_secs <= LONGEST_MEMORY_SECS, "{p:?}");
         }
+    }
+
+    #[test]
+    fn a_recipient_gets_at_most_a_dozen_mails_an_hour() {
+        let p = MAILS_PER_RECIPIENT;
+        let (mut state, mut now, mut sent) = (None, 0, 0);
+        while now < 3600 {
+            match p.decide(state, now) {
+                Decision::Allow => {
+                    sent += 1;
+                    state = Some(p.record_failure(state, now));
+                }
+                Decision::Wait(w) => now += w,
+            }
+        }
+        assert!((10..=12).contains(&sent), "{sent} mails in an hour");
     }
 
     #[test]

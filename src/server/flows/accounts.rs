@@ -3,7 +3,7 @@ use super::{event, internal, log, Caller, SecretGuard};
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
-use crate::server::delivery::{send_later, templates};
+use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::email;
 use crate::server::domain::throttle;
@@ -47,10 +47,12 @@ async fn issue_verification(
     .await
     .map_err(internal)?;
     let link = state.config.link(&format!("/verify-email?token={token}"));
-    send_later(
-        state.mailer.clone(),
+    super::deliver(
+        state,
         templates::verify_email(email, &link, state.config.verification_link_secs / 3600),
-    );
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -77,6 +79,22 @@ pub async fn sign_up(
             "The passwords do not match.",
         ));
     }
+    let keys = [
+        (
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("sign-up:ip:{}", caller.ip_group()),
+            ),
+            throttle::sign_up_ip(state.config.sign_ups_per_address),
+        ),
+        (
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("sign-up:email:{email}")),
+            throttle::SIGN_UP_EMAIL,
+        ),
+    ];
+    super::take(state, &keys, now).await?;
     // Hash in both cases so that both answers take the same time.
     let hash = state.hasher.hash(password).await.map_err(internal)?;
 
@@ -110,14 +128,11 @@ pub async fn sign_up(
                     json!({}),
                 )
                 .await?;
-                send_later(
-                    state.mailer.clone(),
-                    templates::sign_up_attempt_on_existing(
+                super::deliver(state, templates::sign_up_attempt_on_existing(
                         &email,
                         &state.config.link("/signin"),
                         "If you forgot your password, use \"Forgot password?\" on the sign-in page.",
-                    ),
-                );
+                    ), now).await?;
             }
         }
     }

@@ -137,7 +137,8 @@ async fn check_code(
                 "An authenticator code was used twice",
                 "someone entered an authenticator code of your account that had already been used",
                 now,
-            );
+            )
+            .await?;
             Err(ApiError::field("code", INVALID_CODE))
         }
         totp::Check::Invalid => {
@@ -216,7 +217,8 @@ pub async fn confirm_totp(
         "Authenticator app enabled",
         "an authenticator app was added to your account for two-step sign-in",
         now,
-    );
+    )
+    .await?;
     let codes = plain
         .into_iter()
         .map(|code| RecoveryCode { code, used: false })
@@ -322,7 +324,8 @@ pub async fn regenerate_codes(
         "New recovery codes",
         "new recovery codes were generated for your account and the old ones no longer work",
         now,
-    );
+    )
+    .await?;
     Ok(RecoveryCodes {
         account: s.email.clone(),
         at: now,
@@ -364,7 +367,7 @@ pub async fn disable_totp(
     .await
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    notify(state, caller, &s.email, "Authenticator app disabled", "the authenticator app was removed from your account: signing in now needs only your password", now);
+    notify(state, caller, &s.email, "Authenticator app disabled", "the authenticator app was removed from your account: signing in now needs only your password", now).await?;
     Ok(token)
 }
 

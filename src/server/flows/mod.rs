@@ -60,9 +60,41 @@ pub async fn log(
         .map_err(internal)
 }
 
+/// Sends a mail in the background, unless its recipient already got
+/// [`throttle::MAILS_PER_RECIPIENT`]'s share: nobody can use Latchkey to flood an inbox.
+/// A mail held back is noted in the server log (without the address).
+pub async fn deliver(
+    state: &AppState,
+    mail: crate::server::delivery::Mail,
+    now: i64,
+) -> Result<(), ApiError> {
+    let key = state.keys.hash(
+        Purpose::Throttle,
+        &format!("mail-to:{}", mail.to.to_lowercase()),
+    );
+    match take(state, &[(key, throttle::MAILS_PER_RECIPIENT)], now).await {
+        Ok(()) => {
+            crate::server::delivery::send_later(state.mailer.clone(), mail);
+            Ok(())
+        }
+        Err(ApiError::TooManyRequests { .. }) => {
+            tracing::warn!(subject = %mail.subject, "mail held back: its recipient got too many this hour");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Tells the owner, by email, what happened to their account, when and from where.
-pub fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, what: &str, now: i64) {
-    use crate::server::delivery::{send_later, templates};
+pub async fn notify(
+    state: &AppState,
+    caller: &Caller,
+    email: &str,
+    subject: &str,
+    what: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    use crate::server::delivery::templates;
     let when = crate::model::time::format_datetime(now);
     let device = crate::server::domain::device::describe(&caller.user_agent);
     let origin = templates::Origin {
@@ -71,10 +103,12 @@ pub fn notify(state: &AppState, caller: &Caller, email: &str, subject: &str, wha
         device: &device,
     };
     let reset_link = state.config.link("/forgot-password");
-    send_later(
-        state.mailer.clone(),
+    deliver(
+        state,
         templates::security_notice(email, subject, what, &origin, &reset_link),
-    );
+        now,
+    )
+    .await
 }
 
 /// How a sensitive change asks the signed-in owner for their password.

@@ -6,7 +6,6 @@ use super::{
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
 use crate::model::password::{rotation_due, PasswordEstimate, PasswordProblem, MAX_PASSWORD_BYTES};
-use crate::server::delivery::send_later;
 use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::throttle;
@@ -79,27 +78,47 @@ pub async fn overview(
     })
 }
 
+/// Only this much of a candidate is estimated: zxcvbn's cost grows with the length, and
+/// a longer password is judged on its first 64 characters (the policy's own length
+/// rules still apply to the whole).
+pub const ESTIMATE_MAX_CHARS: usize = 64;
+
 /// Strength of a candidate password (the signed-in account's email counts as a known
-/// word), and whether it is a common one, for the checklist.
-pub fn estimate(state: &AppState, caller: &Caller, password: &str) -> PasswordEstimate {
+/// word), and whether it is a common one, for the checklist. Throttled per address and
+/// run off the async runtime, since anyone may ask.
+pub async fn estimate(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    now: i64,
+) -> Result<PasswordEstimate, ApiError> {
+    let key = state.keys.hash(
+        Purpose::Throttle,
+        &format!("password-strength:ip:{}", caller.ip_group()),
+    );
+    super::take(state, &[(key, throttle::PASSWORD_STRENGTH_IP)], now).await?;
     let email = caller
         .session
         .as_ref()
-        .map(|s| s.email.as_str())
-        .unwrap_or("");
-    let mut known: Vec<&str> = vec![email];
-    known.extend(
-        email
-            .split('@')
-            .next()
-            .unwrap_or("")
-            .split(['.', '_', '-', '+'])
-            .filter(|w| w.len() > 2),
-    );
-    PasswordEstimate {
-        strength: strength::estimate(password, &known, state.config.password.max_length),
-        common: is_common_password(password),
-    }
+        .map(|s| s.email.clone())
+        .unwrap_or_default();
+    let candidate: String = password.chars().take(ESTIMATE_MAX_CHARS).collect();
+    let common = is_common_password(password);
+    let strength = tokio::task::spawn_blocking(move || {
+        let mut known: Vec<&str> = vec![email.as_str()];
+        known.extend(
+            email
+                .split('@')
+                .next()
+                .unwrap_or("")
+                .split(['.', '_', '-', '+'])
+                .filter(|w| w.len() > 2),
+        );
+        strength::estimate(&candidate, &known, ESTIMATE_MAX_CHARS)
+    })
+    .await
+    .map_err(internal)?;
+    Ok(PasswordEstimate { strength, common })
 }
 
 pub struct Changed {
@@ -166,7 +185,7 @@ pub async fn change(
         "Your password was changed",
         "the password of your account was changed, and every other device signed in to it was signed out",
         now,
-    );
+    ).await?;
     Ok(Changed {
         session_token: token,
         changed_at: now,
@@ -236,10 +255,12 @@ pub async fn request_reset(
             .map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             let link = state.config.link(&format!("/reset-password?token={token}"));
-            send_later(
-                state.mailer.clone(),
+            super::deliver(
+                state,
                 templates::password_reset_link(&user.email, &link, valid_minutes),
-            );
+                now,
+            )
+            .await?;
         }
         None => {
             log(
@@ -354,7 +375,7 @@ pub async fn reset(
             "Your password was reset",
             "the password of your account was reset by email link, and every device signed in to it was signed out",
             now,
-        );
+        ).await?;
     }
     Ok(())
 }
