@@ -54,7 +54,7 @@ fn secret_of(setup: &latchkey::model::mfa::TotpSetup) -> Vec<u8> {
 
 /// An account with the authenticator app enabled at `t0`; gives its secret and codes.
 async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Caller) {
-    t.sign_up(email, PASSWORD).await;
+    t.sign_up_verified(email, PASSWORD).await;
     let who = signed_in(t, email, t0).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
     assert!(
@@ -97,7 +97,7 @@ async fn password_step_with(t: &TestApp, email: &str, password: &str, at: i64) -
 async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
     let t = app().await;
     let t0 = now();
-    t.sign_up("set@example.com", PASSWORD).await;
+    t.sign_up_verified("set@example.com", PASSWORD).await;
     let who = signed_in(&t, "set@example.com", t0).await;
     let err = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
         .await
@@ -171,6 +171,68 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
         .await
         .iter()
         .any(|m| m.subject == "Authenticator app enabled"));
+}
+
+#[tokio::test]
+async fn an_unverified_address_cannot_turn_on_the_authenticator() {
+    let t = app().await;
+    let t0 = now();
+    t.sign_up("squatter@example.com", PASSWORD).await;
+    let who = signed_in(&t, "squatter@example.com", t0).await;
+    let status = mfa::status(&t.state, &who).await.unwrap();
+    assert!(!status.email_verified);
+    let Err(err) = mfa::start_totp(&t.state, &who, PASSWORD, t0).await else {
+        panic!("started without a verified address");
+    };
+    assert!(
+        matches!(&err, ApiError::Forbidden(m) if m.contains("Verify your email address")),
+        "{err:?}"
+    );
+    assert!(mfa::confirm_totp(&t.state, &who, "123456", t0)
+        .await
+        .is_err());
+    assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
+    // Once the owner follows the link, it works.
+    let token = t.verification_token("squatter@example.com").await;
+    t.call("verify_email", &[("token", &token)], None).await;
+    let who = signed_in(&t, "squatter@example.com", t0).await;
+    assert!(mfa::status(&t.state, &who).await.unwrap().email_verified);
+    assert!(mfa::start_totp(&t.state, &who, PASSWORD, t0).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_enabled_authenticator_cannot_be_confirmed_again() {
+    let t = app().await;
+    let t0 = now();
+    let (secret, codes, who) = enabled(&t, "again@example.com", t0).await;
+    let before = t.count("SELECT enabled_at FROM totp_methods").await;
+    let Err(err) = mfa::confirm_totp(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, (t0 + 30) as u64),
+        t0 + 30,
+    )
+    .await
+    else {
+        panic!("confirmed twice");
+    };
+    assert!(
+        matches!(&err, ApiError::Invalid { message, .. } if message.contains("already enabled")),
+        "{err:?}"
+    );
+    // Nothing changed: same activation date, same recovery codes.
+    assert_eq!(t.count("SELECT enabled_at FROM totp_methods").await, before);
+    let pending = password_step(&t, "again@example.com", t0 + 60).await;
+    assert!(mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        "",
+        &codes[0],
+        t0 + 60
+    )
+    .await
+    .is_ok());
 }
 
 #[tokio::test]
@@ -502,7 +564,7 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
     );
     housekeeping(&t.state.db, t0 + mfa::PENDING_SECS).await;
     assert_eq!(counts(&t).await, (0, before.1, 1));
-    housekeeping(&t.state.db, t0 + LONGEST_MEMORY_SECS + 1).await;
+    housekeeping(&t.state.db, t0 + LONGEST_MEMORY_SECS + 100).await;
     assert_eq!(counts(&t).await, (0, 0, 1));
     // The verification link lives 24 hours, then is kept a while to say "expired".
     housekeeping(&t.state.db, t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100).await;
@@ -513,7 +575,7 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
 async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     let t = app().await;
     let t0 = now();
-    t.sign_up("id@example.com", PASSWORD).await;
+    t.sign_up_verified("id@example.com", PASSWORD).await;
     let who = signed_in(&t, "id@example.com", t0).await;
     for _ in 0..5 {
         let e = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
@@ -558,7 +620,7 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
     let t = app().await;
     let t0 = now();
     let email = "others@example.com";
-    t.sign_up(email, PASSWORD).await;
+    t.sign_up_verified(email, PASSWORD).await;
     let here = session_token(&t, email, t0).await;
     let laptop = session_token(&t, email, t0).await;
     let who = session_caller(&t, &here).await;
@@ -615,7 +677,7 @@ async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
     let t0 = now();
     let absolute = t.state.config.session_absolute_secs;
     let email = "keep@example.com";
-    t.sign_up(email, PASSWORD).await;
+    t.sign_up_verified(email, PASSWORD).await;
     let token = session_token(&t, email, t0).await;
     assert_eq!(
         session_times(&t, &token).await,

@@ -18,6 +18,10 @@ test('sign up, receive the verification email over SMTP, verify, sign out and ba
   await expect(banner).toBeVisible();
   await expect(banner.getByRole('button', { name: 'Resend Verification Email' })).toBeVisible();
   await expect(page.getByText('Not verified')).toBeVisible();
+  // No second factor can be added to an address nobody has proved is theirs.
+  const totp = page.getByRole('group', { name: 'Authenticator App Code' });
+  await expect(totp.getByText('Verify your email address before you turn this on')).toBeVisible();
+  await expect(totp.getByRole('button', { name: 'Enable' })).toHaveCount(0);
 
   // Follow the link from the email.
   await page.goto(link);
@@ -27,6 +31,9 @@ test('sign up, receive the verification email over SMTP, verify, sign out and ba
   await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Email verification' })).toHaveCount(0);
   await expect(page.getByText('Verified', { exact: true })).toBeVisible();
+  await expect(
+    page.getByRole('group', { name: 'Authenticator App Code' }).getByRole('button', { name: 'Enable' }),
+  ).toBeVisible();
 
   // The link works once: a second use tells the address is already verified.
   await page.goto(link);

@@ -53,6 +53,14 @@ export async function signUp(page: Page, email: string, password = STRONG_PASSWO
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
 }
 
+/** Signs up and follows the verification link from the real mail, as an owner does. */
+export async function signUpVerified(page: Page, email: string, password = STRONG_PASSWORD) {
+  await signUp(page, email, password);
+  const link = firstLink(await waitForMail(email, 'Verify your email address'), '/verify-email');
+  await page.goto(link);
+  await expect(page.getByText('Your email address is verified')).toBeVisible();
+}
+
 export async function signIn(page: Page, email: string, password = STRONG_PASSWORD) {
   await gotoReady(page, '/signin');
   await page.getByLabel('Email', { exact: true }).fill(email);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STRONG_PASSWORD, gotoReady, signIn, signUp, uniqueEmail, waitForMail } from './helpers';
+import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'latchkey-mfa-'));
 
@@ -53,7 +53,7 @@ const security = (page: Page) => page.getByRole('heading', { name: 'Security', l
 test('authenticator app: enable with a scanned QR code, sign in with codes, recovery codes, disable', async ({ page }) => {
   test.setTimeout(240_000);
   const email = uniqueEmail('mfa');
-  await signUp(page, email);
+  await signUpVerified(page, email);
   await signIn(page, email);
   await expect(security(page)).toBeVisible();
   await page.waitForFunction(() => document.body.dataset.hydrated === 'true');
@@ -157,7 +157,7 @@ test('authenticator app: enable with a scanned QR code, sign in with codes, reco
 
 test('a wrong code gets only "Invalid code" and abandoning set-up enables nothing', async ({ page }) => {
   const email = uniqueEmail('mfa-wrong');
-  await signUp(page, email);
+  await signUpVerified(page, email);
   await signIn(page, email);
   await expect(security(page)).toBeVisible();
   await page.waitForFunction(() => document.body.dataset.hydrated === 'true');

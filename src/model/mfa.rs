@@ -6,6 +6,8 @@ pub struct MfaStatus {
     /// When the authenticator app was enabled; `None` when it is not.
     pub totp_enabled_at: Option<i64>,
     pub recovery_codes_left: usize,
+    /// Methods can be turned on only once the account's address is verified.
+    pub email_verified: bool,
 }
 
 /// Step 2 of enabling: what the app needs.

@@ -202,6 +202,16 @@ impl TestApp {
         .await
     }
 
+    /// Signs up and follows the verification link, as an owner does.
+    pub async fn sign_up_verified(&self, email: &str, password: &str) -> Reply {
+        let r = self.sign_up(email, password).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let token = self.verification_token(&email.to_lowercase()).await;
+        let v = self.call("verify_email", &[("token", &token)], None).await;
+        assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+        r
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
         self.call("sign_in", &[("email", email), ("password", password)], None)
             .await

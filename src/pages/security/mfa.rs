@@ -45,6 +45,12 @@ pub fn MfaSection() -> impl IntoView {
                                         <button type="button" class="btn btn-danger" on:click=move |_| disable_open.set(true)>"Disable"</button>
                                     </div>
                                 }.into_any(),
+                                None if !s.email_verified => view! {
+                                    <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
+                                    <p class="notice notice-warning" id="totp-needs-verified">
+                                        "Verify your email address before you turn this on: follow the link in the email we sent you, or choose “Resend Verification Email” at the top of this page."
+                                    </p>
+                                }.into_any(),
                                 None => view! {
                                     <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
                                     <div class="method-actions">

@@ -45,6 +45,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, ApiE
     Ok(MfaStatus {
         totp_enabled_at,
         recovery_codes_left: usize::try_from(codes_left).unwrap_or(0),
+        email_verified: s.email_verified,
     })
 }
 
@@ -57,6 +58,7 @@ pub async fn start_totp(
     now: i64,
 ) -> Result<TotpSetup, ApiError> {
     let s = session(caller)?;
+    require_verified_email(s)?;
     if password.is_empty() {
         return Err(ApiError::field("password", "Enter your password."));
     }
@@ -71,9 +73,7 @@ pub async fn start_totp(
         .await
         .map_err(internal)?
     {
-        return Err(ApiError::invalid(
-            "The authenticator app is already enabled.",
-        ));
+        return Err(already_enabled());
     }
     let uri = totp::otpauth_uri(&state.config.totp_issuer, &user.email, &secret);
     let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(internal)?;
@@ -187,12 +187,29 @@ pub async fn confirm_totp(
     now: i64,
 ) -> Result<Enabled, ApiError> {
     let s = session(caller)?;
+    require_verified_email(s)?;
+    let waiting = store::mfa::totp(&state.db, s.user_id)
+        .await
+        .map_err(internal)?;
+    match waiting {
+        Some(row) if row.enabled_at.is_none() => {}
+        Some(_) => return Err(already_enabled()),
+        None => {
+            return Err(ApiError::invalid(
+                "Start again: choose Enable and enter your password.",
+            ))
+        }
+    }
     check_code(state, caller, s.user_id, &s.email, code, now, true).await?;
     let (plain, stored) = new_codes(state, s.user_id);
     let mut tx = state.db.begin().await.map_err(internal)?;
-    store::mfa::enable_totp(&mut tx, s.user_id, now)
+    if !store::mfa::enable_totp(&mut tx, s.user_id, now)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+    {
+        // A racing confirmation got there first.
+        return Err(already_enabled());
+    }
     store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
         .await
         .map_err(internal)?;
@@ -410,6 +427,23 @@ impl std::fmt::Debug for SecondStepDone {
             .field("session_token", &"[redacted]")
             .field("signed_in", &self.signed_in)
             .finish()
+    }
+}
+
+fn already_enabled() -> ApiError {
+    ApiError::invalid("The authenticator app is already enabled.")
+}
+
+/// Multi-factor methods need a verified address: otherwise someone who signs up with
+/// another person's address could add an authenticator before the owner ever claims
+/// the account, and keep it after the owner resets the password.
+fn require_verified_email(s: &crate::server::http::AuthSession) -> Result<(), ApiError> {
+    if s.email_verified {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Verify your email address first: follow the link we sent you, or send a new one from the banner at the top of this page.".into(),
+        ))
     }
 }
 

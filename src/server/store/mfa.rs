@@ -65,13 +65,17 @@ where
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE totp_methods SET enabled_at = ? WHERE user_id = ?")
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// Turns a set-up that is waiting for its first code on; false when there is none
+/// (never started, or already on).
+pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE totp_methods SET enabled_at = ? WHERE user_id = ? AND enabled_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn delete_totp(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
