@@ -21,6 +21,15 @@ async fn sign_up_verify_and_sign_in() {
 
     // Only the keyed hash of the link is stored.
     let token = t.verification_token("ada@example.com").await;
+    // The token rides in the fragment, which no browser sends to a server or a proxy.
+    let mail = &t.mail_to("ada@example.com", 1).await[0];
+    assert!(
+        mail.text_body
+            .contains(&format!("/verify-email#token={token}")),
+        "{}",
+        mail.text_body
+    );
+    assert!(!mail.text_body.contains("?token="));
     assert_eq!(
         t.count(&format!(
             "SELECT COUNT(*) FROM email_tokens WHERE CAST(token_hash AS TEXT) = '{token}'"
@@ -97,6 +106,24 @@ async fn wrong_password_and_unknown_account_get_the_same_generic_401() {
     assert_eq!(wrong.body, unknown.body);
     assert!(wrong.body.contains("Invalid email or password"));
     assert!(wrong.set_cookie().is_none());
+    // The log notes the probe of an unknown address by a keyed hash, never the address.
+    t.sign_in("nobody@example.com", "Wrong-Password-2!").await;
+    let details: Vec<serde_json::Value> = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail.contains("unknown_account"))
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .collect();
+    assert_eq!(details.len(), 2);
+    assert!(details.iter().all(|d| !d.to_string().contains("nobody")));
+    let hash = details[0]["email_hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 32);
+    assert_eq!(
+        details[1]["email_hash"].as_str(),
+        Some(hash),
+        "the same address, the same value"
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,12 @@ async fn change(
 }
 
 fn reset_token(mail: &latchkey::server::store::outbox::StoredMail) -> String {
+    // In the fragment: never sent to a server, so never in a proxy's log.
+    assert!(
+        mail.text_body.contains("/reset-password#token="),
+        "{}",
+        mail.text_body
+    );
     let start = mail.text_body.find("token=").unwrap() + "token=".len();
     mail.text_body[start..]
         .split_whitespace()
@@ -252,6 +258,17 @@ async fn forgot_password_answers_the_same_for_unknown_accounts() {
         .any(|m| m.subject == "Reset your password"));
     assert_eq!(
         t.count("SELECT COUNT(*) FROM outbox WHERE to_addr = 'unknown@example.com'")
+            .await,
+        0
+    );
+    // The log keeps a keyed hash of the unknown address, not the address.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE detail LIKE '%unknown_account%' AND detail LIKE '%email_hash%'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE detail LIKE '%unknown@%'")
             .await,
         0
     );

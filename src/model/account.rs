@@ -43,9 +43,40 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The token of an emailed link, from the URL fragment (`#token=…`). Links carry it
+/// there because browsers never send a fragment to any server, so it stays out of
+/// proxy and server logs and `Referer` headers.
+pub fn token_from_fragment(hash: &str) -> Option<String> {
+    hash.trim_start_matches('#')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{safe_next, token_from_fragment};
+
+    #[test]
+    fn the_token_is_read_from_the_fragment() {
+        assert_eq!(
+            token_from_fragment("#token=abc_-9").as_deref(),
+            Some("abc_-9")
+        );
+        assert_eq!(
+            token_from_fragment("#x=1&token=abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(token_from_fragment("#token="), None);
+        assert_eq!(token_from_fragment(""), None);
+        assert_eq!(token_from_fragment("#tokens=abc"), None);
+        assert_eq!(
+            token_from_fragment(&format!("#token={}", "a".repeat(200))),
+            None
+        );
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -11,6 +11,34 @@ pub mod verify_email;
 use crate::model::error::ApiError;
 use leptos::prelude::*;
 
+/// The token of the emailed link that opened this page: from the fragment
+/// (`#token=…`, read in the browser, since no server ever sees it), or from `?token=`
+/// in links sent before tokens moved to the fragment. Gives the token and whether it
+/// has been looked for: until then the page says it is checking the link.
+pub fn link_token() -> (ReadSignal<String>, ReadSignal<bool>) {
+    let query = leptos_router::hooks::use_query_map();
+    let from_query = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let found = !from_query.is_empty();
+    let (token, set_token) = signal(from_query);
+    let (ready, set_ready) = signal(found);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if token.get_untracked().is_empty() {
+            let hash = web_sys::window().and_then(|w| w.location().hash().ok());
+            if let Some(t) = hash
+                .as_deref()
+                .and_then(crate::model::account::token_from_fragment)
+            {
+                set_token.set(t);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = set_token;
+        set_ready.set(true);
+    });
+    (token, ready)
+}
+
 /// The error of the last run of an action, for one form field.
 pub fn field_error<T, S>(value: S, field: &'static str) -> Signal<Option<String>>
 where

@@ -3,15 +3,23 @@ use crate::components::{AuthCard, FormAlert, NewPasswordFields, SubmitButton};
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// Opened from the link in a reset email: checks the link at once, then asks for the
 /// new password. It does not sign anyone in.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let link = Resource::new(token, check_reset_link);
+    let (token, ready) = crate::pages::link_token();
+    // Nothing is checked until the browser has read the token from the fragment.
+    let link = Resource::new(
+        move || (token.get(), ready.get()),
+        |(token, ready)| async move {
+            if ready {
+                Some(check_reset_link(token).await)
+            } else {
+                None
+            }
+        },
+    );
     let new = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let action = Action::new(|(t, n, r): &(String, String, String)| {
@@ -22,7 +30,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let done = move || matches!(value.get(), Some(Ok(())));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch((token(), new.get_untracked(), repeat.get_untracked()));
+        action.dispatch((
+            token.get_untracked(),
+            new.get_untracked(),
+            repeat.get_untracked(),
+        ));
     };
     view! {
         <Title text="Choose a new password · Latchkey"/>
@@ -30,11 +42,12 @@ pub fn ResetPasswordPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p role="status">"Checking your link…"</p> }>
                 {move || Suspend::new(async move {
                     match link.await {
-                        Err(e) => view! {
+                        None => view! { <p role="status">"Checking your link…"</p> }.into_any(),
+                        Some(Err(e)) => view! {
                             <div class="alert alert-error" role="alert">{e.to_string()}</div>
                             <a class="btn btn-primary" href="/forgot-password">"Request a new link"</a>
                         }.into_any(),
-                        Ok(()) => view! {
+                        Some(Ok(())) => view! {
                             <Show
                                 when=move || !done()
                                 fallback=|| view! {

@@ -3,21 +3,26 @@ use crate::components::AuthCard;
 use crate::model::account::VerifyOutcome;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-/// Opened from the link in the verification email. The token is sent by POST from the
-/// browser, so link scanners that only fetch the page do not use it up.
+/// Opened from the link in the verification email. The token (in the fragment) is sent
+/// by POST from the browser, so link scanners that only fetch the page do not use it up.
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
-    let query = use_query_map();
+    let (token, ready) = crate::pages::link_token();
     let action = Action::new(|token: &String| {
         let token = token.clone();
         async move { verify_email(token).await }
     });
     let value = action.value();
-    Effect::new(move |ran: Option<()>| {
-        if ran.is_none() {
-            action.dispatch(query.with_untracked(|q| q.get("token")).unwrap_or_default());
+    Effect::new(move |sent: Option<bool>| {
+        if sent == Some(true) {
+            return true;
+        }
+        if ready.get() {
+            action.dispatch(token.get_untracked());
+            true
+        } else {
+            false
         }
     });
     view! {

@@ -17,6 +17,10 @@ pub enum Purpose {
     RecoveryCode,
     PendingSignIn,
     Throttle,
+    /// An email address typed for an account that does not exist, as the log keeps it:
+    /// the same address gives the same value (so repeated probing shows), but the log
+    /// alone does not reveal it.
+    LoggedEmail,
 }
 
 impl Purpose {
@@ -28,6 +32,7 @@ impl Purpose {
             Purpose::RecoveryCode => b"recovery-code",
             Purpose::PendingSignIn => b"pending-sign-in",
             Purpose::Throttle => b"throttle-key",
+            Purpose::LoggedEmail => b"logged-email",
         }
     }
 }

@@ -46,7 +46,7 @@ async fn issue_verification(
     )
     .await
     .map_err(internal)?;
-    let link = state.config.link(&format!("/verify-email?token={token}"));
+    let link = state.config.link(&format!("/verify-email#token={token}"));
     super::deliver(
         state,
         templates::verify_email(email, &link, state.config.verification_link_secs / 3600),
@@ -279,7 +279,9 @@ pub async fn sign_in(
     let Some(user) = user.filter(|_| matches) else {
         let detail = match user_id {
             Some(_) => json!({"reason": "wrong_password"}),
-            None => json!({"reason": "unknown_account", "email": email}),
+            None => {
+                json!({"reason": "unknown_account", "email_hash": super::logged_email(state, &email)})
+            }
         };
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));

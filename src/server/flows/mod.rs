@@ -46,6 +46,13 @@ pub fn event<'a>(
     }
 }
 
+/// How the log names an email address typed for an unknown account: a keyed hash
+/// (16 bytes, hex), never the address itself.
+pub fn logged_email(state: &AppState, email: &str) -> String {
+    let hash = state.keys.hash(Purpose::LoggedEmail, email);
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes a security-log entry.
 pub async fn log(
     state: &AppState,

@@ -254,7 +254,7 @@ pub async fn request_reset(
             .await
             .map_err(internal)?;
             tx.commit().await.map_err(internal)?;
-            let link = state.config.link(&format!("/reset-password?token={token}"));
+            let link = state.config.link(&format!("/reset-password#token={token}"));
             super::deliver(
                 state,
                 templates::password_reset_link(&user.email, &link, valid_minutes),
@@ -269,7 +269,7 @@ pub async fn request_reset(
                 None,
                 "password_reset_requested",
                 now,
-                json!({"reason": "unknown_account", "email": email}),
+                json!({"reason": "unknown_account", "email_hash": super::logged_email(state, &email)}),
             )
             .await?;
         }
