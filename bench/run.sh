@@ -23,7 +23,9 @@ cargo leptos build --release --precompress --split >"$RUN/build.log" 2>&1 || { t
 echo "== one argon2id hash"
 target/release/latchkey hash-time | tee "$RUN/hash.txt"
 
-LATCHKEY_SERVER_MODE=production \
+# Development mode: the outbox stands in for SMTP (production refuses it); the server
+# listens on loopback only, which development mode requires.
+LATCHKEY_SERVER_MODE=development \
 LATCHKEY_SERVER_LISTEN="127.0.0.1:$PORT" \
 LATCHKEY_SERVER_PUBLIC_BASE_URL="$BASE" \
 LATCHKEY_SERVER_SECRET="$(printf 'b%.0s' $(seq 64))" \

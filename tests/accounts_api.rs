@@ -622,10 +622,14 @@ async fn a_new_session_id_at_every_sign_in() {
 
 #[tokio::test]
 async fn https_base_url_gives_a_secure_host_prefixed_cookie() {
-    let t = app_with(&[(
-        "LATCHKEY_SERVER_PUBLIC_BASE_URL",
-        "https://account.example.com",
-    )])
+    let t = app_with(&[
+        ("LATCHKEY_SERVER_MODE", "production"),
+        ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+        (
+            "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+            "https://account.example.com",
+        ),
+    ])
     .await;
     t.sign_up("tls@example.com", PASSWORD).await;
     // The browser's Origin is the public one here.
@@ -647,6 +651,86 @@ async fn https_base_url_gives_a_secure_host_prefixed_cookie() {
             && set.contains("HttpOnly")
             && set.contains("SameSite=Lax")
             && set.contains("Path=/")
+    );
+    // Browsers are told to come back only over https.
+    assert_eq!(
+        r.headers["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+    assert!(app()
+        .await
+        .get("/signin", None)
+        .await
+        .headers
+        .get("strict-transport-security")
+        .is_none());
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_content_security_policy_with_a_fresh_nonce() {
+    let t = app().await;
+    let nonce_of = |r: &common::Reply| {
+        let csp = r.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        for part in [
+            "default-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "'wasm-unsafe-eval'",
+        ] {
+            assert!(csp.contains(part), "{part} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let start = csp.find("'nonce-").expect("a nonce") + "'nonce-".len();
+        csp[start..].split('\'').next().unwrap().to_string()
+    };
+    let first = t.get("/signin", None).await;
+    let nonce = nonce_of(&first);
+    assert!(nonce.len() >= 16, "{nonce}");
+    // Every script in the page carries it; no inline style anywhere.
+    let scripts = first.body.matches("<script").count();
+    assert!(scripts >= 1);
+    assert_eq!(
+        first.body.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains(" style="), "{}", first.body);
+    let second = t.get("/signin", None).await;
+    assert_ne!(nonce_of(&second), nonce, "a new nonce for every page");
+    // Answers that are not pages allow nothing at all.
+    let api = t.call("current_account", &[], None).await;
+    assert!(api.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+}
+
+#[tokio::test]
+async fn only_the_public_host_is_answered() {
+    let t = app().await;
+    let with_host = |host: &str| {
+        axum::http::Request::get("/signin")
+            .header("host", host)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        t.send(with_host("127.0.0.1:3000")).await.status,
+        StatusCode::OK
+    );
+    // DNS rebinding: another name pointing at this server gets nothing.
+    let r = t.send(with_host("evil.example:3000")).await;
+    assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(!r.body.contains("<html"));
+    assert_eq!(
+        t.send(with_host("evil.example")).await.status,
+        StatusCode::MISDIRECTED_REQUEST
     );
 }
 
@@ -786,7 +870,11 @@ async fn the_security_log_records_each_event_with_time_ip_and_agent() {
 async fn the_dev_outbox_exists_only_in_development() {
     let dev = app().await;
     assert_eq!(dev.get("/dev/mail", None).await.status, StatusCode::OK);
-    let prod = app_with(&[("LATCHKEY_SERVER_MODE", "production")]).await;
+    let prod = app_with(&[
+        ("LATCHKEY_SERVER_MODE", "production"),
+        ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+    ])
+    .await;
     assert_eq!(
         prod.get("/dev/mail", None).await.status,
         StatusCode::NOT_FOUND

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail } from './helpers';
+import {
+  STRONG_PASSWORD, cspViolations, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail, watchCsp,
+} from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'latchkey-mfa-'));
 
@@ -53,6 +55,7 @@ const security = (page: Page) => page.getByRole('heading', { name: 'Security', l
 test('authenticator app: enable with a scanned QR code, sign in with codes, recovery codes, disable', async ({ page }) => {
   test.setTimeout(240_000);
   const email = uniqueEmail('mfa');
+  await watchCsp(page);
   await signUpVerified(page, email);
   await signIn(page, email);
   await expect(security(page)).toBeVisible();
@@ -95,6 +98,8 @@ test('authenticator app: enable with a scanned QR code, sign in with codes, reco
   await dialog.getByLabel('I have saved these codes').check();
   await done.click();
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+  // The QR code (inline SVG), the code field and the download all work under the CSP.
+  expect(await cspViolations(page)).toEqual([]);
   await waitForMail(email, 'Authenticator app enabled');
 
   // Sign in with a code from the app.

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import http from 'node:http';
-import { gotoReady, signIn, signUp, uniqueEmail } from './helpers';
+import { cspViolations, gotoReady, signIn, signUp, uniqueEmail, watchCsp } from './helpers';
 
 // What the release build ships: it hydrates (an optimiser that breaks the wasm fails
 // here first), its files come precompressed and cached by content hash, and the first
@@ -61,9 +61,20 @@ const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
 test('every page of the release build hydrates, with no console error and no failed request', async ({ page }) => {
   const problems = watchProblems(page);
+  await watchCsp(page);
   for (const path of ['/signin', '/signup', '/forgot-password', '/reset-password', '/verify-email']) {
     await gotoReady(page, path);
+    // Every page runs under a strict policy (scripts by nonce, no inline style) and
+    // nothing in it is refused.
+    const res = await rawGet(path);
+    expect(String(res.headers['content-security-policy'])).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
+    problems.push(...(await cspViolations(page)).map((v) => `CSP on ${path}: ${v}`));
   }
+  // The strength meter changes with typing, by class only.
+  await gotoReady(page, '/signup');
+  await page.getByLabel('Password', { exact: true }).fill('Granite-Kettle-42!');
+  await expect(page.getByText(/Strength: /)).toBeVisible();
+  problems.push(...(await cspViolations(page)).map((v) => `CSP on /signup: ${v}`));
   const email = uniqueEmail('release');
   await signUp(page, email);
   await signIn(page, email);
@@ -74,6 +85,7 @@ test('every page of the release build hydrates, with no console error and no fai
   await expect(page.getByRole('dialog', { name: 'Change Password' })).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
+  problems.push(...(await cspViolations(page)).map((v) => `CSP on /settings/security: ${v}`));
   expect(problems).toEqual([]);
 });
 

@@ -20,6 +20,8 @@ pub use settings_layout::SettingsLayout;
 pub struct MeResource(pub Resource<Result<Option<Me>, ApiError>>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -38,6 +40,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Sends the page's Content-Security-Policy: scripts only from this origin or carrying
+/// this response's nonce (leptos puts it on the hydration script and its inline data),
+/// WebAssembly allowed to compile, no inline style, nothing from elsewhere.
+#[cfg(feature = "ssr")]
+fn content_security_policy(options: &LeptosOptions) {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // Under `cargo leptos watch` the page also talks to the live-reload socket.
+    let reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
+    } else {
+        String::new()
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -77,6 +77,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether a `Host` header names this server as `public_base_url` does (an explicit
+    /// default port included).
+    pub fn is_public_host(&self, host: &str) -> bool {
+        let url = &self.public_base_url;
+        let Some(name) = url.host_str() else {
+            return false;
+        };
+        let (given_name, given_port) = match host.rsplit_once(':') {
+            Some((n, _)) if !n.ends_with(']') && n.contains(':') => (host, None),
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        };
+        let port_ok = match given_port {
+            None => url.port().is_none(),
+            Some(p) => p.parse::<u16>().ok() == url.port_or_known_default(),
+        };
+        given_name.eq_ignore_ascii_case(name) && port_ok
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_base_url.scheme() == "https"
     }
@@ -377,6 +396,35 @@ impl Config {
         } else {
             MailTransport::Outbox
         };
+        let base_is_loopback = is_loopback_host(&public_base_url);
+        match mode {
+            // /dev/mail shows every emailed link to whoever can reach it.
+            Mode::Development if !listen.ip().is_loopback() => {
+                return Err(src.error(
+                    "server.listen",
+                    "must be a loopback address (127.0.0.1 or ::1) in development mode, which shows every emailed link at /dev/mail; set server.mode = \"production\" to listen elsewhere",
+                ))
+            }
+            Mode::Development if !base_is_loopback => {
+                return Err(src.error(
+                    "server.public_base_url",
+                    "must name this machine (127.0.0.1, ::1 or localhost) in development mode; set server.mode = \"production\" for a public address",
+                ))
+            }
+            Mode::Production if public_base_url.scheme() != "https" && !base_is_loopback => {
+                return Err(src.error(
+                    "server.public_base_url",
+                    "must be an https URL in production mode (sessions and links must not travel in clear)",
+                ))
+            }
+            Mode::Production if matches!(mail, MailTransport::Outbox) => {
+                return Err(src.error(
+                    "mail.transport",
+                    "must be \"smtp\" in production mode: the outbox keeps sign-in and reset links in clear",
+                ))
+            }
+            _ => {}
+        }
 
         Ok(Config {
             mode,
@@ -425,6 +473,17 @@ impl Config {
             .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
         self.secret = Redacted(bytes.to_vec());
         Ok(())
+    }
+}
+
+/// A base URL that only this machine can reach: production may then use plain http
+/// (a local test of the production settings), development is allowed at all.
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -505,6 +564,8 @@ mod tests {
         let c = parse(&[
             ("LATCHKEY_PASSWORD_MIN_LENGTH", "8"),
             ("LATCHKEY_PASSWORD_REQUIRE_SPECIAL", "false"),
+            ("LATCHKEY_SERVER_MODE", "production"),
+            ("LATCHKEY_SERVER_SECRET", "cd".repeat(32).leak() as &str),
             (
                 "LATCHKEY_SERVER_PUBLIC_BASE_URL",
                 "https://account.example.com",
@@ -561,9 +622,90 @@ mod tests {
         let ok = parse(&[
             ("LATCHKEY_SERVER_MODE", "production"),
             ("LATCHKEY_SERVER_SECRET", &"ab".repeat(32)),
+            ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
         ])
         .unwrap();
         assert_eq!(ok.secret.len(), 32);
+    }
+
+    #[test]
+    fn development_mode_stays_on_this_machine() {
+        let e = parse(&[("LATCHKEY_SERVER_LISTEN", "0.0.0.0:3000")]).unwrap_err();
+        assert!(
+            e.0.contains("server.listen") && e.0.contains("development"),
+            "{e}"
+        );
+        let e = parse(&[(
+            "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+            "http://account.example.com",
+        )])
+        .unwrap_err();
+        assert!(e.0.contains("server.public_base_url"), "{e}");
+        for local in [
+            "http://localhost:3000",
+            "http://[::1]:3000",
+            "http://127.0.0.2",
+        ] {
+            assert!(
+                parse(&[("LATCHKEY_SERVER_PUBLIC_BASE_URL", local)]).is_ok(),
+                "{local}"
+            );
+        }
+    }
+
+    #[test]
+    fn production_needs_https_and_smtp() {
+        let prod = [
+            ("LATCHKEY_SERVER_MODE", "production"),
+            ("LATCHKEY_SERVER_SECRET", "ab".repeat(32).leak() as &str),
+            ("LATCHKEY_SERVER_LISTEN", "0.0.0.0:3000"),
+            ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = prod.to_vec();
+            all.extend_from_slice(extra);
+            parse(&all)
+        };
+        let e = with(&[(
+            "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+            "http://account.example.com",
+        )])
+        .unwrap_err();
+        assert!(e.0.contains("https"), "{e}");
+        let e = with(&[
+            (
+                "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+                "https://account.example.com",
+            ),
+            ("LATCHKEY_MAIL_TRANSPORT", "outbox"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("mail.transport"), "{e}");
+        assert!(with(&[(
+            "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+            "https://account.example.com"
+        )])
+        .is_ok());
+        // A production setup tried out on this machine only may use plain http.
+        assert!(with(&[("LATCHKEY_SERVER_PUBLIC_BASE_URL", "http://127.0.0.1:3000")]).is_ok());
+    }
+
+    #[test]
+    fn the_public_host_is_the_base_urls() {
+        let c = parse(&[]).unwrap();
+        assert!(c.is_public_host("127.0.0.1:3000"));
+        assert!(!c.is_public_host("127.0.0.1"));
+        assert!(!c.is_public_host("evil.example:3000"));
+        assert!(!c.is_public_host("localhost:3000"));
+        let mut c = c;
+        c.public_base_url = Url::parse("https://Account.Example.com/").unwrap();
+        assert!(c.is_public_host("account.example.com"));
+        assert!(c.is_public_host("ACCOUNT.example.com:443"));
+        assert!(!c.is_public_host("account.example.com:8443"));
+        assert!(!c.is_public_host("account.example.com.evil.example"));
+        c.public_base_url = Url::parse("http://[::1]:3000/").unwrap();
+        assert!(c.is_public_host("[::1]:3000"));
+        assert!(!c.is_public_host("[::2]:3000"));
     }
 
     #[test]

@@ -85,10 +85,15 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(base: &str) -> Config {
-        let env = HashMap::from([(
-            "LATCHKEY_SERVER_PUBLIC_BASE_URL".to_string(),
-            base.to_string(),
-        )]);
+        let env = HashMap::from([
+            (
+                "LATCHKEY_SERVER_PUBLIC_BASE_URL".to_string(),
+                base.to_string(),
+            ),
+            ("LATCHKEY_SERVER_MODE".to_string(), "production".to_string()),
+            ("LATCHKEY_SERVER_SECRET".to_string(), "ef".repeat(32)),
+            ("LATCHKEY_MAIL_TRANSPORT".to_string(), "smtp".to_string()),
+        ]);
         Config::parse(include_str!("../../../Leptos.toml"), "Leptos.toml", &env).unwrap()
     }
 

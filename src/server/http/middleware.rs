@@ -246,7 +246,10 @@ pub async fn api_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Headers on every answer. Pages bring their own Content-Security-Policy (with the
+/// nonce of their scripts, see `app::shell`); everything else gets one that allows
+/// nothing. Under https, browsers are told to use nothing else for two years.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let static_asset = is_static(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -256,14 +259,43 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        );
+    }
+    if state.config.is_https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
     if !static_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// Answers only under the name in `server.public_base_url`: a page fetched under any
+/// other name (DNS rebinding: an attacker's name pointing at this server) is refused,
+/// so no other site's script can read it.
+pub async fn host_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match host {
+        Some(host) if !state.config.is_public_host(host) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "This server answers only as {}.",
+                state.config.public_origin()
+            ),
+        )
+            .into_response(),
+        _ => next.run(req).await,
+    }
 }

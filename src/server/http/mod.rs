@@ -34,7 +34,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::request_context,
         ))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::host_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         // Pages and API answers are gzipped as they are sent (brotli on the fly cost
         // more than half the page rate: its encoder sets up megabytes per response);
