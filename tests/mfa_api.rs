@@ -392,6 +392,20 @@ async fn fifty_wrong_codes_sent_at_once_on_one_pending_sign_in_are_counted_one_b
         5
     );
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    // The request that used up the last try (and only it) told the owner.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE kind = 'second_factor_limit_reached'")
+            .await,
+        1
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let notices = t
+        .mail_to("storm@example.com", 1)
+        .await
+        .into_iter()
+        .filter(|m| m.subject == "Someone has your password")
+        .count();
+    assert_eq!(notices, 1);
     let late = t
         .call(
             "verify_sign_in",
@@ -400,6 +414,55 @@ async fn fifty_wrong_codes_sent_at_once_on_one_pending_sign_in_are_counted_one_b
         )
         .await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_codes_are_capped_over_a_day_whatever_the_address() {
+    use latchkey::server::domain::throttle::SECOND_FACTOR_DAY;
+    let t = app().await;
+    let t0 = now();
+    let (secret, _, _) = enabled(&t, "daylong@example.com", t0).await;
+    let from = |i: u32| Caller {
+        ip: format!("192.0.2.{}", i % 250),
+        ..caller(None)
+    };
+    let right = |at: i64| totp::code_at(&secret, at as u64);
+    let wrong = |at: i64| {
+        if right(at) == "123456" {
+            "654321".to_string()
+        } else {
+            "123456".to_string()
+        }
+    };
+    // A patient guesser: a new address every time, slow enough for every short limit.
+    let mut at = t0 + 60;
+    let mut pending = String::new();
+    for i in 0..SECOND_FACTOR_DAY.free {
+        if i % 5 == 0 {
+            pending = password_step(&t, "daylong@example.com", at).await;
+        }
+        let r =
+            mfa::finish_second_step(&t.state, &from(i), Some(&pending), &wrong(at), "", at).await;
+        assert!(matches!(r, Err(ApiError::Invalid { .. })), "try {i}: {r:?}");
+        at += 100;
+    }
+    // Now even the right code waits, from any address.
+    let pending = password_step(&t, "daylong@example.com", at).await;
+    let r = mfa::finish_second_step(&t.state, &from(99), Some(&pending), &right(at), "", at).await;
+    assert!(matches!(r, Err(ApiError::TooManyRequests { .. })), "{r:?}");
+    // A day later the owner gets in.
+    let later = at + 24 * 3600;
+    let pending = password_step(&t, "daylong@example.com", later).await;
+    let r = mfa::finish_second_step(
+        &t.state,
+        &from(99),
+        Some(&pending),
+        &right(later),
+        "",
+        later,
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
 }
 
 #[tokio::test]

@@ -92,6 +92,17 @@ pub const PASSWORD_STRENGTH_IP: Policy = Policy {
     forget_after_secs: 600,
 };
 
+/// Wrong second-factor codes for one account over a day, whatever the address and the
+/// kind of code: the short-window limits allow about a hundred an hour; this keeps a
+/// day to a few dozen beyond which each try waits hours. Someone with the password
+/// then has about one chance in ten thousand a day of hitting a 6-digit code.
+pub const SECOND_FACTOR_DAY: Policy = Policy {
+    free: 30,
+    base_secs: 3600,
+    max_secs: 6 * 3600,
+    forget_after_secs: 24 * 3600,
+};
+
 /// The longest any policy remembers failures: older counters can be removed.
 pub const LONGEST_MEMORY_SECS: i64 = 24 * 3600;
 
@@ -259,6 +270,7 @@ mod tests {
             SIGN_UP_EMAIL,
             MAILS_PER_RECIPIENT,
             PASSWORD_STRENGTH_IP,
+            SECOND_FACTOR_DAY,
         ] {
             assert!(p.forget_after_secs <= LONGEST_MEMORY_SECS, "{p:?}");
         }
@@ -278,6 +290,25 @@ mod tests {
             }
         }
         assert!((10..=12).contains(&sent), "{sent} mails in an hour");
+    }
+
+    #[test]
+    fn a_day_allows_only_a_few_dozen_second_factor_guesses() {
+        let p = SECOND_FACTOR_DAY;
+        let (mut state, mut now, mut guesses) = (None, 0, 0);
+        while now < 24 * 3600 {
+            match p.decide(state, now) {
+                Decision::Allow => {
+                    guesses += 1;
+                    state = Some(p.record_failure(state, now));
+                }
+                Decision::Wait(w) => now += w,
+            }
+        }
+        assert!(guesses <= 40, "{guesses} guesses a day");
+        // Three codes are accepted at any time (the window of ±1 step).
+        let chance = guesses as f64 * 3.0 / 1e6;
+        assert!(chance < 1.5e-4, "{chance}");
     }
 
     #[test]

@@ -99,7 +99,7 @@ async fn check_code(
     now: i64,
     allow_pending: bool,
 ) -> Result<(), ApiError> {
-    let guard = SecretGuard::take(state, "totp", &user_id.to_string(), caller, now).await?;
+    let guard = SecretGuard::take_second_factor(state, "totp", user_id, caller, now).await?;
     let row = store::mfa::totp(&state.db, user_id)
         .await
         .map_err(internal)?;
@@ -473,15 +473,15 @@ pub async fn finish_second_step(
     }
     // The attempt is counted before the code is looked at, so racing guesses cannot
     // share one count.
-    if !store::mfa::pending_attempt(&state.db, pending.id, PENDING_MAX_FAILURES)
+    let Some(attempt) = store::mfa::pending_attempt(&state.db, pending.id, PENDING_MAX_FAILURES)
         .await
         .map_err(internal)?
-    {
+    else {
         store::mfa::delete_pending(&state.db, pending.id)
             .await
             .map_err(internal)?;
         return Err(start_again());
-    }
+    };
     let user = store::users::by_id(&state.db, pending.user_id)
         .await
         .map_err(internal)?
@@ -501,6 +501,27 @@ pub async fn finish_second_step(
                 store::mfa::pending_refund(&state.db, pending.id)
                     .await
                     .map_err(internal)?;
+            } else if attempt == PENDING_MAX_FAILURES {
+                // The one request that used up this sign-in's last try tells the owner:
+                // someone knows the password.
+                log(
+                    state,
+                    caller,
+                    Some(user.id),
+                    "second_factor_limit_reached",
+                    now,
+                    json!({"attempts": attempt}),
+                )
+                .await?;
+                notify(
+                    state,
+                    caller,
+                    &user.email,
+                    "Someone has your password",
+                    "someone signed in to your account with the right password, then entered a wrong code five times. If this was not you, change your password now",
+                    now,
+                )
+                .await?;
             }
             log(
                 state,
@@ -549,7 +570,7 @@ async fn use_recovery_code(
     now: i64,
 ) -> Result<&'static str, ApiError> {
     let guard =
-        SecretGuard::take(state, "recovery-code", &user_id.to_string(), caller, now).await?;
+        SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, now).await?;
     let used = match recovery::normalize(recovery_code) {
         Some(c) => store::mfa::use_recovery_code(
             &state.db,

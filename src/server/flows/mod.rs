@@ -311,8 +311,30 @@ impl SecretGuard {
         Ok(SecretGuard { keys })
     }
 
+    /// [`SecretGuard::take`] for a second factor (an authenticator or recovery code):
+    /// also counted against [`throttle::SECOND_FACTOR_DAY`], one count per account
+    /// shared by every kind of code, so that someone who has the password cannot keep
+    /// guessing codes all day at the short-window pace.
+    pub async fn take_second_factor(
+        state: &AppState,
+        scope: &str,
+        user_id: i64,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<SecretGuard, ApiError> {
+        let mut keys = Self::keys(state, scope, &user_id.to_string(), &caller.ip_group());
+        keys.push((
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("second-factor:day:{user_id}")),
+            throttle::SECOND_FACTOR_DAY,
+        ));
+        take(state, &keys, now).await?;
+        Ok(SecretGuard { keys })
+    }
+
     /// The secret was right: the account's counters start again, and the address's
-    /// counted attempt is given back.
+    /// (and the day's) counted attempt is given back.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
         for (key, _) in self.keys.iter().take(2) {
             store::throttles::clear(&state.db, key)

@@ -182,17 +182,18 @@ pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, s
 }
 
 /// Counts one attempt at the second step before it is judged, only while fewer than
-/// `max` were made: false means the pending sign-in has used up its attempts (or is
-/// gone). Racing attempts are counted one by one.
-pub async fn pending_attempt(db: &Db, id: i64, max: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ? AND failures < ?",
+/// `max` were made, and gives the attempt's number; `None` means the pending sign-in
+/// has used up its attempts (or is gone). Racing attempts are counted one by one.
+pub async fn pending_attempt(db: &Db, id: i64, max: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ? AND failures < ?
+         RETURNING failures",
     )
     .bind(id)
     .bind(max)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(row.map(|r| r.0))
 }
 
 /// Gives back an attempt that was never judged (it was throttled).
