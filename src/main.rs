@@ -12,7 +12,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     if std::env::args().nth(1).as_deref() == Some("hash-time") {
-        let hasher = latchkey::server::domain::password_hash::Hasher::new(1);
+        let hasher = latchkey::server::domain::password_hash::Hasher::new(1, &[0; 32], &[]);
         let runs = 20;
         let start = std::time::Instant::now();
         for _ in 0..runs {

@@ -466,6 +466,85 @@ async fn wrong_codes_are_capped_over_a_day_whatever_the_address() {
 }
 
 #[tokio::test]
+async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes() {
+    let old_secret = "42".repeat(32);
+    let t = app().await;
+    let t0 = now();
+    let (secret, codes, _) = enabled(&t, "rotate@example.com", t0).await;
+    let hash_before: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&t.state.db)
+        .await
+        .unwrap();
+    let t = t
+        .reopen(&[
+            ("LATCHKEY_SERVER_SECRET", &"7e".repeat(32)),
+            ("LATCHKEY_SERVER_PREVIOUS_SECRETS", &old_secret),
+        ])
+        .await;
+    // The password (peppered under the old secret) still works, and is re-peppered.
+    let pending = password_step(&t, "rotate@example.com", t0 + 30).await;
+    let hash_after: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&t.state.db)
+        .await
+        .unwrap();
+    assert_ne!(hash_before, hash_after);
+    let keyid = |h: &str| {
+        h.split("keyid=")
+            .nth(1)
+            .unwrap()
+            .split('$')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(keyid(&hash_before), keyid(&hash_after));
+    // The authenticator secret (sealed under the old secret) still opens.
+    let done = mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, (t0 + 30) as u64),
+        "",
+        t0 + 30,
+    )
+    .await;
+    assert!(done.is_ok(), "{:?}", done.err());
+    // A recovery code (hashed under the old secret) still works.
+    let pending = password_step(&t, "rotate@example.com", t0 + 60).await;
+    assert!(mfa::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        "",
+        &codes[0],
+        t0 + 60
+    )
+    .await
+    .is_ok());
+    // Without the old secret, nothing made under it opens: a database dump is not enough.
+    let t = t
+        .reopen(&[("LATCHKEY_SERVER_SECRET", &"7f".repeat(32))])
+        .await;
+    sqlx::query("UPDATE users SET password_hash = ?")
+        .bind(&hash_before)
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    assert!(matches!(
+        accounts::sign_in(
+            &t.state,
+            &caller(None),
+            "rotate@example.com",
+            PASSWORD,
+            None,
+            t0 + 90
+        )
+        .await,
+        Err(ApiError::Unauthorized(_))
+    ));
+}
+
+#[tokio::test]
 async fn recovery_codes_work_once_even_when_racing() {
     let t = app().await;
     let t0 = now();

@@ -55,6 +55,9 @@ pub struct Config {
     pub public_base_url: Url,
     /// Raw secret bytes; empty means "generate one" (development only, see `resolve_secret`).
     pub secret: Redacted<Vec<u8>>,
+    /// Secrets used before `secret`, newest first: what was sealed or peppered under
+    /// them still opens and verifies (and is moved to the current secret when used).
+    pub previous_secrets: Redacted<Vec<Vec<u8>>>,
     pub data_dir: PathBuf,
     pub site_root: String,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
@@ -321,6 +324,19 @@ impl Config {
                 src.error("server.secret", "must be 64 or more hexadecimal characters")
             })?)
         };
+        let previous_secrets = Redacted(
+            src.list("server.previous_secrets")?
+                .iter()
+                .map(|hex| {
+                    parse_secret(hex).ok_or_else(|| {
+                        src.error(
+                            "server.previous_secrets",
+                            "must hold secrets of 64 or more hexadecimal characters each",
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         let data_dir = PathBuf::from(src.string("server.data_dir")?);
         let site_root = src.string("server.site_root")?;
 
@@ -431,6 +447,7 @@ impl Config {
             listen,
             public_base_url,
             secret,
+            previous_secrets,
             data_dir,
             site_root,
             trusted_proxies,

@@ -71,14 +71,14 @@ impl AppState {
         let parallelism = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let hasher = Hasher::new(parallelism);
+        let hasher = Hasher::new(parallelism, &config.secret, &config.previous_secrets);
         let dummy_hash = hasher
             .hash(&crate::server::domain::tokens::new_token())
             .await
             .map_err(|e| e.to_string())?;
         Ok(AppState {
-            keys: Keys::from_secret(&config.secret),
-            sealer: Sealer::from_secret(&config.secret),
+            keys: Keys::from_secrets(&config.secret, &config.previous_secrets),
+            sealer: Sealer::from_secrets(&config.secret, &config.previous_secrets),
             config: Arc::new(config),
             db,
             hasher,

@@ -44,7 +44,18 @@ impl Reply {
 }
 
 pub async fn app_with(env: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    app_in(tempfile::tempdir().unwrap(), env).await
+}
+
+impl TestApp {
+    /// The same database and data folder under other settings (a restart after the
+    /// operator changed them).
+    pub async fn reopen(self, env: &[(&str, &str)]) -> TestApp {
+        app_in(self._dir, env).await
+    }
+}
+
+async fn app_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         (
             "LATCHKEY_DATABASE_URL".into(),

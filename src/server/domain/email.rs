@@ -1,10 +1,13 @@
 //! Email addresses as accounts know them.
 use email_address::EmailAddress;
 use std::str::FromStr;
+use unicode_normalization::UnicodeNormalization;
 
 /// Checks an address typed by a user and gives its canonical form (trimmed, lower case).
 pub fn normalize(input: &str) -> Result<String, &'static str> {
-    let trimmed = input.trim();
+    // NFC first: "é" typed as one character or as "e" and an accent is one address.
+    let composed: String = input.trim().nfc().collect();
+    let trimmed = composed.as_str();
     if trimmed.is_empty() {
         return Err("Enter your email address.");
     }
@@ -22,6 +25,14 @@ pub fn normalize(input: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::normalize;
+
+    #[test]
+    fn composes_unicode_before_comparing() {
+        let decomposed = "Jose\u{301}@example.com";
+        let composed = "jos\u{e9}@example.com";
+        assert_eq!(normalize(decomposed).as_deref(), Ok(composed));
+        assert_eq!(normalize("JOS\u{c9}@Example.com").as_deref(), Ok(composed));
+    }
 
     #[test]
     fn accepts_and_canonicalises() {

@@ -1,32 +1,52 @@
-//! Recovery codes: ten single-use codes of ten characters from an alphabet without
-//! look-alikes (no 0/o, 1/l/i), shown as `xxxxx-xxxxx`.
+//! Recovery codes: ten single-use codes of 16 characters (80 bits) from an alphabet of
+//! 32 without look-alikes: `0` is in it and `o` is not (a typed `o` is read as `0`), and
+//! neither `1`, `l` nor `i` is. Shown as `xxxx-xxxx-xxxx-xxxx`.
 use rand::Rng;
 
 pub const COUNT: usize = 10;
-pub const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+pub const ALPHABET: &[u8] = b"023456789abcdefghjkmnpqrstuvwxyz";
+const LENGTH: usize = 16;
+const GROUP: usize = 4;
+
+/// Codes made before they had 80 bits: ten characters, `xxxxx-xxxxx`, without `0`.
+/// They keep working until the owner regenerates them.
+const LEGACY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+const LEGACY_LENGTH: usize = 10;
+
+fn grouped(raw: &str, size: usize) -> String {
+    raw.as_bytes()
+        .chunks(size)
+        .map(|c| std::str::from_utf8(c).expect("ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
 
 pub fn generate() -> Vec<String> {
     let mut rng = rand::rngs::OsRng;
     (0..COUNT)
         .map(|_| {
-            let raw: String = (0..10)
+            let raw: String = (0..LENGTH)
                 .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
                 .collect();
-            format!("{}-{}", &raw[..5], &raw[5..])
+            grouped(&raw, GROUP)
         })
         .collect()
 }
 
-/// The canonical form of a typed code (case, spaces and the hyphen do not matter),
-/// or `None` when it cannot be a recovery code.
+/// The canonical form of a typed code (case, spaces and hyphens do not matter, `o` is
+/// `0`), or `None` when it cannot be a recovery code.
 pub fn normalize(input: &str) -> Option<String> {
     let raw: String = input
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_lowercase();
-    (raw.len() == 10 && raw.bytes().all(|b| ALPHABET.contains(&b)))
-        .then(|| format!("{}-{}", &raw[..5], &raw[5..]))
+    if raw.len() == LEGACY_LENGTH && raw.bytes().all(|b| LEGACY_ALPHABET.contains(&b)) {
+        return Some(grouped(&raw, 5));
+    }
+    let raw = raw.replace('o', "0");
+    (raw.len() == LENGTH && raw.bytes().all(|b| ALPHABET.contains(&b)))
+        .then(|| grouped(&raw, GROUP))
 }
 
 #[cfg(test)]
@@ -34,33 +54,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ten_distinct_well_formed_codes() {
+    fn ten_distinct_well_formed_codes_of_80_bits() {
         let codes = generate();
         assert_eq!(codes.len(), 10);
         let unique: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), 10);
         for c in &codes {
-            assert_eq!(c.len(), 11);
-            assert_eq!(&c[5..6], "-");
+            assert_eq!(c.len(), 19);
+            assert_eq!(c.split('-').map(str::len).collect::<Vec<_>>(), [4, 4, 4, 4]);
             assert!(
                 c.bytes()
                     .filter(|b| *b != b'-')
                     .all(|b| ALPHABET.contains(&b)),
                 "{c}"
             );
-            assert!(!c.contains(['0', '1', 'o', 'l', 'i']));
+            assert!(!c.contains(['1', 'o', 'l', 'i']));
             assert_eq!(normalize(c).as_deref(), Some(c.as_str()));
         }
-        // At least 48 bits each.
-        assert!((ALPHABET.len() as f64).log2() * 10.0 >= 48.0);
+        assert_eq!(ALPHABET.len(), 32);
+        let unique_letters: std::collections::HashSet<_> = ALPHABET.iter().collect();
+        assert_eq!(unique_letters.len(), 32);
+        assert!((ALPHABET.len() as f64).log2() * LENGTH as f64 >= 80.0);
     }
 
     #[test]
     fn typed_forms_are_accepted_and_nonsense_refused() {
+        assert_eq!(
+            normalize(" ABCD efgh JKMN pq0r ").as_deref(),
+            Some("abcd-efgh-jkmn-pq0r")
+        );
+        assert_eq!(
+            normalize("abcdefghjkmnpqor").as_deref(),
+            Some("abcd-efgh-jkmn-pq0r"),
+            "o is read as 0"
+        );
+        assert_eq!(normalize("abcd-efgh-jkmn-pq0"), None);
+        assert_eq!(normalize("abcd-efgh-jkmn-pq1r"), None);
+        assert_eq!(normalize("' or 1=1 --"), None);
+    }
+
+    #[test]
+    fn codes_from_before_80_bits_still_work() {
         assert_eq!(normalize(" ABCDE fghjk ").as_deref(), Some("abcde-fghjk"));
         assert_eq!(normalize("abcdefghjk").as_deref(), Some("abcde-fghjk"));
-        assert_eq!(normalize("abcde-fghj"), None);
         assert_eq!(normalize("abcde-fgh1k"), None);
-        assert_eq!(normalize("' or 1=1 --"), None);
     }
 }

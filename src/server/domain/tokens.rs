@@ -37,24 +37,42 @@ impl Purpose {
     }
 }
 
-/// Keys derived from the server secret.
+/// Keys derived from the server secret (and the previous ones, after a rotation).
 #[derive(Clone)]
 pub struct Keys {
     hash_key: [u8; 32],
+    previous: Vec<[u8; 32]>,
 }
 
 impl Keys {
     pub fn from_secret(secret: &[u8]) -> Keys {
-        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts any key length");
-        mac.update(b"latchkey/v1/keyed-hash");
+        Keys::from_secrets(secret, &[])
+    }
+
+    pub fn from_secrets(current: &[u8], previous: &[Vec<u8>]) -> Keys {
+        let derive = |s: &[u8]| super::crypto::derive(s, b"latchkey/v1/keyed-hash");
         Keys {
-            hash_key: mac.finalize().into_bytes().into(),
+            hash_key: derive(current),
+            previous: previous.iter().map(|s| derive(s)).collect(),
         }
     }
 
     /// HMAC-SHA-256 of `value` under the server key, separated by purpose.
     pub fn hash(&self, purpose: Purpose, value: &str) -> Vec<u8> {
-        let mut mac = HmacSha256::new_from_slice(&self.hash_key).expect("32-byte key");
+        Self::hash_with(&self.hash_key, purpose, value)
+    }
+
+    /// The same under the current key and then each previous one: for lookups of
+    /// long-lived values (recovery codes) that must survive a rotation.
+    pub fn hashes(&self, purpose: Purpose, value: &str) -> Vec<Vec<u8>> {
+        std::iter::once(&self.hash_key)
+            .chain(&self.previous)
+            .map(|k| Self::hash_with(k, purpose, value))
+            .collect()
+    }
+
+    fn hash_with(key: &[u8; 32], purpose: Purpose, value: &str) -> Vec<u8> {
+        let mut mac = HmacSha256::new_from_slice(key).expect("32-byte key");
         mac.update(purpose.label());
         mac.update(&[0]);
         mac.update(value.as_bytes());

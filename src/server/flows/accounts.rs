@@ -265,16 +265,18 @@ pub async fn sign_in(
         }
     };
 
-    let stored = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| state.dummy_hash.to_string());
-    let matches = state
-        .hasher
-        .verify(password, &stored)
-        .await
-        .map_err(internal)?
-        && user.is_some();
+    // An unknown account costs the same hash, so the answer's timing tells nothing.
+    let matches = match &user {
+        Some(u) => super::password_matches(state, u, password).await?,
+        None => {
+            state
+                .hasher
+                .verify(password, &state.dummy_hash)
+                .await
+                .map_err(internal)?;
+            false
+        }
+    };
 
     let Some(user) = user.filter(|_| matches) else {
         let detail = match user_id {

@@ -571,19 +571,22 @@ async fn use_recovery_code(
 ) -> Result<&'static str, ApiError> {
     let guard =
         SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, now).await?;
-    let used = match recovery::normalize(recovery_code) {
-        Some(c) => store::mfa::use_recovery_code(
-            &state.db,
-            user_id,
-            &state
-                .keys
-                .hash(Purpose::RecoveryCode, &format!("{user_id}:{c}")),
-            now,
-        )
-        .await
-        .map_err(internal)?,
-        None => false,
-    };
+    let mut used = false;
+    if let Some(c) = recovery::normalize(recovery_code) {
+        // Under the current secret, or a previous one after a rotation.
+        for hash in state
+            .keys
+            .hashes(Purpose::RecoveryCode, &format!("{user_id}:{c}"))
+        {
+            if store::mfa::use_recovery_code(&state.db, user_id, &hash, now)
+                .await
+                .map_err(internal)?
+            {
+                used = true;
+                break;
+            }
+        }
+    }
     if used {
         guard.succeeded(state).await?;
         Ok("recovery_code")

@@ -118,6 +118,27 @@ pub async fn notify(
     .await
 }
 
+/// Checks a user's password; when it matches a hash that is out of date (an old pepper,
+/// none, older parameters, not normalised), stores a fresh hash of it.
+pub async fn password_matches(
+    state: &AppState,
+    user: &store::users::User,
+    password: &str,
+) -> Result<bool, ApiError> {
+    let verdict = state
+        .hasher
+        .verify(password, &user.password_hash)
+        .await
+        .map_err(internal)?;
+    if verdict.matches && verdict.rehash {
+        let fresh = state.hasher.hash(password).await.map_err(internal)?;
+        store::users::rehash(&state.db, user.id, &user.password_hash, &fresh)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(verdict.matches)
+}
+
 /// How a sensitive change asks the signed-in owner for their password.
 pub struct PasswordProof {
     /// Throttle counters of its own, like sign-in's.
@@ -156,11 +177,7 @@ pub async fn confirm_own_password(
         }
     };
     let matches = password.len() <= crate::model::password::MAX_PASSWORD_BYTES
-        && state
-            .hasher
-            .verify(password, &user.password_hash)
-            .await
-            .map_err(internal)?;
+        && password_matches(state, user, password).await?;
     if !matches {
         log(
             state,

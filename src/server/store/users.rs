@@ -55,6 +55,19 @@ pub async fn mark_verified(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), sql
     Ok(())
 }
 
+/// Replaces a hash of the same password by a fresh one (new pepper, parameters or
+/// normalisation), only if it is still the one that was checked: a password changed in
+/// the meantime is not overwritten.
+pub async fn rehash(db: &Db, id: i64, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+        .bind(new_hash)
+        .bind(id)
+        .bind(old_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Sets a new password hash (and, after a reset by email, marks the address verified).
 pub async fn set_password(
     tx: &mut Tx<'_>,
