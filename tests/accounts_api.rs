@@ -535,6 +535,105 @@ async fn no_recipient_gets_more_than_its_share_of_mail() {
 }
 
 #[tokio::test]
+async fn easy_and_breached_passwords_are_refused_even_when_they_meet_every_composition_rule() {
+    let t = app().await;
+    let r = t.sign_up("weak@example.com", "Password123!").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("too easy to guess"), "{}", r.body);
+    // On the bundled breach-corpus list (compared in lower case), 19 characters long.
+    let r = t.sign_up("listed@example.com", "!Amth3mast3rofsn0op").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("too common"), "{}", r.body);
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
+/// A stand-in for the Have I Been Pwned range API (this machine has no internet): it
+/// answers like the real one and records what it was asked.
+async fn fake_pwned_api(
+    breached: &str,
+    times: u64,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use sha1::{Digest, Sha1};
+    let hex: String = Sha1::digest(breached.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let (prefix, suffix) = (hex[..5].to_string(), hex[5..].to_string());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = asked.clone();
+    let app = axum::Router::new().route(
+        "/range/{prefix}",
+        axum::routing::get(
+            move |axum::extract::Path(p): axum::extract::Path<String>,
+                  headers: axum::http::HeaderMap| {
+                let (prefix, suffix, log) = (prefix.clone(), suffix.clone(), log.clone());
+                async move {
+                    log.lock().unwrap().push(format!(
+                        "{p} padding={}",
+                        headers.contains_key("add-padding")
+                    ));
+                    let mut body = String::from("0018A45C4D1DEF81644B54AB7F969B88D65:0\r\n");
+                    if p == prefix {
+                        body.push_str(&format!("{suffix}:{times}\r\n"));
+                    }
+                    body
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/"), asked)
+}
+
+#[tokio::test]
+async fn the_breached_password_check_sends_five_characters_and_fails_open() {
+    let breached = "Breached-Horse-Battery-42!";
+    let (api, asked) = fake_pwned_api(breached, 7).await;
+    let t = app_with(&[
+        ("LATCHKEY_PASSWORD_PWNED_CHECK", "true"),
+        ("LATCHKEY_PASSWORD_PWNED_API", &api),
+    ])
+    .await;
+    let r = t.sign_up("pwned@example.com", breached).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("appeared 7 times in data breaches"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        t.sign_up("clean@example.com", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    // Only a 5-character prefix of the hash ever left, asking for padding.
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    for a in &asked {
+        let (prefix, padding) = a.split_once(' ').unwrap();
+        assert_eq!(prefix.len(), 5, "{a}");
+        assert!(prefix.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(padding, "padding=true");
+    }
+    // Off by default; and when the service cannot be reached, the password is accepted.
+    assert!(app().await.state.config.pwned_api.is_none());
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let t = app_with(&[
+        ("LATCHKEY_PASSWORD_PWNED_CHECK", "true"),
+        ("LATCHKEY_PASSWORD_PWNED_API", &format!("http://{closed}/")),
+    ])
+    .await;
+    assert_eq!(
+        t.sign_up("open@example.com", breached).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn sign_out_ends_the_session_on_the_server() {
     let t = app().await;
     t.sign_up("out@example.com", PASSWORD).await;

@@ -131,6 +131,12 @@ test('the live checklist ticks each rule as the password meets it', async ({ pag
   await expect(item('A special character')).toContainText('not met yet');
   await field.fill('Abcdefghijk1!');
   await expect(item('A special character')).toContainText('(met)');
+  // Composed, but easy to guess: the server's strength estimate keeps the last rule open.
+  await field.fill('Password123!');
+  await expect(item('Hard to guess')).toContainText('not met yet');
+  await field.fill('Granite-Kettle-42!');
+  await expect(item('Hard to guess')).toContainText('(met)');
+  await expect(item('Not a commonly used password')).toContainText('(met)');
   // Show/hide toggle.
   await expect(field).toHaveAttribute('type', 'password');
   await page.getByRole('button', { name: 'Show password' }).click();

@@ -25,13 +25,12 @@ pub fn NewPasswordFields(
             .filter(|(for_password, _)| *for_password == value.get())
             .map(|(_, e)| e)
     });
-    let common = Signal::derive(move || current.get().map(|e| e.common));
     let strength = Signal::derive(move || current.get().map(|e| e.strength));
     view! {
         <PasswordField label=label name=name value=value error=error autocomplete="new-password" described_by="password-rules"/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                policy.await.ok().map(|p| view! { <PasswordChecklist policy=p password=value common=common id="password-rules"/> })
+                policy.await.ok().map(|p| view! { <PasswordChecklist policy=p password=value estimate=current id="password-rules"/> })
             })}
         </Suspense>
         <StrengthMeter strength=strength/>

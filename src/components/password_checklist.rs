@@ -1,20 +1,20 @@
-use crate::model::password::PasswordPolicy;
+use crate::model::password::{PasswordEstimate, PasswordPolicy};
 use leptos::prelude::*;
 
 /// The live checklist under a new password: each rule ticks (✓, green) as it is met.
-/// `common` is the server's word on whether the password is a common one.
+/// `estimate` is the server's word on the password: how strong, and whether common.
 #[component]
 pub fn PasswordChecklist(
     policy: PasswordPolicy,
     password: RwSignal<String>,
-    #[prop(into)] common: Signal<Option<bool>>,
+    #[prop(into)] estimate: Signal<Option<PasswordEstimate>>,
     id: &'static str,
 ) -> impl IntoView {
     view! {
         <ul class="checklist" id=id aria-label="Password requirements">
             {move || {
                 policy
-                    .checklist(&password.get(), common.get())
+                    .checklist(&password.get(), estimate.get())
                     .into_iter()
                     .map(|check| {
                         let state = if check.met { "met" } else { "not met yet" };

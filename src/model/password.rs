@@ -1,9 +1,10 @@
 //! The password policy: one set of rules for the live checklist in the browser
 //! and for the server's check. The server always checks again.
 //!
-//! Whether a password is a common one is known only to the server (the list stays out
-//! of the WebAssembly bundle): the browser learns it with the strength estimate, and
-//! passes it in as `common`, `None` while the answer is on its way.
+//! Whether a password is a common one, and how strong it is, is known only to the
+//! server (the list and zxcvbn stay out of the WebAssembly bundle): the browser learns
+//! both with the strength estimate and passes it in, `None` while the answer is on its
+//! way.
 use serde::{Deserialize, Serialize};
 
 /// Inputs longer than this many bytes are refused before any hashing.
@@ -17,6 +18,8 @@ pub struct PasswordPolicy {
     pub require_lowercase: bool,
     pub require_digit: bool,
     pub require_special: bool,
+    /// The least zxcvbn score (0–4) accepted; 0 turns the rule off.
+    pub min_strength: u8,
 }
 
 impl Default for PasswordPolicy {
@@ -28,6 +31,7 @@ impl Default for PasswordPolicy {
             require_lowercase: true,
             require_digit: true,
             require_special: true,
+            min_strength: 3,
         }
     }
 }
@@ -42,6 +46,8 @@ pub enum Rule {
     Digit,
     Special,
     NotCommon,
+    /// At least this zxcvbn score.
+    Strong(u8),
 }
 
 impl Rule {
@@ -54,6 +60,10 @@ impl Rule {
             Rule::Digit => "A number".into(),
             Rule::Special => "A special character (symbol, space or emoji)".into(),
             Rule::NotCommon => "Not a commonly used password".into(),
+            Rule::Strong(n) => format!(
+                "Hard to guess (strength “{}” or better)",
+                Strength(*n).label()
+            ),
         }
     }
 
@@ -69,12 +79,16 @@ impl Rule {
             Rule::NotCommon => {
                 "This password is too common and easy to guess; choose another.".into()
             }
+            Rule::Strong(n) => format!(
+                "This password is too easy to guess (it rates below “{}”): add a few more words or characters, or avoid names, dates and patterns.",
+                Strength(*n).label()
+            ),
         }
     }
 
-    /// Whether `password` meets the rule; `common` says whether it is a common
-    /// password (`None`: not known yet, so that rule is not met yet).
-    pub fn is_met(&self, password: &str, common: Option<bool>) -> bool {
+    /// Whether `password` meets the rule; `estimate` is the server's word on it
+    /// (`None`: not known yet, so the rules that need it are not met yet).
+    pub fn is_met(&self, password: &str, estimate: Option<PasswordEstimate>) -> bool {
         let chars = password.chars().count();
         match self {
             Rule::MinLength(n) => chars >= *n,
@@ -83,7 +97,8 @@ impl Rule {
             Rule::Lowercase => password.chars().any(char::is_lowercase),
             Rule::Digit => password.chars().any(|c| c.is_numeric()),
             Rule::Special => password.chars().any(|c| !c.is_alphanumeric()),
-            Rule::NotCommon => !password.is_empty() && common == Some(false),
+            Rule::NotCommon => !password.is_empty() && estimate.is_some_and(|e| !e.common),
+            Rule::Strong(n) => !password.is_empty() && estimate.is_some_and(|e| e.strength.0 >= *n),
         }
     }
 }
@@ -112,20 +127,23 @@ impl PasswordPolicy {
             rules.push(Rule::Special);
         }
         rules.push(Rule::NotCommon);
+        if self.min_strength > 0 {
+            rules.push(Rule::Strong(self.min_strength));
+        }
         rules
     }
 
-    pub fn checklist(&self, password: &str, common: Option<bool>) -> Vec<RuleCheck> {
+    pub fn checklist(&self, password: &str, estimate: Option<PasswordEstimate>) -> Vec<RuleCheck> {
         let mut list: Vec<RuleCheck> = self
             .rules()
             .into_iter()
             .map(|rule| RuleCheck {
                 rule,
-                met: rule.is_met(password, common),
+                met: rule.is_met(password, estimate),
             })
             .collect();
         let max = Rule::MaxLength(self.max_length);
-        if !max.is_met(password, common) {
+        if !max.is_met(password, estimate) {
             list.insert(
                 1,
                 RuleCheck {
@@ -139,7 +157,11 @@ impl PasswordPolicy {
 
     /// Checks a password against every rule; the error names the first rule broken.
     /// `common`: whether the password is on the server's list of common passwords.
-    pub fn validate(&self, password: &str, common: bool) -> Result<(), PasswordProblem> {
+    pub fn validate(
+        &self,
+        password: &str,
+        estimate: PasswordEstimate,
+    ) -> Result<(), PasswordProblem> {
         if password.is_empty() {
             return Err(PasswordProblem::Empty);
         }
@@ -149,7 +171,7 @@ impl PasswordPolicy {
         if password.chars().any(char::is_control) {
             return Err(PasswordProblem::ControlCharacters);
         }
-        for check in self.checklist(password, Some(common)) {
+        for check in self.checklist(password, Some(estimate)) {
             if !check.met {
                 return Err(PasswordProblem::Rule(check.rule));
             }
@@ -220,35 +242,57 @@ mod tests {
         PasswordPolicy::default()
     }
 
+    /// The server's word on a strong password that is on no list.
+    fn fine() -> PasswordEstimate {
+        PasswordEstimate {
+            strength: Strength(4),
+            common: false,
+        }
+    }
+
+    fn listed() -> PasswordEstimate {
+        PasswordEstimate {
+            strength: Strength(4),
+            common: true,
+        }
+    }
+
+    fn rated(score: u8) -> PasswordEstimate {
+        PasswordEstimate {
+            strength: Strength(score),
+            common: false,
+        }
+    }
+
     #[test]
     fn accepts_a_password_that_meets_every_rule() {
-        assert_eq!(policy().validate("Tr0ub4dor&3-horse", false), Ok(()));
+        assert_eq!(policy().validate("Tr0ub4dor&3-horse", fine()), Ok(()));
     }
 
     #[test]
     fn names_the_first_broken_rule() {
         let p = policy();
         assert_eq!(
-            p.validate("Sh0rt!", false),
+            p.validate("Sh0rt!", fine()),
             Err(PasswordProblem::Rule(Rule::MinLength(12)))
         );
         assert_eq!(
-            p.validate("alllowercase1!", false),
+            p.validate("alllowercase1!", fine()),
             Err(PasswordProblem::Rule(Rule::Uppercase))
         );
         assert_eq!(
-            p.validate("ALLUPPERCASE1!", false),
+            p.validate("ALLUPPERCASE1!", fine()),
             Err(PasswordProblem::Rule(Rule::Lowercase))
         );
         assert_eq!(
-            p.validate("NoDigitsHere!!", false),
+            p.validate("NoDigitsHere!!", fine()),
             Err(PasswordProblem::Rule(Rule::Digit))
         );
         assert_eq!(
-            p.validate("NoSpecials1234", false),
+            p.validate("NoSpecials1234", fine()),
             Err(PasswordProblem::Rule(Rule::Special))
         );
-        assert_eq!(p.validate("", false), Err(PasswordProblem::Empty));
+        assert_eq!(p.validate("", fine()), Err(PasswordProblem::Empty));
     }
 
     #[test]
@@ -265,28 +309,58 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            relaxed.validate("qwertyuiop", true),
+            relaxed.validate("qwertyuiop", listed()),
             Err(PasswordProblem::Rule(Rule::NotCommon))
         );
-        assert_eq!(relaxed.validate("qwertyuiop", false), Ok(()));
-        assert_eq!(p.validate("Zebra-Lamp-42", false), Ok(()));
+        assert_eq!(relaxed.validate("qwertyuiop", fine()), Ok(()));
+        assert_eq!(p.validate("Zebra-Lamp-42", fine()), Ok(()));
     }
 
     #[test]
     fn the_common_rule_waits_for_the_servers_answer() {
-        let met = |common| {
+        let met = |estimate| {
             policy()
-                .checklist("Zebra-Lamp-42", common)
+                .checklist("Zebra-Lamp-42", estimate)
                 .iter()
                 .find(|c| c.rule == Rule::NotCommon)
                 .unwrap()
                 .met
         };
         assert!(!met(None));
-        assert!(!met(Some(true)));
-        assert!(met(Some(false)));
+        assert!(!met(Some(listed())));
+        assert!(met(Some(fine())));
         // Nothing typed: nothing is met, whatever was said before.
-        assert!(!Rule::NotCommon.is_met("", Some(false)));
+        assert!(!Rule::NotCommon.is_met("", Some(fine())));
+    }
+
+    #[test]
+    fn refuses_passwords_that_rate_below_the_minimum_strength() {
+        let p = policy();
+        assert_eq!(p.min_strength, 3);
+        // "Password123!" meets every composition rule and is still easy to guess.
+        assert_eq!(
+            p.validate("Password123!", rated(1)),
+            Err(PasswordProblem::Rule(Rule::Strong(3)))
+        );
+        assert_eq!(p.validate("Password123!", rated(3)), Ok(()));
+        assert!(Rule::Strong(3).label().contains("Good"));
+        let strong = |e| {
+            p.checklist("Zebra-Lamp-42", e)
+                .iter()
+                .find(|c| c.rule == Rule::Strong(3))
+                .unwrap()
+                .met
+        };
+        assert!(!strong(None));
+        assert!(!strong(Some(rated(2))));
+        assert!(strong(Some(rated(4))));
+        // 0 turns the rule off.
+        let off = PasswordPolicy {
+            min_strength: 0,
+            ..policy()
+        };
+        assert!(!off.rules().iter().any(|r| matches!(r, Rule::Strong(_))));
+        assert_eq!(off.validate("Password123!", rated(0)), Ok(()));
     }
 
     #[test]
@@ -294,13 +368,13 @@ mod tests {
         let p = policy();
         let long = format!("Aa1!{}", "x".repeat(125));
         assert_eq!(
-            p.validate(&long, false),
+            p.validate(&long, fine()),
             Err(PasswordProblem::Rule(Rule::MaxLength(128)))
         );
         let huge = "A1!a".repeat(2560); // 10 KiB
-        assert_eq!(p.validate(&huge, false), Err(PasswordProblem::TooLarge));
+        assert_eq!(p.validate(&huge, fine()), Err(PasswordProblem::TooLarge));
         assert!(p
-            .checklist(&long, Some(false))
+            .checklist(&long, Some(fine()))
             .iter()
             .any(|c| c.rule == Rule::MaxLength(128) && !c.met));
     }
@@ -309,18 +383,18 @@ mod tests {
     fn counts_characters_not_bytes_and_allows_unicode() {
         let p = policy();
         // 12 characters, several of them multi-byte: upper, lower, digit, emoji.
-        assert_eq!(p.validate("Ünïcödé1🔑🔑🔑🔑", false), Ok(()));
+        assert_eq!(p.validate("Ünïcödé1🔑🔑🔑🔑", fine()), Ok(()));
         assert_eq!(
-            p.validate("Ünï1🔑", false),
+            p.validate("Ünï1🔑", fine()),
             Err(PasswordProblem::Rule(Rule::MinLength(12)))
         );
-        assert_eq!(p.validate("with space A1 ok", false), Ok(()));
+        assert_eq!(p.validate("with space A1 ok", fine()), Ok(()));
     }
 
     #[test]
     fn refuses_control_characters() {
         assert_eq!(
-            policy().validate("Abcdefgh1!\u{0007}xyz", false),
+            policy().validate("Abcdefgh1!\u{0007}xyz", fine()),
             Err(PasswordProblem::ControlCharacters)
         );
     }
@@ -334,6 +408,7 @@ mod tests {
             require_lowercase: true,
             require_digit: true,
             require_special: false,
+            min_strength: 3,
         };
         assert_eq!(
             p.rules(),
@@ -341,10 +416,11 @@ mod tests {
                 Rule::MinLength(8),
                 Rule::Lowercase,
                 Rule::Digit,
-                Rule::NotCommon
+                Rule::NotCommon,
+                Rule::Strong(3)
             ]
         );
-        assert_eq!(p.validate("lowercase7x", false), Ok(()));
+        assert_eq!(p.validate("lowercase7x", fine()), Ok(()));
     }
 
     #[test]
@@ -363,9 +439,9 @@ mod tests {
 
     #[test]
     fn checklist_ticks_rules_as_they_are_met() {
-        let list = policy().checklist("abc", Some(false));
+        let list = policy().checklist("abc", Some(rated(0)));
         let met: Vec<bool> = list.iter().map(|c| c.met).collect();
-        // min length, upper, lower, digit, special, not common
-        assert_eq!(met, vec![false, false, true, false, false, true]);
+        // min length, upper, lower, digit, special, not common, strong
+        assert_eq!(met, vec![false, false, true, false, false, true, false]);
     }
 }

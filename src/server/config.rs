@@ -62,6 +62,8 @@ pub struct Config {
     pub site_root: String,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where the Have I Been Pwned range API answers; `None`: the check is off.
+    pub pwned_api: Option<Url>,
     pub forwarded_header: crate::server::domain::client_address::ForwardedHeader,
     pub database_url: String,
     pub database_max_connections: u32,
@@ -324,6 +326,18 @@ impl Config {
                 src.error("server.secret", "must be 64 or more hexadecimal characters")
             })?)
         };
+        let pwned_api = if src.bool("password.pwned_check")? {
+            Some(
+                Url::parse(&src.string("password.pwned_api")?)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        src.error("password.pwned_api", "must be an http or https URL")
+                    })?,
+            )
+        } else {
+            None
+        };
         let previous_secrets = Redacted(
             src.list("server.previous_secrets")?
                 .iter()
@@ -370,6 +384,7 @@ impl Config {
             require_lowercase: src.bool("password.require_lowercase")?,
             require_digit: src.bool("password.require_digit")?,
             require_special: src.bool("password.require_special")?,
+            min_strength: src.int("password.min_strength", 0, 4)? as u8,
         };
 
         let rotation_reminder_days = src.int("password.rotation_reminder_days", 0, 3650)?;
@@ -451,6 +466,7 @@ impl Config {
             data_dir,
             site_root,
             trusted_proxies,
+            pwned_api,
             forwarded_header,
             database_url,
             database_max_connections,

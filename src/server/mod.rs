@@ -4,6 +4,7 @@ pub mod delivery;
 pub mod domain;
 pub mod flows;
 pub mod http;
+pub mod pwned;
 pub mod state;
 pub mod store;
 

@@ -68,6 +68,10 @@ impl AppState {
                     .map_err(|e| format!("mail settings: {e}"))?,
             ),
         };
+        // The common-password filter is built once, now, not at the first sign-up.
+        tokio::task::spawn_blocking(crate::server::domain::common_passwords::load)
+            .await
+            .map_err(|e| e.to_string())?;
         let parallelism = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);

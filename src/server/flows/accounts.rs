@@ -4,7 +4,6 @@ use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutco
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
 use crate::server::delivery::templates;
-use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::email;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
@@ -68,11 +67,7 @@ pub async fn sign_up(
 ) -> Result<SignUpAccepted, ApiError> {
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
-    state
-        .config
-        .password
-        .validate(password, is_common_password(password))
-        .map_err(|p| ApiError::field("password", p.to_string()))?;
+    super::password::check_new_password(state, "password", password, &email).await?;
     if password != password_repeat {
         return Err(ApiError::field(
             "password_repeat",

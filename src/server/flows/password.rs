@@ -5,7 +5,9 @@ use super::{
 };
 use crate::model::account::{PasswordOverview, ResetRequested};
 use crate::model::error::ApiError;
-use crate::model::password::{rotation_due, PasswordEstimate, PasswordProblem, MAX_PASSWORD_BYTES};
+use crate::model::password::{
+    rotation_due, PasswordEstimate, PasswordProblem, Strength, MAX_PASSWORD_BYTES,
+};
 use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::throttle;
@@ -29,23 +31,78 @@ const CURRENT_PASSWORD: PasswordProof = PasswordProof {
 const RESET_ANSWER_FLOOR: Duration = Duration::from_millis(400);
 
 /// Checks a new password and its repetition against the policy.
-fn check_new(state: &AppState, new: &str, repeat: &str) -> Result<(), ApiError> {
+async fn check_new(state: &AppState, new: &str, repeat: &str, email: &str) -> Result<(), ApiError> {
     if new.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::field(
             "new_password",
             PasswordProblem::TooLarge.to_string(),
         ));
     }
-    state
-        .config
-        .password
-        .validate(new, is_common_password(new))
-        .map_err(|p| ApiError::field("new_password", p.to_string()))?;
+    check_new_password(state, "new_password", new, email).await?;
     if new != repeat {
         return Err(ApiError::field(
             "new_password_repeat",
             "The two new passwords do not match.",
         ));
+    }
+    Ok(())
+}
+
+/// The strength of a candidate (the account's address and its parts count as known
+/// words), estimated off the async runtime.
+async fn strength_of(password: &str, email: &str) -> Result<Strength, ApiError> {
+    let candidate: String = password.chars().take(ESTIMATE_MAX_CHARS).collect();
+    let email = email.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut known: Vec<&str> = vec![email.as_str()];
+        known.extend(
+            email
+                .split('@')
+                .next()
+                .unwrap_or("")
+                .split(['.', '_', '-', '+'])
+                .filter(|w| w.len() > 2),
+        );
+        strength::estimate(&candidate, &known, ESTIMATE_MAX_CHARS)
+    })
+    .await
+    .map_err(internal)
+}
+
+/// Every rule a new password must meet (sign-up, change, reset): the policy, the
+/// common-password list, the least strength and, when turned on, the breach check.
+/// Errors belong to `field`.
+pub async fn check_new_password(
+    state: &AppState,
+    field: &str,
+    password: &str,
+    email: &str,
+) -> Result<(), ApiError> {
+    let estimate = PasswordEstimate {
+        strength: strength_of(password, email).await?,
+        common: is_common_password(password),
+    };
+    state
+        .config
+        .password
+        .validate(password, estimate)
+        .map_err(|p| ApiError::field(field, p.to_string()))?;
+    if let Some(api) = &state.config.pwned_api {
+        match crate::server::pwned::breach_count(api, password).await {
+            Ok(0) => {}
+            Ok(n) => {
+                return Err(ApiError::field(
+                    field,
+                    format!(
+                        "This password has appeared {n} time{} in data breaches, so attackers try it first; choose another.",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                ))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "breached-password check unavailable; the password was accepted");
+            }
+        }
     }
     Ok(())
 }
@@ -102,22 +159,8 @@ pub async fn estimate(
         .as_ref()
         .map(|s| s.email.clone())
         .unwrap_or_default();
-    let candidate: String = password.chars().take(ESTIMATE_MAX_CHARS).collect();
     let common = is_common_password(password);
-    let strength = tokio::task::spawn_blocking(move || {
-        let mut known: Vec<&str> = vec![email.as_str()];
-        known.extend(
-            email
-                .split('@')
-                .next()
-                .unwrap_or("")
-                .split(['.', '_', '-', '+'])
-                .filter(|w| w.len() > 2),
-        );
-        strength::estimate(&candidate, &known, ESTIMATE_MAX_CHARS)
-    })
-    .await
-    .map_err(internal)?;
+    let strength = strength_of(password, &email).await?;
     Ok(PasswordEstimate { strength, common })
 }
 
@@ -143,7 +186,7 @@ pub async fn change(
             "Enter your current password.",
         ));
     }
-    check_new(state, new, repeat)?;
+    check_new(state, new, repeat, &session.email).await?;
     if new == current {
         return Err(ApiError::field(
             "new_password",
@@ -323,7 +366,7 @@ pub async fn reset(
     now: i64,
 ) -> Result<(), ApiError> {
     check_reset_link(state, token, now).await?;
-    check_new(state, new, repeat)?;
+    check_new(state, new, repeat, "").await?;
     let hash = state.hasher.hash(new).await.map_err(internal)?;
     let mut tx = state.db.begin().await.map_err(internal)?;
     // Consumed atomically: of two racing uses of one link, one wins.
