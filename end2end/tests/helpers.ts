@@ -1,4 +1,5 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 
 const MAIL_API = 'http://127.0.0.1:2580';
 
@@ -81,4 +82,31 @@ export async function watchCsp(page: Page) {
 
 export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __csp: string[] }).__csp ?? []);
+}
+
+/**
+ * A code from the real oathtool, always from a time step not used before (each
+ * account takes a step once); waits for the next step when needed.
+ */
+let lastStep = 0;
+export async function freshCode(secret: string): Promise<string> {
+  for (;;) {
+    const seconds = Date.now() / 1000;
+    const step = Math.floor(seconds / 30);
+    const into = seconds - step * 30;
+    if (step > lastStep && into < 27) {
+      lastStep = step;
+      return execFileSync('oathtool', ['--totp', '-b', secret]).toString().trim();
+    }
+    await new Promise((r) => setTimeout(r, (30 - into) * 1000 + 250));
+  }
+}
+
+/** Presses Tab (or Shift+Tab) until `target` has the focus; fails after 40 presses. */
+export async function tabTo(page: Page, target: Locator, backwards = false) {
+  for (let i = 0; i < 40; i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+  }
+  await expect(target).toBeFocused();
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  STRONG_PASSWORD, cspViolations, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail, watchCsp,
+  STRONG_PASSWORD, cspViolations, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail, watchCsp,
 } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'latchkey-mfa-'));
@@ -14,21 +14,6 @@ function decodeQr(png: Buffer): string {
   const file = join(work, `qr-${Date.now()}.png`);
   writeFileSync(file, png);
   return execFileSync('zbarimg', ['--raw', '-q', file]).toString().trim();
-}
-
-/** A code from the real oathtool, always from a time step not used before. */
-let lastStep = 0;
-async function freshCode(secret: string): Promise<string> {
-  for (;;) {
-    const seconds = Date.now() / 1000;
-    const step = Math.floor(seconds / 30);
-    const into = seconds - step * 30;
-    if (step > lastStep && into < 27) {
-      lastStep = step;
-      return execFileSync('oathtool', ['--totp', '-b', secret]).toString().trim();
-    }
-    await new Promise((r) => setTimeout(r, (30 - into) * 1000 + 250));
-  }
 }
 
 async function signOut(page: Page) {
@@ -45,7 +30,7 @@ async function passwordStep(page: Page, email: string) {
 }
 
 async function recoveryStep(page: Page, code: string) {
-  await page.getByRole('link', { name: 'Use a recovery code' }).click();
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
   await page.getByLabel('Recovery code', { exact: true }).fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
 }
@@ -117,7 +102,7 @@ test('authenticator app: enable with a scanned QR code, sign in with codes, reco
   await passwordStep(page, email);
   await recoveryStep(page, codes[0]);
   await expect(page.getByText('Invalid code')).toBeVisible();
-  await page.getByRole('link', { name: 'Use your authenticator app instead' }).click();
+  await page.getByRole('button', { name: 'Use your authenticator app instead' }).click();
   await page.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
   await expect(security(page)).toBeVisible();
 
@@ -129,7 +114,13 @@ test('authenticator app: enable with a scanned QR code, sign in with codes, reco
   const list = view.getByRole('list', { name: 'Recovery codes' });
   await expect(list.getByRole('listitem')).toHaveCount(10);
   await expect(list.getByRole('listitem').filter({ hasText: codes[0] })).toContainText('(used)');
+  // Regenerating asks first, and saying no keeps the codes.
   await view.getByRole('button', { name: 'Regenerate' }).click();
+  await expect(view.getByText('Your 10 current recovery codes stop working')).toBeVisible();
+  await view.getByRole('button', { name: 'Keep Current Codes' }).click();
+  await expect(list.getByRole('listitem').filter({ hasText: codes[0] })).toContainText('(used)');
+  await view.getByRole('button', { name: 'Regenerate' }).click();
+  await view.getByRole('button', { name: 'Regenerate Codes' }).click();
   await expect(list.getByRole('listitem').filter({ hasText: '(used)' })).toHaveCount(0);
   const fresh = (await list.getByRole('listitem').allInnerTexts()).map((t) => t.trim());
   expect(fresh).toHaveLength(10);

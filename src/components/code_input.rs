@@ -8,10 +8,20 @@ pub fn CodeInput(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] on_complete: Option<Callback<()>>,
 ) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    // A refused code stays selected, so typing the next one replaces it.
+    Effect::new(move |_| {
+        if error.get().is_some() {
+            if let Some(el) = input.get() {
+                el.select();
+            }
+        }
+    });
     view! {
         <div class="field">
             <label for="field-code">"Code"</label>
             <input
+                node_ref=input
                 id="field-code"
                 name="code"
                 class="code-input"

@@ -97,11 +97,22 @@ pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
 
 /// A primary submit button that shows a spinner and cannot be pressed twice while busy.
 #[component]
-pub fn SubmitButton(label: &'static str, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+pub fn SubmitButton(
+    label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    /// A destructive action ("Disable", "Regenerate"): drawn in red.
+    #[prop(optional)]
+    danger: bool,
+) -> impl IntoView {
+    let class = if danger {
+        "btn btn-danger"
+    } else {
+        "btn btn-primary"
+    };
     view! {
         <button
             type="submit"
-            class="btn btn-primary"
+            class=class
             class:busy=move || pending.get()
             disabled=move || pending.get()
             aria-busy=move || if pending.get() { "true" } else { "false" }

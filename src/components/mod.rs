@@ -2,6 +2,7 @@
 pub mod code_input;
 pub mod dialog;
 pub mod fields;
+pub mod focus;
 pub mod layout;
 pub mod new_password;
 pub mod password_checklist;
@@ -12,6 +13,7 @@ pub mod toast;
 pub use code_input::{submit_once, CodeInput};
 pub use dialog::Dialog;
 pub use fields::{FormAlert, PasswordField, SubmitButton, TextField};
+pub use focus::focus_when_present;
 pub use layout::AuthCard;
 pub use new_password::NewPasswordFields;
 pub use password_checklist::PasswordChecklist;

@@ -1,5 +1,7 @@
 use crate::api::mfa::verify_sign_in;
-use crate::components::{AuthCard, CodeInput, FormAlert, SubmitButton, TextField};
+use crate::components::{
+    focus_when_present, AuthCard, CodeInput, FormAlert, SubmitButton, TextField,
+};
 use crate::model::error::ApiError;
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
@@ -38,6 +40,8 @@ pub fn SignInVerifyPage() -> impl IntoView {
         }
     };
     let on_complete = Callback::new(move |_: ()| submit());
+    // Arriving from the password step, the code field has the focus.
+    Effect::new(move |_| focus_when_present("field-code"));
     view! {
         <Title text="Two-step sign-in · Latchkey"/>
         <AuthCard title="Two-step sign-in">
@@ -63,10 +67,14 @@ pub fn SignInVerifyPage() -> impl IntoView {
                     <SubmitButton label="Verify" pending=action.pending()/>
                 </form>
                 <p class="auth-alt">
-                    <a href="#" on:click=move |ev| { ev.prevent_default(); use_recovery.update(|r| *r = !*r); }>
+                    <button type="button" class="link-button" on:click=move |_| {
+                        use_recovery.update(|r| *r = !*r);
+                        focus_when_present(if use_recovery.get_untracked() { "field-recovery_code" } else { "field-code" });
+                    }>
                         {move || if use_recovery.get() { "Use your authenticator app instead" } else { "Use a recovery code" }}
-                    </a>
+                    </button>
                 </p>
+                <p class="auth-alt"><a href="/signin">"Back to Sign In"</a></p>
             </Show>
         </AuthCard>
     }

@@ -5,8 +5,10 @@ use crate::api::mfa::{
     view_recovery_codes,
 };
 use crate::components::{
-    submit_once, CodeInput, Dialog, FormAlert, PasswordField, RecoveryCodeList, SubmitButton, Toast,
+    focus_when_present, submit_once, CodeInput, Dialog, FormAlert, PasswordField, RecoveryCodeList,
+    SubmitButton, Toast,
 };
+use crate::model::error::ApiError;
 use crate::model::mfa::{RecoveryCodes, TotpSetup};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
@@ -19,9 +21,44 @@ pub fn MfaSection() -> impl IntoView {
     let view_open = RwSignal::new(false);
     let disable_open = RwSignal::new(false);
     let toast = RwSignal::new(None::<String>);
-    let refresh = Callback::new(move |message: String| {
+    // Where focus goes once the section shows its new state: the button that replaced
+    // the one the dialog would have returned focus to, or else the opener again (the
+    // section is drawn afresh, so the browser's own return of focus is lost).
+    let focus_next = StoredValue::new(None::<&'static str>);
+    let changed = move |message: String, next: &'static str| {
+        focus_next.set_value(Some(next));
         status.refetch();
         toast.set(Some(message));
+    };
+    let enabled = Callback::new(move |m: String| changed(m, "totp-view-codes"));
+    let codes_changed = Callback::new(move |m: String| changed(m, "totp-view-codes"));
+    let disabled = Callback::new(move |m: String| changed(m, "totp-enable"));
+    let any_open = move || enable_open.get() || view_open.get() || disable_open.get();
+    // A dialog closed (perhaps while its request was in flight): the section shows what
+    // the server now holds, and the focus goes back to it.
+    Effect::new(move |before: Option<[bool; 3]>| {
+        let now = [enable_open.get(), view_open.get(), disable_open.get()];
+        if let Some(before) = before {
+            let openers = ["totp-enable", "totp-view-codes", "totp-disable"];
+            if let Some(i) = (0..3).find(|&i| before[i] && !now[i]) {
+                if focus_next.get_value().is_none() {
+                    focus_next.set_value(Some(openers[i]));
+                }
+                status.refetch();
+            }
+        }
+        now
+    });
+    Effect::new(move |_| {
+        // Runs when the section's data arrives, not when a dialog closes (that would
+        // focus the old button, about to be replaced).
+        let loaded = status.get().is_some();
+        if loaded && !untrack(any_open) {
+            if let Some(id) = focus_next.get_value() {
+                focus_next.set_value(None);
+                focus_when_present(id);
+            }
+        }
     });
     view! {
         <section class="card section" aria-labelledby="mfa-title">
@@ -33,51 +70,102 @@ pub fn MfaSection() -> impl IntoView {
                     <p class="muted">"Six-digit codes from an app such as Google Authenticator, Authy, 1Password or Bitwarden."</p>
                     <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                         {move || Suspend::new(async move {
-                            status.await.ok().map(|s| match s.totp_enabled_at {
-                                Some(at) => view! {
-                                    <p class="section-state">
-                                        <span class="badge badge-success">"Enabled"</span>
-                                        {format!(" since {}", format_date(at))}
-                                        {format!(" · {} recovery code{} left", s.recovery_codes_left, if s.recovery_codes_left == 1 { "" } else { "s" })}
-                                    </p>
-                                    <div class="method-actions">
-                                        <button type="button" class="btn btn-secondary" on:click=move |_| view_open.set(true)>"View Recovery Codes"</button>
-                                        <button type="button" class="btn btn-danger" on:click=move |_| disable_open.set(true)>"Disable"</button>
+                            match status.await {
+                                Err(e) => view! {
+                                    <div class="alert alert-error" role="alert">
+                                        {format!("This section could not be loaded: {e}")}
                                     </div>
+                                    <button type="button" class="btn btn-secondary" on:click=move |_| status.refetch()>"Try Again"</button>
                                 }.into_any(),
-                                None if !s.email_verified => view! {
-                                    <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
-                                    <p class="notice notice-warning" id="totp-needs-verified">
-                                        "Verify your email address before you turn this on: follow the link in the email we sent you, or choose “Resend Verification Email” at the top of this page."
-                                    </p>
-                                }.into_any(),
-                                None => view! {
-                                    <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
-                                    <div class="method-actions">
-                                        <button type="button" class="btn btn-secondary" on:click=move |_| enable_open.set(true)>"Enable"</button>
-                                    </div>
-                                }.into_any(),
-                            })
+                                Ok(s) => match s.totp_enabled_at {
+                                    Some(at) => {
+                                        let left = s.recovery_codes_left;
+                                        view! {
+                                            <p class="section-state">
+                                                <span class="badge badge-success">"Enabled"</span>
+                                                {format!(" since {}", format_date(at))}
+                                                {format!(" · {} recovery code{} left", left, if left == 1 { "" } else { "s" })}
+                                            </p>
+                                            {(left <= 3).then(|| view! {
+                                                <p class="notice notice-warning">
+                                                    {format!("Only {left} recovery code{} left. Open “View Recovery Codes” and regenerate them to get a fresh set of 10.", if left == 1 { "" } else { "s" })}
+                                                </p>
+                                            })}
+                                            <div class="method-actions">
+                                                <button type="button" id="totp-view-codes" class="btn btn-secondary" on:click=move |_| view_open.set(true)>"View Recovery Codes"</button>
+                                                <button type="button" id="totp-disable" class="btn btn-danger" on:click=move |_| disable_open.set(true)>"Disable"</button>
+                                            </div>
+                                        }.into_any()
+                                    }
+                                    None if !s.email_verified => view! {
+                                        <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
+                                        <p class="notice notice-warning" id="totp-needs-verified">
+                                            "Verify your email address before you turn this on: follow the link in the email we sent you, or choose “Resend Verification Email” at the top of this page."
+                                        </p>
+                                    }.into_any(),
+                                    None => view! {
+                                        <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
+                                        <p class="notice notice-info">
+                                            "We recommend turning this on: with it, a stolen password alone no longer opens your account."
+                                        </p>
+                                        <div class="method-actions">
+                                            <button type="button" id="totp-enable" class="btn btn-secondary" on:click=move |_| enable_open.set(true)>"Enable"</button>
+                                        </div>
+                                    }.into_any(),
+                                },
+                            }
                         })}
                     </Suspense>
                 </div>
             </div>
         </section>
-        <Dialog open=enable_open title="Enable Authenticator App" id="enable-totp">
-            <EnableTotp open=enable_open on_enabled=refresh/>
+        <EnableDialog open=enable_open on_enabled=enabled toast=toast/>
+        <Dialog open=view_open title="Recovery Codes" id="recovery-codes" toast=toast>
+            <ViewCodes open=view_open on_changed=codes_changed/>
         </Dialog>
-        <Dialog open=view_open title="Recovery Codes" id="recovery-codes">
-            <ViewCodes on_changed=refresh/>
-        </Dialog>
-        <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp">
-            <DisableTotp open=disable_open on_disabled=refresh/>
+        <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp" toast=toast>
+            <DisableTotp open=disable_open on_disabled=disabled/>
         </Dialog>
         <Toast message=toast/>
     }
 }
 
+/// The Enable dialog: step 4 (the recovery codes) is not left by accident.
 #[component]
-fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoView {
+fn EnableDialog(
+    open: RwSignal<bool>,
+    on_enabled: Callback<String>,
+    toast: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let unsaved = RwSignal::new(false);
+    let confirm_close = Signal::derive(move || {
+        unsaved.get().then_some(
+            "You have not ticked “I have saved these codes”. Close anyway? They are not shown again without a fresh code.",
+        )
+    });
+    view! {
+        <Dialog open=open title="Enable Authenticator App" id="enable-totp" confirm_close=confirm_close toast=toast>
+            <EnableTotp open=open on_enabled=on_enabled unsaved=unsaved/>
+        </Dialog>
+    }
+}
+
+/// What each step is about, for its heading (announced as the step changes).
+fn step_title(step: u8) -> &'static str {
+    match step {
+        1 => "Confirm it is you",
+        2 => "Scan the QR code",
+        3 => "Enter a code from the app",
+        _ => "Save your recovery codes",
+    }
+}
+
+#[component]
+fn EnableTotp(
+    open: RwSignal<bool>,
+    on_enabled: Callback<String>,
+    unsaved: RwSignal<bool>,
+) -> impl IntoView {
     let step = RwSignal::new(1u8);
     let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
@@ -108,13 +196,27 @@ fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoVi
         }
     });
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
+    // Each new step takes the focus: its field, or its heading when it has none.
+    Effect::new(move |previous: Option<u8>| {
+        let now = step.get();
+        unsaved.set(now == 4 && !saved.get());
+        if previous.is_some_and(|p| p != now) {
+            focus_when_present(match now {
+                3 => "field-code",
+                _ => "enable-totp-step",
+            });
+        }
+        now
+    });
     view! {
         <div class="dialog-body">
-            <p class="step-count">{move || format!("Step {} of 4", step.get())}</p>
+            <h3 class="step-count" id="enable-totp-step" tabindex="-1" aria-live="polite">
+                {move || format!("Step {} of 4: {}", step.get(), step_title(step.get()))}
+            </h3>
             {move || match step.get() {
                 1 => view! {
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); start.dispatch(password.get_untracked()); } novalidate>
-                        <p>"First, confirm it is you."</p>
+                        <p>"First, enter your password."</p>
                         <FormAlert message=general_error(start_value)/>
                         <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
                         <div class="dialog-actions"><SubmitButton label="Continue" pending=start.pending()/></div>
@@ -125,8 +227,9 @@ fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoVi
                     view! {
                         <p>"Scan this QR code with your authenticator app."</p>
                         <div class="qr" role="img" aria-label="QR code" inner_html=s.qr_svg></div>
-                        <p class="muted">"Cannot scan? Add the account by hand with this key:"</p>
-                        <p class="secret mono" aria-label="Secret key">{s.secret.clone()}</p>
+                        <p class="muted">"Cannot scan? Add the account by hand with this key."</p>
+                        <p class="secret-label" id="secret-key-label">"Secret key"</p>
+                        <p class="secret mono" aria-labelledby="secret-key-label" role="group">{s.secret.clone()}</p>
                         <CopyButton text=s.secret.replace(' ', "")/>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-primary" on:click=move |_| step.set(3)>"Continue"</button>
@@ -138,7 +241,10 @@ fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoVi
                         <p>"Enter the 6-digit code your app shows now."</p>
                         <FormAlert message=general_error(confirm_value)/>
                         <CodeInput value=code error=field_error(confirm_value, "code") on_complete=submit_code/>
-                        <div class="dialog-actions"><SubmitButton label="Verify" pending=confirm.pending()/></div>
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-secondary" on:click=move |_| step.set(2)>"Back"</button>
+                            <SubmitButton label="Verify" pending=confirm.pending()/>
+                        </div>
                     </form>
                 }.into_any(),
                 _ => view! {
@@ -150,8 +256,9 @@ fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoVi
                         <input type="checkbox" prop:checked=move || saved.get() on:change=move |ev| saved.set(event_target_checked(&ev))/>
                         " I have saved these codes"
                     </label>
+                    <p class="muted" id="done-rule">"Tick the box once the codes are somewhere safe; then choose Done."</p>
                     <div class="dialog-actions">
-                        <button type="button" class="btn btn-primary" disabled=move || !saved.get() on:click=move |_| open.set(false)>"Done"</button>
+                        <button type="button" class="btn btn-primary" aria-describedby="done-rule" disabled=move || !saved.get() on:click=move |_| open.set(false)>"Done"</button>
                     </div>
                 }.into_any(),
             }}
@@ -159,29 +266,63 @@ fn EnableTotp(open: RwSignal<bool>, on_enabled: Callback<String>) -> impl IntoVi
     }
 }
 
+/// "Copy Key": copies the secret key, says whether that worked, and goes back to its
+/// label after a few seconds.
 #[component]
 fn CopyButton(text: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<bool>);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = text.clone();
+            leptos::task::spawn_local(async move {
+                let done = match leptos::web_sys::window() {
+                    Some(w) => wasm_bindgen_futures::JsFuture::from(
+                        w.navigator().clipboard().write_text(&text),
+                    )
+                    .await
+                    .is_ok(),
+                    None => false,
+                };
+                outcome.set(Some(done));
+                gloo_timers::future::TimeoutFuture::new(4000).await;
+                outcome.set(None);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
     view! {
-        <button type="button" class="btn btn-secondary btn-small" on:click=move |_| {
-            #[cfg(feature = "hydrate")]
-            if let Some(w) = leptos::web_sys::window() {
-                let _ = w.navigator().clipboard().write_text(&text);
-            }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = &text;
-            copied.set(true);
-        }>
-            {move || if copied.get() { "Copied" } else { "Copy" }}
-        </button>
+        <div class="copy">
+            <button type="button" class="btn btn-secondary btn-small" on:click=copy>"Copy Key"</button>
+            <span class="copy-status" role="status">
+                {move || match outcome.get() {
+                    Some(true) => "Secret key copied.",
+                    Some(false) => "Could not copy: select the key and copy it by hand.",
+                    None => "",
+                }}
+            </span>
+        </div>
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CodesView {
+    /// Asking for a code to show the codes.
+    Ask,
+    Shown,
+    /// "Regenerate" was chosen: asking to confirm.
+    ConfirmRegenerate,
+    /// The code check is too old to regenerate: asking for a fresh code first.
+    FreshCode,
+}
+
 #[component]
-fn ViewCodes(on_changed: Callback<String>) -> impl IntoView {
+fn ViewCodes(open: RwSignal<bool>, on_changed: Callback<String>) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let shown = RwSignal::new(None::<RecoveryCodes>);
+    let mode = RwSignal::new(CodesView::Ask);
     let view_action = Action::new(|c: &String| {
         let c = c.clone();
         async move { view_recovery_codes(c).await }
@@ -191,33 +332,71 @@ fn ViewCodes(on_changed: Callback<String>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(c)) = view_value.get() {
             shown.set(Some(c));
+            if mode.get_untracked() == CodesView::FreshCode {
+                // The fresh code was for regenerating: go on with it.
+                regenerate.dispatch(());
+            } else {
+                mode.set(CodesView::Shown);
+                focus_when_present("recovery-codes-list");
+            }
         }
     });
-    Effect::new(move |_| {
-        if let Some(Ok(c)) = regen_value.get() {
+    Effect::new(move |_| match regen_value.get() {
+        Some(Ok(c)) => {
             shown.set(Some(c));
+            mode.set(CodesView::Shown);
+            focus_when_present("recovery-codes-list");
             on_changed.run("New recovery codes generated. The old ones no longer work.".into());
         }
+        Some(Err(ApiError::Forbidden(_))) => {
+            code.set(String::new());
+            last.set_value(String::new());
+            mode.set(CodesView::FreshCode);
+            focus_when_present("field-code");
+        }
+        _ => {}
     });
     let submit_code = Callback::new(move |_: ()| submit_once(view_action, code, last));
+    let ask_code = move |intro: &'static str| {
+        view! {
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
+                <p>{intro}</p>
+                <FormAlert message=general_error(view_value)/>
+                <CodeInput value=code error=field_error(view_value, "code") on_complete=submit_code/>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <SubmitButton label="Verify" pending=view_action.pending()/>
+                </div>
+            </form>
+        }
+    };
     view! {
         <div class="dialog-body">
-            {move || match shown.get() {
-                None => view! {
-                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
-                        <p>"Enter a current code from your authenticator app to see your recovery codes."</p>
-                        <FormAlert message=general_error(view_value)/>
-                        <CodeInput value=code error=field_error(view_value, "code") on_complete=submit_code/>
-                        <div class="dialog-actions"><SubmitButton label="Verify" pending=view_action.pending()/></div>
+            {move || match (mode.get(), shown.get()) {
+                (CodesView::Ask, _) | (_, None) => ask_code("Enter a current code from your authenticator app to see your recovery codes.").into_any(),
+                (CodesView::FreshCode, _) => ask_code("It has been a while since you entered a code. Enter a current one from your authenticator app to regenerate your recovery codes.").into_any(),
+                (CodesView::ConfirmRegenerate, Some(_)) => view! {
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); regenerate.dispatch(()); } novalidate>
+                        <p class="notice notice-warning" id="regenerate-warning" tabindex="-1">
+                            "Your 10 current recovery codes stop working at once, including any you have printed or saved. You get 10 new ones to save."
+                        </p>
+                        <FormAlert message=general_error(regen_value)/>
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-secondary" on:click=move |_| mode.set(CodesView::Shown)>"Keep Current Codes"</button>
+                            <SubmitButton label="Regenerate Codes" pending=regenerate.pending() danger=true/>
+                        </div>
                     </form>
                 }.into_any(),
-                Some(c) => view! {
-                    <RecoveryCodeList codes=c/>
-                    <FormAlert message=general_error(regen_value)/>
+                (CodesView::Shown, Some(c)) => view! {
+                    <div id="recovery-codes-list" tabindex="-1">
+                        <RecoveryCodeList codes=c/>
+                    </div>
                     <div class="dialog-actions">
-                        <button type="button" class="btn btn-danger" disabled=move || regenerate.pending().get() on:click=move |_| { regenerate.dispatch(()); }>
-                            "Regenerate"
-                        </button>
+                        <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Done"</button>
+                        <button type="button" class="btn btn-danger" on:click=move |_| {
+                            mode.set(CodesView::ConfirmRegenerate);
+                            focus_when_present("regenerate-warning");
+                        }>"Regenerate"</button>
                     </div>
                 }.into_any(),
             }}
@@ -250,7 +429,7 @@ fn DisableTotp(open: RwSignal<bool>, on_disabled: Callback<String>) -> impl Into
             <CodeInput value=code error=field_error(value, "code")/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                <button type="submit" class="btn btn-danger" disabled=move || action.pending().get()>"Disable"</button>
+                <SubmitButton label="Disable" pending=action.pending() danger=true/>
             </div>
         </form>
     }
