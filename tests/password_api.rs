@@ -139,6 +139,30 @@ async fn change_errors_name_their_field_and_change_nothing() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {}", r.body);
         assert_eq!(r.json()["Invalid"]["field"], field, "{}", r.body);
     }
+    // Several problems at once come back together, in the form's order, every rule
+    // the new password breaks in one message.
+    let r = change(&t, &c, "", "abc", "abd").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let fields = r.json()["Fields"].clone();
+    let names: Vec<&str> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["current_password", "new_password", "new_password_repeat"]
+    );
+    let new_message = fields[1][1].as_str().unwrap();
+    for part in [
+        "Use at least 12 characters.",
+        "Add an uppercase letter.",
+        "Add a number.",
+        "too easy to guess",
+    ] {
+        assert!(new_message.contains(part), "{part} in {new_message}");
+    }
     assert_eq!(
         t.count("SELECT COUNT(*) FROM users WHERE password_changed_at IS NOT NULL")
             .await,

@@ -19,8 +19,8 @@ async function check(page: Page, state: string) {
     (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
   );
   expect(found, `axe on "${state}"`).toEqual([]);
-  // axe really looked: a page with a form passes dozens of its checks.
-  expect(results.passes.length, `axe checks run on "${state}"`).toBeGreaterThan(10);
+  // axe really looked: even the plainest page passes several of its checks.
+  expect(results.passes.length, `axe checks run on "${state}"`).toBeGreaterThan(5);
   const width = page.viewportSize()!.width;
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `sideways scrolling on "${state}" at ${width} px`).toBeLessThanOrEqual(0);

@@ -85,13 +85,53 @@ pub fn PasswordField(
     }
 }
 
-/// An alert at the top of a form for errors that belong to no single field.
+/// What a form says when its submit is refused as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    pub text: String,
+    /// "Too many attempts": how many seconds until the next try is allowed.
+    pub retry_after: Option<u64>,
+}
+
+/// The form-level error, announced when it appears. A wait ("Too many attempts")
+/// counts down on screen; a screen reader hears it once, and again when the wait is
+/// over, not every second.
 #[component]
-pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn FormAlert(#[prop(into)] message: Signal<Option<Alert>>) -> impl IntoView {
     view! {
         <div class="alert-slot" aria-live="assertive">
-            {move || message.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            {move || message.get().map(|a| match a.retry_after {
+                None => view! { <div class="alert alert-error" role="alert">{a.text}</div> }.into_any(),
+                Some(secs) => view! { <RetryCountdown secs=secs/> }.into_any(),
+            })}
         </div>
+    }
+}
+
+#[component]
+fn RetryCountdown(secs: u64) -> impl IntoView {
+    let left = RwSignal::new(secs);
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        while left.try_get_untracked().is_some_and(|n| n > 0) {
+            gloo_timers::future::TimeoutFuture::new(1000).await;
+            if left.try_update(|n| *n = n.saturating_sub(1)).is_none() {
+                return;
+            }
+        }
+    });
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    view! {
+        <div class="alert alert-error" role="alert">
+            <span class="sr-only">{format!("Too many attempts. Try again in {secs} second{}.", plural(secs))}</span>
+            <span aria-hidden="true">
+                {move || match left.get() {
+                    0 => "Too many attempts.".to_string(),
+                    n => format!("Too many attempts. Try again in {n} second{}.", plural(n)),
+                }}
+            </span>
+        </div>
+        <p class="retry-ready" role="status">{move || (left.get() == 0).then_some("You can try again now.")}</p>
     }
 }
 

@@ -12,8 +12,8 @@ pub mod toast;
 
 pub use code_input::{submit_once, CodeInput};
 pub use dialog::Dialog;
-pub use fields::{FormAlert, PasswordField, SubmitButton, TextField};
-pub use focus::focus_when_present;
+pub use fields::{Alert, FormAlert, PasswordField, SubmitButton, TextField};
+pub use focus::{focus_first_invalid, focus_when_present};
 pub use layout::AuthCard;
 pub use new_password::NewPasswordFields;
 pub use password_checklist::PasswordChecklist;

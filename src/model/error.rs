@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The browser could not reach the server or read its answer.
     #[error("{0}")]
     Transport(String),
+    /// Bad input in several fields at once, in the form's order: (field, message).
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))]
+    Fields(Vec<(String, String)>),
 }
 
 impl ApiError {
@@ -36,6 +39,21 @@ impl ApiError {
             field: Some(field.to_string()),
             message: message.into(),
         }
+    }
+
+    /// Every field's problem at once (in the form's order); one problem is a plain
+    /// field error.
+    pub fn fields(mut problems: Vec<(&str, String)>) -> Self {
+        if problems.len() == 1 {
+            let (field, message) = problems.remove(0);
+            return ApiError::field(field, message);
+        }
+        ApiError::Fields(
+            problems
+                .into_iter()
+                .map(|(f, m)| (f.to_string(), m))
+                .collect(),
+        )
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -52,6 +70,7 @@ impl ApiError {
                 field: Some(f),
                 message,
             } if f == name => Some(message.clone()),
+            ApiError::Fields(all) => all.iter().find(|(f, _)| f == name).map(|(_, m)| m.clone()),
             _ => None,
         }
     }
@@ -59,14 +78,14 @@ impl ApiError {
     /// The message for the form as a whole (errors not tied to one field).
     pub fn general(&self) -> Option<String> {
         match self {
-            ApiError::Invalid { field: Some(_), .. } => None,
+            ApiError::Invalid { field: Some(_), .. } | ApiError::Fields(_) => None,
             other => Some(other.to_string()),
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::Invalid { .. } => 400,
+            ApiError::Invalid { .. } | ApiError::Fields(_) => 400,
             ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,

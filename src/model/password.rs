@@ -162,21 +162,29 @@ impl PasswordPolicy {
         password: &str,
         estimate: PasswordEstimate,
     ) -> Result<(), PasswordProblem> {
+        match self.problems(password, estimate).into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    /// Every rule the password breaks, in the checklist's order (so a form can show
+    /// them all at once); empty when it is fine.
+    pub fn problems(&self, password: &str, estimate: PasswordEstimate) -> Vec<PasswordProblem> {
         if password.is_empty() {
-            return Err(PasswordProblem::Empty);
+            return vec![PasswordProblem::Empty];
         }
         if password.len() > MAX_PASSWORD_BYTES {
-            return Err(PasswordProblem::TooLarge);
+            return vec![PasswordProblem::TooLarge];
         }
         if password.chars().any(char::is_control) {
-            return Err(PasswordProblem::ControlCharacters);
+            return vec![PasswordProblem::ControlCharacters];
         }
-        for check in self.checklist(password, Some(estimate)) {
-            if !check.met {
-                return Err(PasswordProblem::Rule(check.rule));
-            }
-        }
-        Ok(())
+        self.checklist(password, Some(estimate))
+            .into_iter()
+            .filter(|check| !check.met)
+            .map(|check| PasswordProblem::Rule(check.rule))
+            .collect()
     }
 }
 
@@ -389,6 +397,22 @@ mod tests {
             Err(PasswordProblem::Rule(Rule::MinLength(12)))
         );
         assert_eq!(p.validate("with space A1 ok", fine()), Ok(()));
+    }
+
+    #[test]
+    fn lists_every_broken_rule_in_order() {
+        let all = policy().problems("abc", rated(0));
+        assert_eq!(
+            all,
+            vec![
+                PasswordProblem::Rule(Rule::MinLength(12)),
+                PasswordProblem::Rule(Rule::Uppercase),
+                PasswordProblem::Rule(Rule::Digit),
+                PasswordProblem::Rule(Rule::Special),
+                PasswordProblem::Rule(Rule::Strong(3)),
+            ]
+        );
+        assert!(policy().problems("Granite-Kettle-42!", fine()).is_empty());
     }
 
     #[test]

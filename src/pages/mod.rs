@@ -55,16 +55,22 @@ where
 }
 
 /// The error of the last run of an action that belongs to no single field.
-pub fn general_error<T, S>(value: S) -> Signal<Option<String>>
+pub fn general_error<T, S>(value: S) -> Signal<Option<crate::components::Alert>>
 where
     T: 'static,
     S: With<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
 {
     Signal::derive(move || {
         value.with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .and_then(|e| e.general())
+            v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| {
+                e.general().map(|text| crate::components::Alert {
+                    text,
+                    retry_after: match e {
+                        ApiError::TooManyRequests { retry_after } => Some(*retry_after),
+                        _ => None,
+                    },
+                })
+            })
         })
     })
 }

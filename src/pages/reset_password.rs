@@ -1,5 +1,7 @@
 use crate::api::password::{check_reset_link, reset_password};
-use crate::components::{AuthCard, FormAlert, NewPasswordFields, SubmitButton};
+use crate::components::{
+    focus_first_invalid, AuthCard, FormAlert, NewPasswordFields, SubmitButton,
+};
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,6 +29,12 @@ pub fn ResetPasswordPage() -> impl IntoView {
         async move { reset_password(t, n, r).await }
     });
     let value = action.value();
+    // A refused submit puts the focus on the first field in error.
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Err(_))) {
+            focus_first_invalid("reset-form");
+        }
+    });
     let done = move || matches!(value.get(), Some(Ok(())));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -56,7 +64,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                     <a class="btn btn-primary" href="/signin">"Go to Sign In"</a>
                                 }
                             >
-                                <form on:submit=on_submit novalidate>
+                                <form id="reset-form" on:submit=on_submit novalidate>
                                     <FormAlert message=general_error(value)/>
                                     <NewPasswordFields
                                         label="New Password" name="new_password" value=new error=field_error(value, "new_password")

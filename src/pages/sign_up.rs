@@ -1,5 +1,7 @@
 use crate::api::accounts::sign_up;
-use crate::components::{AuthCard, FormAlert, NewPasswordFields, SubmitButton, TextField};
+use crate::components::{
+    focus_first_invalid, AuthCard, FormAlert, NewPasswordFields, SubmitButton, TextField,
+};
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +16,12 @@ pub fn SignUpPage() -> impl IntoView {
         async move { sign_up(email, password, repeat).await }
     });
     let value = action.value();
+    // A refused submit puts the focus on the first field in error.
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Err(_))) {
+            focus_first_invalid("sign-up-form");
+        }
+    });
     let accepted = move || {
         value.with(|v| {
             v.as_ref()
@@ -45,7 +53,7 @@ pub fn SignUpPage() -> impl IntoView {
             }
         >
             <AuthCard title="Create account">
-                <form method="post" action="/api/sign_up" on:submit=on_submit novalidate>
+                <form id="sign-up-form" method="post" action="/api/sign_up" on:submit=on_submit novalidate>
                     <FormAlert message=general_error(value)/>
                     <TextField label="Email" name="email" kind="email" autocomplete="email" value=email error=field_error(value, "email") autofocus=true/>
                     <NewPasswordFields

@@ -17,7 +17,13 @@ pub fn SecurityPage() -> impl IntoView {
         <p class="lead">"How you sign in to Latchkey and how your account is protected."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                me.await.ok().flatten().map(|me| {
+                match me.await {
+                Err(e) => Some(view! {
+                    <div class="alert alert-error" role="alert">{format!("Your account could not be loaded: {e}")}</div>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| me.refetch()>"Try Again"</button>
+                }.into_any()),
+                Ok(None) => None,
+                Ok(Some(me)) => Some({
                     let verified = me.email_verified;
                     view! {
                         <section class="card section" aria-labelledby="email-title">
@@ -34,8 +40,9 @@ pub fn SecurityPage() -> impl IntoView {
                                 </p>
                             </div>
                         </section>
-                    }
-                })
+                    }.into_any()
+                }),
+                }
             })}
         </Suspense>
         <PasswordSection/>

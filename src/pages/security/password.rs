@@ -1,6 +1,8 @@
 //! The Password section: last change, rotation reminder, and the Change Password dialog.
 use crate::api::password::{change_password, get_password_overview};
-use crate::components::{Dialog, FormAlert, NewPasswordFields, PasswordField, SubmitButton, Toast};
+use crate::components::{
+    focus_first_invalid, Dialog, FormAlert, NewPasswordFields, PasswordField, SubmitButton, Toast,
+};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -23,7 +25,12 @@ pub fn PasswordSection() -> impl IntoView {
                 <p class="muted">"Use a long password that you use nowhere else. Changing it signs you out on every other device."</p>
                 <Suspense fallback=|| view! { <p class="section-state muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
-                        overview.await.ok().map(|o| {
+                        match overview.await {
+                        Err(e) => view! {
+                            <div class="alert alert-error" role="alert">{format!("This section could not be loaded: {e}")}</div>
+                            <button type="button" class="btn btn-secondary" on:click=move |_| overview.refetch()>"Try Again"</button>
+                        }.into_any(),
+                        Ok(o) => {
                             let changed = match o.changed_at {
                                 Some(at) => format!("Last changed on {}", format_date(at)),
                                 None => "Never changed".to_string(),
@@ -40,8 +47,9 @@ pub fn PasswordSection() -> impl IntoView {
                                         )}
                                     </p>
                                 })}
-                            }
-                        })
+                            }.into_any()
+                        }
+                        }
                     })}
                 </Suspense>
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(true)>
@@ -74,11 +82,14 @@ fn ChangePasswordForm(open: RwSignal<bool>, on_changed: Callback<()>) -> impl In
         async move { change_password(c, n, r).await }
     });
     let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = value.get() {
+    Effect::new(move |_| match value.get() {
+        Some(Ok(_)) => {
             open.set(false);
             on_changed.run(());
         }
+        // Every problem is shown at once; the focus goes to the first field in error.
+        Some(Err(_)) => focus_first_invalid("change-password"),
+        None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

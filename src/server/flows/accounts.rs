@@ -67,7 +67,9 @@ pub async fn sign_up(
 ) -> Result<SignUpAccepted, ApiError> {
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
-    super::password::check_new_password(state, "password", password, &email).await?;
+    if let Some(problem) = super::password::new_password_problem(state, password, &email).await? {
+        return Err(ApiError::field("password", problem));
+    }
     if password != password_repeat {
         return Err(ApiError::field(
             "password_repeat",

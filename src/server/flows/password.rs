@@ -30,22 +30,27 @@ const CURRENT_PASSWORD: PasswordProof = PasswordProof {
 /// The least time "Send Reset Link" takes to answer, whether or not the account exists.
 const RESET_ANSWER_FLOOR: Duration = Duration::from_millis(400);
 
-/// Checks a new password and its repetition against the policy.
-async fn check_new(state: &AppState, new: &str, repeat: &str, email: &str) -> Result<(), ApiError> {
+/// What is wrong with a new password and its repetition, as (field, message) pairs in
+/// the form's order, so that every problem shows at once.
+async fn new_password_problems(
+    state: &AppState,
+    new: &str,
+    repeat: &str,
+    email: &str,
+) -> Result<Vec<(&'static str, String)>, ApiError> {
+    let mut problems = Vec::new();
     if new.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::field(
-            "new_password",
-            PasswordProblem::TooLarge.to_string(),
-        ));
+        problems.push(("new_password", PasswordProblem::TooLarge.to_string()));
+    } else if let Some(message) = new_password_problem(state, new, email).await? {
+        problems.push(("new_password", message));
     }
-    check_new_password(state, "new_password", new, email).await?;
     if new != repeat {
-        return Err(ApiError::field(
+        problems.push((
             "new_password_repeat",
-            "The two new passwords do not match.",
+            "The two new passwords do not match.".to_string(),
         ));
     }
-    Ok(())
+    Ok(problems)
 }
 
 /// The strength of a candidate (the account's address and its parts count as known
@@ -71,40 +76,36 @@ async fn strength_of(password: &str, email: &str) -> Result<Strength, ApiError> 
 
 /// Every rule a new password must meet (sign-up, change, reset): the policy, the
 /// common-password list, the least strength and, when turned on, the breach check.
-/// Errors belong to `field`.
-pub async fn check_new_password(
+/// Gives every broken rule in one message, or `None` when the password is fine.
+pub async fn new_password_problem(
     state: &AppState,
-    field: &str,
     password: &str,
     email: &str,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let estimate = PasswordEstimate {
         strength: strength_of(password, email).await?,
         common: is_common_password(password),
     };
-    state
-        .config
-        .password
-        .validate(password, estimate)
-        .map_err(|p| ApiError::field(field, p.to_string()))?;
+    let problems = state.config.password.problems(password, estimate);
+    if !problems.is_empty() {
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Ok(Some(all.join(" ")));
+    }
     if let Some(api) = &state.config.pwned_api {
         match crate::server::pwned::breach_count(api, password).await {
             Ok(0) => {}
             Ok(n) => {
-                return Err(ApiError::field(
-                    field,
-                    format!(
-                        "This password has appeared {n} time{} in data breaches, so attackers try it first; choose another.",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                ))
+                return Ok(Some(format!(
+                    "This password has appeared {n} time{} in data breaches, so attackers try it first; choose another.",
+                    if n == 1 { "" } else { "s" }
+                )))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "breached-password check unavailable; the password was accepted");
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// With a new password, what the old one started stops working, in the same
@@ -180,18 +181,31 @@ pub async fn change(
     now: i64,
 ) -> Result<Changed, ApiError> {
     let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    // Every problem at once, in the form's order; the current password is checked
+    // (which costs an attempt) only once the rest is right.
+    let mut problems = Vec::new();
     if current.is_empty() {
-        return Err(ApiError::field(
+        problems.push((
             "current_password",
-            "Enter your current password.",
+            "Enter your current password.".to_string(),
         ));
     }
-    check_new(state, new, repeat, &session.email).await?;
-    if new == current {
-        return Err(ApiError::field(
+    if !current.is_empty() && new == current {
+        problems.push((
             "new_password",
-            "Choose a new password that differs from the current one.",
+            "Choose a new password that differs from the current one.".to_string(),
         ));
+        if new != repeat {
+            problems.push((
+                "new_password_repeat",
+                "The two new passwords do not match.".to_string(),
+            ));
+        }
+    } else {
+        problems.extend(new_password_problems(state, new, repeat, &session.email).await?);
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::fields(problems));
     }
 
     let user = store::users::by_id(&state.db, session.user_id)
@@ -366,7 +380,10 @@ pub async fn reset(
     now: i64,
 ) -> Result<(), ApiError> {
     check_reset_link(state, token, now).await?;
-    check_new(state, new, repeat, "").await?;
+    let problems = new_password_problems(state, new, repeat, "").await?;
+    if !problems.is_empty() {
+        return Err(ApiError::fields(problems));
+    }
     let hash = state.hasher.hash(new).await.map_err(internal)?;
     let mut tx = state.db.begin().await.map_err(internal)?;
     // Consumed atomically: of two racing uses of one link, one wins.
