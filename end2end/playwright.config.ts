@@ -74,7 +74,12 @@ export default defineConfig({
       timeout: 60_000,
       reuseExistingServer: false,
       stdout: 'pipe',
-      env: { ...appEnv(SHORT_LINK_PORT, 'e2e-short'), LATCHKEY_ACCOUNTS_RESET_LINK_SECONDS: '5' },
+      env: {
+        ...appEnv(SHORT_LINK_PORT, 'e2e-short'),
+        LATCHKEY_ACCOUNTS_RESET_LINK_SECONDS: '5',
+        // A code check lets "Regenerate" work for 5 seconds only here.
+        LATCHKEY_MFA_CONFIRMED_SECONDS: '5',
+      },
     },
   ],
 });

@@ -55,6 +55,8 @@ test('resend verification email sends a new link', async ({ page }) => {
   await signUp(page, email);
   await waitForMail(email, 'Verify your email address');
   await signIn(page, email);
+  // The new page, not the sign-in page it replaces, must be the one that is hydrated.
+  await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   const banner = page.getByRole('region', { name: 'Email verification' });
   await waitHydrated(page);
   await banner.getByRole('button', { name: 'Resend Verification Email' }).click();

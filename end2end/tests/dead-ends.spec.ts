@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail } from './helpers';
+import { STRONG_PASSWORD, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail } from './helpers';
 
 // No dead ends: every refusal says what to do next, and nothing is lost by accident.
 
@@ -77,4 +77,46 @@ test('waits count down, refused forms show every problem at once, and step 4 is 
   await page.unroute('**/api/mfa_status');
   await block.getByRole('button', { name: 'Try Again' }).click();
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+});
+
+test.describe('on a server whose code check lasts 5 seconds', () => {
+  // The second server of playwright.config.ts (SHORT_LINK_PORT).
+  test.use({ baseURL: 'http://127.0.0.1:3101' });
+
+  test('regenerating after the code check has lapsed asks for a fresh code in place', async ({ page }) => {
+    test.setTimeout(180_000);
+    const email = uniqueEmail('lapsed');
+    await signUpVerified(page, email);
+    await signIn(page, email);
+    await gotoReady(page, '/settings/security');
+    const block = page.getByRole('group', { name: 'Authenticator App Code' });
+    await block.getByRole('button', { name: 'Enable' }).click();
+    const enable = page.getByRole('dialog', { name: 'Enable Authenticator App' });
+    await enable.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await enable.getByRole('button', { name: 'Continue' }).click();
+    const secret = (await enable.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent())!.replace(/ /g, '');
+    await enable.getByRole('button', { name: 'Continue' }).click();
+    await enable.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+    const first = (await enable.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+    await enable.getByLabel('I have saved these codes').check();
+    await enable.getByRole('button', { name: 'Done' }).click();
+
+    await block.getByRole('button', { name: 'View Recovery Codes' }).click();
+    const view = page.getByRole('dialog', { name: 'Recovery Codes' });
+    await view.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+    const list = view.getByRole('list', { name: 'Recovery codes' });
+    await expect(list.getByRole('listitem')).toHaveCount(10);
+    await page.waitForTimeout(6_000);
+    await view.getByRole('button', { name: 'Regenerate' }).click();
+    await view.getByRole('button', { name: 'Regenerate Codes' }).click();
+    // Not a dead end: the code field is right here.
+    await expect(view.getByText('It has been a while since you entered a code')).toBeVisible();
+    const code = view.getByLabel('Code', { exact: true });
+    await expect(code).toBeFocused();
+    await code.fill(await freshCode(secret));
+    await expect(list.getByRole('listitem')).toHaveCount(10);
+    const fresh = (await list.getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+    expect(fresh.filter((c) => first.includes(c))).toEqual([]);
+    await expect(view.getByRole('status').filter({ hasText: 'New recovery codes generated' })).toBeVisible();
+  });
 });

@@ -46,12 +46,12 @@ where
     S: With<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
 {
     Signal::derive(move || {
-        value.with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .and_then(|e| e.for_field(field))
-        })
+        value.with(|v| field_of(v.as_ref().and_then(|r| r.as_ref().err()), field))
     })
+}
+
+fn field_of(error: Option<&ApiError>, field: &str) -> Option<String> {
+    error?.for_field(field)
 }
 
 /// The error of the last run of an action that belongs to no single field.
@@ -60,18 +60,18 @@ where
     T: 'static,
     S: With<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        value.with(|v| {
-            v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| {
-                e.general().map(|text| crate::components::Alert {
-                    text,
-                    retry_after: match e {
-                        ApiError::TooManyRequests { retry_after } => Some(*retry_after),
-                        _ => None,
-                    },
-                })
-            })
-        })
+    // The generic part stays one line: it is compiled once per form, the rest once.
+    Signal::derive(move || value.with(|v| alert_of(v.as_ref().and_then(|r| r.as_ref().err()))))
+}
+
+fn alert_of(error: Option<&ApiError>) -> Option<crate::components::Alert> {
+    let e = error?;
+    e.general().map(|text| crate::components::Alert {
+        text,
+        retry_after: match e {
+            ApiError::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
+        },
     })
 }
 

@@ -77,6 +77,8 @@ pub struct Config {
     pub reset_link_secs: i64,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
+    /// How long a code check lets the owner regenerate recovery codes without another.
+    pub mfa_confirmed_secs: i64,
     pub mail_from: String,
     pub mail: MailTransport,
 }
@@ -392,6 +394,7 @@ impl Config {
         let verification_link_secs =
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
+        let mfa_confirmed_secs = src.int("mfa.confirmed_seconds", 5, 3600)?;
         let totp_issuer = src.string("mfa.totp_issuer")?;
         if totp_issuer.trim().is_empty() || totp_issuer.contains(':') || totp_issuer.len() > 64 {
             return Err(src.error("mfa.totp_issuer", "must be a short name without a colon"));
@@ -478,6 +481,7 @@ impl Config {
             sign_ups_per_address,
             reset_link_secs,
             totp_issuer,
+            mfa_confirmed_secs,
             mail_from,
             mail,
         })
@@ -559,6 +563,7 @@ mod tests {
         assert_eq!(c.session_absolute_secs, 12 * 3600);
         assert_eq!(c.rotation_reminder_days, 182);
         assert_eq!(c.reset_link_secs, 3600);
+        assert_eq!(c.mfa_confirmed_secs, 300);
         assert!(matches!(c.mail, MailTransport::Outbox));
         assert!(!c.is_https());
     }

@@ -26,8 +26,6 @@ const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
 /// A half-done sign-in lasts this long, and survives this many wrong codes.
 pub const PENDING_SECS: i64 = 600;
 pub const PENDING_MAX_FAILURES: i64 = 5;
-/// Viewing recovery codes allows regenerating them for this long.
-pub const CONFIRMED_SECS: i64 = 300;
 
 fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
     caller.session.as_ref().ok_or_else(not_signed_in)
@@ -311,7 +309,7 @@ pub async fn regenerate_codes(
     let confirmed = store::mfa::session_confirmed_at(&state.db, s.session_id)
         .await
         .map_err(internal)?;
-    if !confirmed.is_some_and(|at| now - at <= CONFIRMED_SECS) {
+    if !confirmed.is_some_and(|at| now - at <= state.config.mfa_confirmed_secs) {
         return Err(ApiError::Forbidden(
             "Enter a current authenticator code again to regenerate your recovery codes.".into(),
         ));
