@@ -545,6 +545,60 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
 }
 
 #[tokio::test]
+async fn the_card_warns_when_few_recovery_codes_are_left() {
+    let t = app().await;
+    let (_, codes, _) = enabled(&t, "few@example.com", now()).await;
+    let pending = t
+        .sign_in("few@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let r = t
+        .call(
+            "verify_sign_in",
+            &[("code", ""), ("recovery_code", &codes[0])],
+            Some(&pending),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("latchkey_session="))
+        .expect("a session cookie");
+    let page = t.get("/settings/security", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+    assert!(!page.body.contains("Only 9"));
+    sqlx::query(
+        "UPDATE recovery_codes SET used_at = 1 WHERE id IN
+           (SELECT id FROM recovery_codes WHERE used_at IS NULL LIMIT 6)",
+    )
+    .execute(&t.state.db)
+    .await
+    .unwrap();
+    let page = t.get("/settings/security", Some(&cookie)).await;
+    assert!(
+        page.body.contains("Only 3 recovery codes left"),
+        "{}",
+        page.body
+    );
+    // Without MFA, the card recommends it.
+    t.sign_up_verified("plain@example.com", PASSWORD).await;
+    let plain = t
+        .sign_in("plain@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let page = t.get("/settings/security", Some(&plain)).await;
+    assert!(
+        page.body.contains("We recommend turning this on"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
 async fn recovery_codes_work_once_even_when_racing() {
     let t = app().await;
     let t0 = now();

@@ -4,11 +4,13 @@ import { STRONG_PASSWORD, freshCode, gotoReady, signIn, signUpVerified, uniqueEm
 
 // No dead ends: every refusal says what to do next, and nothing is lost by accident.
 
-test('waits count down, refused forms show every problem at once, and step 4 is not left by accident', async ({ page }) => {
+test('waits count down, refused forms show every problem at once, nothing in flight is lost', async ({ page }) => {
   test.setTimeout(120_000);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   const email = uniqueEmail('dead-ends');
   await signUpVerified(page, email);
   await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   await gotoReady(page, '/settings/security');
 
   // Change Password: every problem at once, the focus on the first field in error.
@@ -25,6 +27,7 @@ test('waits count down, refused forms show every problem at once, and step 4 is 
 
   // "Too many attempts" counts down to "You can try again now".
   const block = page.getByRole('group', { name: 'Authenticator App Code' });
+  await expect(block.getByText('We recommend turning this on')).toBeVisible();
   await block.getByRole('button', { name: 'Enable' }).click();
   const enable = page.getByRole('dialog', { name: 'Enable Authenticator App' });
   const password = enable.getByLabel('Password', { exact: true });
@@ -39,11 +42,22 @@ test('waits count down, refused forms show every problem at once, and step 4 is 
   await expect(wait).toContainText(/Try again in \d+ seconds?\./);
   const first = Number((await wait.locator('[aria-hidden="true"]').innerText()).match(/in (\d+) second/)![1]);
   await expect(enable.getByText('You can try again now.')).toBeVisible({ timeout: (first + 3) * 1000 });
+  // While its request is out, the button says it is busy and keeps its name.
+  await page.route('**/api/start_totp', async (route) => {
+    await new Promise((r) => setTimeout(r, 800));
+    await route.continue();
+  });
   await enable.getByRole('button', { name: 'Continue' }).click();
+  await expect(enable.getByRole('button', { name: 'Continue' })).toHaveAttribute('aria-busy', 'true');
+  await page.unroute('**/api/start_totp');
 
   // Step 3 has a way back; step 4 asks before closing with the codes unsaved.
   await expect(enable.getByText('Step 2 of 4')).toBeVisible();
   const secret = (await enable.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent())!.replace(/ /g, '');
+  // "Copy Key" copies the key and says so.
+  await enable.getByRole('button', { name: 'Copy Key' }).click();
+  await expect(enable.getByRole('status').filter({ hasText: 'Secret key copied.' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await enable.getByRole('button', { name: 'Continue' }).click();
   await enable.getByRole('button', { name: 'Back' }).click();
   await expect(enable.getByText('Step 2 of 4')).toBeVisible();
@@ -53,21 +67,17 @@ test('waits count down, refused forms show every problem at once, and step 4 is 
   await code.fill('000000');
   await expect(enable.getByText('Invalid code')).toBeVisible();
   expect(await code.evaluate((el: HTMLInputElement) => [el.selectionStart, el.selectionEnd])).toEqual([0, 6]);
-  await code.fill(execFileSync('oathtool', ['--totp', '-b', secret]).toString().trim());
-  await expect(enable.getByText('Step 4 of 4')).toBeVisible();
-  await expect(enable.getByText('Tick the box once the codes are somewhere safe')).toBeVisible();
-  const asked: string[] = [];
-  page.once('dialog', async (d) => {
-    asked.push(d.message());
-    await d.dismiss();
+  // Closed while the right code is on its way: the outcome still lands in the section.
+  await page.route('**/api/confirm_totp', async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
   });
+  await code.fill(execFileSync('oathtool', ['--totp', '-b', secret]).toString().trim());
   await page.keyboard.press('Escape');
-  await expect.poll(() => asked.length).toBe(1);
-  expect(asked[0]).toContain('I have saved these codes');
-  await expect(enable).toBeVisible();
-  await enable.getByLabel('I have saved these codes').check();
-  await enable.getByRole('button', { name: 'Done' }).click();
+  await expect(enable).toBeHidden();
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Authenticator app enabled.' }).first()).toBeVisible();
+  await page.unroute('**/api/confirm_totp');
 
   // A section that cannot load says so and offers to try again.
   await page.route('**/api/mfa_status', (route) => route.fulfill({ status: 503, body: 'down' }));
@@ -88,6 +98,7 @@ test.describe('on a server whose code check lasts 5 seconds', () => {
     const email = uniqueEmail('lapsed');
     await signUpVerified(page, email);
     await signIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
     await gotoReady(page, '/settings/security');
     const block = page.getByRole('group', { name: 'Authenticator App Code' });
     await block.getByRole('button', { name: 'Enable' }).click();
@@ -98,6 +109,17 @@ test.describe('on a server whose code check lasts 5 seconds', () => {
     await enable.getByRole('button', { name: 'Continue' }).click();
     await enable.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
     const first = (await enable.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+    // Step 4 explains Done, and asks before closing with the codes unsaved.
+    await expect(enable.getByText('Tick the box once the codes are somewhere safe')).toBeVisible();
+    const asked: string[] = [];
+    page.once('dialog', async (d) => {
+      asked.push(d.message());
+      await d.dismiss();
+    });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toContain('I have saved these codes');
+    await expect(enable).toBeVisible();
     await enable.getByLabel('I have saved these codes').check();
     await enable.getByRole('button', { name: 'Done' }).click();
 

@@ -30,9 +30,49 @@ pub fn MfaSection() -> impl IntoView {
         status.refetch();
         toast.set(Some(message));
     };
-    let enabled = Callback::new(move |m: String| changed(m, "totp-view-codes"));
-    let codes_changed = Callback::new(move |m: String| changed(m, "totp-view-codes"));
-    let disabled = Callback::new(move |m: String| changed(m, "totp-enable"));
+    // The requests that change the account belong to the section, not to a dialog: a
+    // dialog closed while one is in flight does not lose its outcome.
+    let confirm = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { confirm_totp(c).await }
+    });
+    let regenerate = Action::new(|_: &()| regenerate_recovery_codes());
+    let disable = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { disable_totp(c).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = confirm.value().get() {
+            changed("Authenticator app enabled.".into(), "totp-view-codes");
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = regenerate.value().get() {
+            changed(
+                "New recovery codes generated. The old ones no longer work.".into(),
+                "totp-view-codes",
+            );
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = disable.value().get() {
+            disable_open.set(false);
+            changed("Authenticator app disabled.".into(), "totp-enable");
+        }
+    });
+    // Each opening starts afresh.
+    let open_enable = move |_| {
+        confirm.value().set(None);
+        enable_open.set(true);
+    };
+    let open_view = move |_| {
+        regenerate.value().set(None);
+        view_open.set(true);
+    };
+    let open_disable = move |_| {
+        disable.value().set(None);
+        disable_open.set(true);
+    };
     let any_open = move || enable_open.get() || view_open.get() || disable_open.get();
     // A dialog closed (perhaps while its request was in flight): the section shows what
     // the server now holds, and the focus goes back to it.
@@ -92,8 +132,8 @@ pub fn MfaSection() -> impl IntoView {
                                                 </p>
                                             })}
                                             <div class="method-actions">
-                                                <button type="button" id="totp-view-codes" class="btn btn-secondary" on:click=move |_| view_open.set(true)>"View Recovery Codes"</button>
-                                                <button type="button" id="totp-disable" class="btn btn-danger" on:click=move |_| disable_open.set(true)>"Disable"</button>
+                                                <button type="button" id="totp-view-codes" class="btn btn-secondary" on:click=open_view>"View Recovery Codes"</button>
+                                                <button type="button" id="totp-disable" class="btn btn-danger" on:click=open_disable>"Disable"</button>
                                             </div>
                                         }.into_any()
                                     }
@@ -109,7 +149,7 @@ pub fn MfaSection() -> impl IntoView {
                                             "We recommend turning this on: with it, a stolen password alone no longer opens your account."
                                         </p>
                                         <div class="method-actions">
-                                            <button type="button" id="totp-enable" class="btn btn-secondary" on:click=move |_| enable_open.set(true)>"Enable"</button>
+                                            <button type="button" id="totp-enable" class="btn btn-secondary" on:click=open_enable>"Enable"</button>
                                         </div>
                                     }.into_any(),
                                 },
@@ -119,12 +159,12 @@ pub fn MfaSection() -> impl IntoView {
                 </div>
             </div>
         </section>
-        <EnableDialog open=enable_open on_enabled=enabled toast=toast/>
+        <EnableDialog open=enable_open confirm=confirm toast=toast/>
         <Dialog open=view_open title="Recovery Codes" id="recovery-codes" toast=toast>
-            <ViewCodes open=view_open on_changed=codes_changed/>
+            <ViewCodes open=view_open regenerate=regenerate/>
         </Dialog>
         <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp" toast=toast>
-            <DisableTotp open=disable_open on_disabled=disabled/>
+            <DisableTotp open=disable_open action=disable/>
         </Dialog>
         <Toast message=toast/>
     }
@@ -134,7 +174,7 @@ pub fn MfaSection() -> impl IntoView {
 #[component]
 fn EnableDialog(
     open: RwSignal<bool>,
-    on_enabled: Callback<String>,
+    confirm: Action<String, Result<RecoveryCodes, ApiError>>,
     toast: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let unsaved = RwSignal::new(false);
@@ -145,7 +185,7 @@ fn EnableDialog(
     });
     view! {
         <Dialog open=open title="Enable Authenticator App" id="enable-totp" confirm_close=confirm_close toast=toast>
-            <EnableTotp open=open on_enabled=on_enabled unsaved=unsaved/>
+            <EnableTotp open=open confirm=confirm unsaved=unsaved/>
         </Dialog>
     }
 }
@@ -163,7 +203,7 @@ fn step_title(step: u8) -> &'static str {
 #[component]
 fn EnableTotp(
     open: RwSignal<bool>,
-    on_enabled: Callback<String>,
+    confirm: Action<String, Result<RecoveryCodes, ApiError>>,
     unsaved: RwSignal<bool>,
 ) -> impl IntoView {
     let step = RwSignal::new(1u8);
@@ -177,10 +217,6 @@ fn EnableTotp(
         let p = p.clone();
         async move { start_totp(p).await }
     });
-    let confirm = Action::new(|c: &String| {
-        let c = c.clone();
-        async move { confirm_totp(c).await }
-    });
     let (start_value, confirm_value) = (start.value(), confirm.value());
     Effect::new(move |_| {
         if let Some(Ok(s)) = start_value.get() {
@@ -192,7 +228,6 @@ fn EnableTotp(
         if let Some(Ok(c)) = confirm_value.get() {
             codes.set(Some(c));
             step.set(4);
-            on_enabled.run("Authenticator app enabled.".into());
         }
     });
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
@@ -318,7 +353,10 @@ enum CodesView {
 }
 
 #[component]
-fn ViewCodes(open: RwSignal<bool>, on_changed: Callback<String>) -> impl IntoView {
+fn ViewCodes(
+    open: RwSignal<bool>,
+    regenerate: Action<(), Result<RecoveryCodes, ApiError>>,
+) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let shown = RwSignal::new(None::<RecoveryCodes>);
@@ -327,7 +365,6 @@ fn ViewCodes(open: RwSignal<bool>, on_changed: Callback<String>) -> impl IntoVie
         let c = c.clone();
         async move { view_recovery_codes(c).await }
     });
-    let regenerate = Action::new(|_: &()| regenerate_recovery_codes());
     let (view_value, regen_value) = (view_action.value(), regenerate.value());
     Effect::new(move |_| {
         if let Some(Ok(c)) = view_value.get() {
@@ -346,7 +383,6 @@ fn ViewCodes(open: RwSignal<bool>, on_changed: Callback<String>) -> impl IntoVie
             shown.set(Some(c));
             mode.set(CodesView::Shown);
             focus_when_present("recovery-codes-list");
-            on_changed.run("New recovery codes generated. The old ones no longer work.".into());
         }
         Some(Err(ApiError::Forbidden(_))) => {
             code.set(String::new());
@@ -405,20 +441,13 @@ fn ViewCodes(open: RwSignal<bool>, on_changed: Callback<String>) -> impl IntoVie
 }
 
 #[component]
-fn DisableTotp(open: RwSignal<bool>, on_disabled: Callback<String>) -> impl IntoView {
+fn DisableTotp(
+    open: RwSignal<bool>,
+    action: Action<String, Result<(), ApiError>>,
+) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
-    let action = Action::new(|c: &String| {
-        let c = c.clone();
-        async move { disable_totp(c).await }
-    });
     let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = value.get() {
-            open.set(false);
-            on_disabled.run("Authenticator app disabled.".into());
-        }
-    });
     view! {
         <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_once(action, code, last); } novalidate>
             <p class="notice notice-warning">
