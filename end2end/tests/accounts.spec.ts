@@ -160,26 +160,32 @@ test('bad input gets a clear message next to its field', async ({ page }) => {
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expect(page.getByText('Enter a valid email address')).toBeVisible();
   await expect(email).toHaveAttribute('aria-invalid', 'true');
+  // The focus goes to the first field in error.
+  await expect(email).toBeFocused();
 
   await email.fill(uniqueEmail('bad'));
   await password.fill('password');
   await repeat.fill('password');
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expect(page.getByText('Use at least 12 characters.')).toBeVisible();
+  await expect(password).toBeFocused();
 
   await password.fill('A1!a'.repeat(2560)); // 10 KB
   await repeat.fill('A1!a'.repeat(2560));
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expect(page.getByText('far too long')).toBeVisible();
+  await expect(password).toBeFocused();
 
   await password.fill('Ünïcødé 🔑 Pass 9');
   await repeat.fill('Ünïcødé 🔑 Pass 8');
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expect(page.getByText('The passwords do not match.')).toBeVisible();
+  await expect(repeat).toBeFocused();
 
   await email.fill('<script>alert(1)</script>@example.com');
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expect(page.getByText('Enter a valid email address')).toBeVisible();
+  await expect(email).toBeFocused();
 
   // Emoji and other Unicode in a password are fine.
   const ok = uniqueEmail('unicode');

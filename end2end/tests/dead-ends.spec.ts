@@ -49,10 +49,10 @@ test('waits count down, refused forms show every problem at once, nothing in fli
   });
   await enable.getByRole('button', { name: 'Continue' }).click();
   await expect(enable.getByRole('button', { name: 'Continue' })).toHaveAttribute('aria-busy', 'true');
-  await page.unroute('**/api/start_totp');
 
   // Step 3 has a way back; step 4 asks before closing with the codes unsaved.
   await expect(enable.getByText('Step 2 of 4')).toBeVisible();
+  await page.unroute('**/api/start_totp');
   const secret = (await enable.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent())!.replace(/ /g, '');
   // "Copy Key" copies the key and says so.
   await enable.getByRole('button', { name: 'Copy Key' }).click();

@@ -67,16 +67,20 @@ test('the change dialog shows its errors and closes with Escape', async ({ page 
   await dialog.getByLabel('Repeat New Password', { exact: true }).fill(NEW_PASSWORD);
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog.getByText('The current password is not correct.')).toBeVisible();
+  // The focus moves to the first field in error before anything else is typed.
+  await expect(dialog.getByLabel('Current Password', { exact: true })).toBeFocused();
 
   await dialog.getByLabel('Current Password', { exact: true }).fill(STRONG_PASSWORD);
   await dialog.getByLabel('Repeat New Password', { exact: true }).fill('Something-Else-123!');
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog.getByText('The two new passwords do not match.')).toBeVisible();
+  await expect(dialog.getByLabel('Repeat New Password', { exact: true })).toBeFocused();
 
   await dialog.getByLabel('New Password', { exact: true }).fill(STRONG_PASSWORD);
   await dialog.getByLabel('Repeat New Password', { exact: true }).fill(STRONG_PASSWORD);
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog.getByText('differs from the current one')).toBeVisible();
+  await expect(dialog.getByLabel('New Password', { exact: true })).toBeFocused();
 
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog', { name: 'Change Password' })).toBeHidden();
