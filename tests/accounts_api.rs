@@ -289,14 +289,8 @@ async fn fifty_wrong_passwords_sent_at_once_are_counted_one_by_one() {
             None,
         )
         .await;
-    let checked = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
-        .count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let checked = common::count_status(&replies, StatusCode::UNAUTHORIZED);
+    let refused = common::count_status(&replies, StatusCode::TOO_MANY_REQUESTS);
     // Five free attempts per account and address, then a wait: no more get checked.
     assert_eq!((checked, refused), (5, 45));
     for key in [
@@ -466,14 +460,8 @@ async fn sign_ups_for_one_email_are_limited_even_in_parallel() {
             None,
         )
         .await;
-    let accepted = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let accepted = common::count_status(&replies, StatusCode::OK);
+    let refused = common::count_status(&replies, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!((accepted, refused), (3, 17));
     assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 1);
     // One verification mail and two "someone tried to sign up" notices, no more.

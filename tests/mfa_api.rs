@@ -376,14 +376,8 @@ async fn fifty_wrong_codes_sent_at_once_on_one_pending_sign_in_are_counted_one_b
             Some(&pending),
         )
         .await;
-    let judged = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::BAD_REQUEST)
-        .count();
-    let turned_away = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
-        .count();
+    let judged = common::count_status(&replies, StatusCode::BAD_REQUEST);
+    let turned_away = common::count_status(&replies, StatusCode::UNAUTHORIZED);
     // Five codes per pending sign-in; every other attempt is sent back to the password.
     assert_eq!((judged, turned_away), (5, 45));
     assert_eq!(

@@ -483,14 +483,8 @@ async fn strength_estimates_are_limited_per_address_even_in_parallel() {
             None,
         )
         .await;
-    let answered = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let answered = common::count_status(&replies, StatusCode::OK);
+    let refused = common::count_status(&replies, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         (answered, refused),
         (PASSWORD_STRENGTH_IP.free as usize, 20)

@@ -43,6 +43,38 @@ impl Reply {
     }
 }
 
+fn form_body(form: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish()
+}
+
+/// A server-function call as the browser sends it: same-origin POST, form encoded.
+fn api_request(
+    name: &str,
+    body: &str,
+    cookie: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Request<Body> {
+    let mut req = Request::post(format!("/api/{name}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", ORIGIN)
+        .header("sec-fetch-site", "same-origin")
+        .header("user-agent", "latchkey-tests/1.0");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+/// How many of `replies` have `status`.
+pub fn count_status(replies: &[Reply], status: StatusCode) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
 pub async fn app_with(env: &[(&str, &str)]) -> TestApp {
     app_in(tempfile::tempdir().unwrap(), env).await
 }
@@ -114,21 +146,8 @@ impl TestApp {
         cookie: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Reply {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut req = Request::post(format!("/api/{name}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", ORIGIN)
-            .header("sec-fetch-site", "same-origin")
-            .header("user-agent", "latchkey-tests/1.0");
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
-        }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        self.send(req.body(Body::from(body)).unwrap()).await
+        self.send(api_request(name, &form_body(form), cookie, extra))
+            .await
     }
 
     /// Sends `n` copies of one server-function call at once, each on its own task (as
@@ -140,23 +159,13 @@ impl TestApp {
         form: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Vec<Reply> {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
+        let body = form_body(form);
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
         let tasks: Vec<_> = (0..n)
             .map(|_| {
                 let app = self.app.clone();
                 let barrier = barrier.clone();
-                let mut req = Request::post(format!("/api/{name}"))
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("origin", ORIGIN)
-                    .header("sec-fetch-site", "same-origin")
-                    .header("user-agent", "latchkey-tests/1.0");
-                if let Some(c) = cookie {
-                    req = req.header("cookie", c);
-                }
-                let req = req.body(Body::from(body.clone())).unwrap();
+                let req = api_request(name, &body, cookie, &[]);
                 tokio::spawn(async move {
                     barrier.wait().await;
                     let res = app.oneshot(req).await.unwrap();

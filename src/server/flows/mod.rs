@@ -160,34 +160,29 @@ pub async fn confirm_own_password(
     proof: &PasswordProof,
     now: i64,
 ) -> Result<(), ApiError> {
-    let guard = match SecretGuard::take(state, proof.scope, &user.id.to_string(), caller, now).await
-    {
-        Ok(guard) => guard,
-        Err(refused) => {
-            log(
-                state,
-                caller,
-                Some(user.id),
-                proof.failed_kind,
-                now,
-                serde_json::json!({"reason": "throttled"}),
-            )
-            .await?;
-            return Err(refused);
-        }
-    };
-    let matches = password.len() <= crate::model::password::MAX_PASSWORD_BYTES
-        && password_matches(state, user, password).await?;
-    if !matches {
+    // Every refusal, throttled or wrong, is logged with its reason.
+    let refusal = |reason: &'static str| {
         log(
             state,
             caller,
             Some(user.id),
             proof.failed_kind,
             now,
-            serde_json::json!({"reason": "wrong_password"}),
+            serde_json::json!({ "reason": reason }),
         )
-        .await?;
+    };
+    let guard = match SecretGuard::take(state, proof.scope, &user.id.to_string(), caller, now).await
+    {
+        Ok(guard) => guard,
+        Err(refused) => {
+            refusal("throttled").await?;
+            return Err(refused);
+        }
+    };
+    let matches = password.len() <= crate::model::password::MAX_PASSWORD_BYTES
+        && password_matches(state, user, password).await?;
+    if !matches {
+        refusal("wrong_password").await?;
         return Err(ApiError::field(proof.field, proof.wrong));
     }
     guard.succeeded(state).await
