@@ -71,6 +71,16 @@ async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Ca
     (secret, codes, who)
 }
 
+/// The second step of sign-in with a recovery code.
+async fn recovery_step(
+    t: &TestApp,
+    pending: &str,
+    code: &str,
+    at: i64,
+) -> Result<mfa::SecondStepDone, ApiError> {
+    mfa::finish_second_step(&t.state, &caller(None), Some(pending), "", code, at).await
+}
+
 async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
     password_step_with(t, email, PASSWORD, at).await
 }
@@ -223,16 +233,9 @@ async fn an_enabled_authenticator_cannot_be_confirmed_again() {
     // Nothing changed: same activation date, same recovery codes.
     assert_eq!(t.count("SELECT enabled_at FROM totp_methods").await, before);
     let pending = password_step(&t, "again@example.com", t0 + 60).await;
-    assert!(mfa::finish_second_step(
-        &t.state,
-        &caller(None),
-        Some(&pending),
-        "",
-        &codes[0],
-        t0 + 60
-    )
-    .await
-    .is_ok());
+    assert!(recovery_step(&t, &pending, &codes[0], t0 + 60)
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -505,16 +508,9 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
     assert!(done.is_ok(), "{:?}", done.err());
     // A recovery code (hashed under the old secret) still works.
     let pending = password_step(&t, "rotate@example.com", t0 + 60).await;
-    assert!(mfa::finish_second_step(
-        &t.state,
-        &caller(None),
-        Some(&pending),
-        "",
-        &codes[0],
-        t0 + 60
-    )
-    .await
-    .is_ok());
+    assert!(recovery_step(&t, &pending, &codes[0], t0 + 60)
+        .await
+        .is_ok());
     // Without the old secret, nothing made under it opens: a database dump is not enough.
     let t = t
         .reopen(&[("LATCHKEY_SERVER_SECRET", &"7f".repeat(32))])

@@ -43,6 +43,19 @@ impl Reply {
     }
 }
 
+/// Runs one request through the router and reads the whole answer.
+async fn reply_of(app: axum::Router, req: Request<Body>) -> Reply {
+    let res: Response<Body> = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
 fn form_body(form: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
@@ -122,15 +135,7 @@ pub async fn app() -> TestApp {
 
 impl TestApp {
     pub async fn send(&self, req: Request<Body>) -> Reply {
-        let res: Response<Body> = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        reply_of(self.app.clone(), req).await
     }
 
     /// Calls a server function the way the browser does (same-origin POST, form encoded).
@@ -168,15 +173,7 @@ impl TestApp {
                 let req = api_request(name, &body, cookie, &[]);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    let res = app.oneshot(req).await.unwrap();
-                    let status = res.status();
-                    let headers = res.headers().clone();
-                    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-                    Reply {
-                        status,
-                        headers,
-                        body: String::from_utf8_lossy(&bytes).into_owned(),
-                    }
+                    reply_of(app, req).await
                 })
             })
             .collect();
