@@ -8,6 +8,16 @@ export const SMTP_PORT = 2525;
 export const MAIL_API_PORT = 2580;
 // A second instance whose reset links expire after 5 seconds, for the expiry test.
 export const SHORT_LINK_PORT = 3101;
+// Another instance on the same database as APP_PORT, as behind a load balancer.
+export const OTHER_INSTANCE_PORT = 3102;
+
+// The database: SQLite files under .run/ by default; with LATCHKEY_E2E_POSTGRES set
+// (scripts/test.sh sets it to its throwaway PostgreSQL cluster), databases there. The
+// test script creates them empty: `e2e` (APP_PORT and OTHER_INSTANCE_PORT share it)
+// and `e2e_short`.
+const postgres = process.env.LATCHKEY_E2E_POSTGRES;
+const databaseUrl = (db: string) =>
+  postgres ? `${postgres.replace(/\/[^/]*$/, '')}/${db.replace('-', '_')}` : `sqlite://end2end/.run/${db}.db`;
 
 const appEnv = (port: number, db: string) => ({
   LATCHKEY_SERVER_MODE: 'production',
@@ -15,7 +25,7 @@ const appEnv = (port: number, db: string) => ({
   LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
   LATCHKEY_SERVER_SECRET: 'e2e0'.repeat(16),
   LATCHKEY_SERVER_DATA_DIR: 'end2end/.run',
-  LATCHKEY_DATABASE_URL: `sqlite://end2end/.run/${db}.db`,
+  LATCHKEY_DATABASE_URL: databaseUrl(db),
   LATCHKEY_MAIL_TRANSPORT: 'smtp',
   LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
   LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
@@ -32,7 +42,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: '.run/results.json' }]],
+  reporter: [['list'], ['json', { outputFile: process.env.E2E_RESULTS || '.run/results.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${APP_PORT}`,
     trace: 'retain-on-failure',
@@ -66,6 +76,15 @@ export default defineConfig({
       reuseExistingServer: false,
       stdout: 'pipe',
       env: appEnv(APP_PORT, 'e2e'),
+    },
+    {
+      command: './target/release/latchkey',
+      cwd: '..',
+      url: `http://127.0.0.1:${OTHER_INSTANCE_PORT}/signin`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: appEnv(OTHER_INSTANCE_PORT, 'e2e'),
     },
     {
       command: './target/release/latchkey',

@@ -19,6 +19,9 @@ apt_install() {
 
 # 1. System packages: TLS for mail, the browser and the real clients the tests drive.
 apt_install pkg-config libssl-dev chromium oathtool zbar-tools sqlite3
+# PostgreSQL: scripts/test.sh and bench/run.sh run a throwaway cluster of their own with its
+# initdb and pg_ctl (no system service is used).
+apt_install postgresql
 # Node.js runs the browser tests, the test SMTP server and binaryen's wasm-opt.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 

@@ -515,7 +515,7 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
     let t = t
         .reopen(&[("LATCHKEY_SERVER_SECRET", &"7f".repeat(32))])
         .await;
-    sqlx::query("UPDATE users SET password_hash = ?")
+    sqlx::query("UPDATE users SET password_hash = $1")
         .bind(&hash_before)
         .execute(&t.state.db)
         .await
@@ -794,11 +794,13 @@ async fn session_times(t: &TestApp, token: &str) -> Option<(i64, i64, i64)> {
         .state
         .keys
         .hash(latchkey::server::domain::tokens::Purpose::Session, token);
-    sqlx::query_as("SELECT created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = ?")
-        .bind(hash)
-        .fetch_optional(&t.state.db)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&t.state.db)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -847,13 +849,21 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
     assert!(session_times(&t, &phone).await.is_none());
     assert!(session_times(&t, &off).await.is_some());
     assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
-    let ended: Vec<i64> = sqlx::query_scalar(
-        "SELECT json_extract(detail, '$.other_sessions_ended') FROM security_events
+    let details: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM security_events
          WHERE kind IN ('mfa_enabled', 'mfa_disabled') ORDER BY id",
     )
     .fetch_all(&t.state.db)
     .await
     .unwrap();
+    let ended: Vec<i64> = details
+        .iter()
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(d).unwrap()["other_sessions_ended"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(ended, vec![1, 1]);
 }
 
@@ -991,4 +1001,95 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     // A sign-in started after the reset finishes as usual.
     let fresh = password_step_with(&t, email, "Third-Granite-99!", t0 + 150).await;
     assert!(second_step_works(&t, &fresh, &secret, t0 + 150).await);
+}
+
+// Two instances on one database, as behind a load balancer (on PostgreSQL when
+// scripts/test.sh runs this file against its throwaway cluster): everything that must
+// hold across instances lives in the database.
+
+#[tokio::test]
+async fn a_session_made_on_one_instance_works_on_the_other_until_signed_out() {
+    let a = app().await;
+    let b = a.another_instance().await;
+    a.sign_up("lb@example.com", PASSWORD).await;
+    let cookie = a.sign_in("lb@example.com", PASSWORD).await.session_cookie();
+    let me = b.call("current_account", &[], Some(&cookie)).await.json();
+    assert_eq!(me["email"], "lb@example.com", "{me}");
+    assert_eq!(
+        b.call("sign_out", &[], Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    for t in [&a, &b] {
+        assert_eq!(
+            t.call("current_account", &[], Some(&cookie)).await.json(),
+            serde_json::Value::Null
+        );
+    }
+}
+
+#[tokio::test]
+async fn attempts_on_both_instances_count_against_one_limit() {
+    let a = app().await;
+    let b = a.another_instance().await;
+    a.sign_up("both@example.com", PASSWORD).await;
+    for i in 0..5 {
+        let t = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            t.sign_in("both@example.com", "Wrong-Password-1!")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for t in [&a, &b] {
+        assert_eq!(
+            t.sign_in("both@example.com", PASSWORD).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    assert_eq!(
+        a.throttle_count("sign-in:account:both@example.com").await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_code_used_on_one_instance_is_refused_on_the_other() {
+    let a = app().await;
+    let b = a.another_instance().await;
+    let t0 = now();
+    let (secret, _, _) = enabled(&a, "replay@example.com", t0).await;
+    let t1 = t0 + 60;
+    let code = totp::code_at(&secret, t1 as u64);
+    let on_a = password_step(&a, "replay@example.com", t1).await;
+    let on_b = password_step(&b, "replay@example.com", t1).await;
+    assert!(
+        mfa::finish_second_step(&a.state, &caller(None), Some(&on_a), &code, "", t1)
+            .await
+            .is_ok()
+    );
+    let again = mfa::finish_second_step(&b.state, &caller(None), Some(&on_b), &code, "", t1).await;
+    assert!(matches!(again, Err(ApiError::Invalid { .. })), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recovery_code_raced_across_two_instances_is_accepted_once() {
+    let a = app().await;
+    let b = a.another_instance().await;
+    let t0 = now();
+    let (_, codes, _) = enabled(&a, "split@example.com", t0).await;
+    for (round, code) in codes.iter().take(2).enumerate() {
+        let on_a = password_step(&a, "split@example.com", t0).await;
+        let on_b = password_step(&b, "split@example.com", t0).await;
+        let (ca, cb) = (caller(None), caller(None));
+        let (ra, rb) = tokio::join!(
+            mfa::finish_second_step(&a.state, &ca, Some(&on_a), "", code, t0),
+            mfa::finish_second_step(&b.state, &cb, Some(&on_b), "", code, t0),
+        );
+        assert_eq!(
+            [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),
+            1,
+            "round {round}: exactly one instance accepts the code"
+        );
+    }
 }

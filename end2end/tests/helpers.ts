@@ -110,3 +110,26 @@ export async function tabTo(page: Page, target: Locator, backwards = false) {
   }
   await expect(target).toBeFocused();
 }
+
+/**
+ * Turns on the authenticator app for the signed-in account on the Security page
+ * (password, scanned secret, a real oathtool code, saved recovery codes); gives the
+ * secret and the ten recovery codes.
+ */
+export async function enableAuthenticator(page: Page): Promise<{ secret: string; codes: string[] }> {
+  const block = page.getByRole('group', { name: 'Authenticator App Code' });
+  await block.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Authenticator App' });
+  await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  const secret = (await dialog.getByLabel('Secret key').innerText()).replace(/\s/g, '');
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await dialog.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+  const list = dialog.getByRole('list', { name: 'Recovery codes' });
+  await expect(list.getByRole('listitem')).toHaveCount(10);
+  const codes = (await list.getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+  await dialog.getByLabel('I have saved these codes').check();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+  return { secret, codes };
+}

@@ -65,7 +65,7 @@ pub struct Config {
     /// Where the Have I Been Pwned range API answers; `None`: the check is off.
     pub pwned_api: Option<Url>,
     pub forwarded_header: crate::server::domain::client_address::ForwardedHeader,
-    pub database_url: String,
+    pub database_url: Redacted<String>, // may hold the database password
     pub database_max_connections: u32,
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
@@ -357,8 +357,11 @@ impl Config {
         let site_root = src.string("server.site_root")?;
 
         let database_url = src.string("database.url")?;
-        if !database_url.starts_with("sqlite:") {
-            return Err(src.error("database.url", "must start with sqlite:"));
+        if crate::server::store::Backend::of_url(&database_url).is_none() {
+            return Err(src.error(
+                "database.url",
+                "must start with sqlite: (embedded) or postgres:// (shared by several instances)",
+            ));
         }
         let database_max_connections = src.int("database.max_connections", 1, 512)? as u32;
 
@@ -451,6 +454,12 @@ impl Config {
                     "must be an https URL in production mode (sessions and links must not travel in clear)",
                 ))
             }
+            Mode::Production if !database_travels_safely(&database_url) => {
+                return Err(src.error(
+                    "database.url",
+                    "must ask for TLS (sslmode=require, verify-ca or verify-full) in production mode when PostgreSQL is on another machine",
+                ))
+            }
             Mode::Production if matches!(mail, MailTransport::Outbox) => {
                 return Err(src.error(
                     "mail.transport",
@@ -471,7 +480,7 @@ impl Config {
             trusted_proxies,
             pwned_api,
             forwarded_header,
-            database_url,
+            database_url: Redacted(database_url),
             database_max_connections,
             session_idle_secs,
             session_absolute_secs,
@@ -522,6 +531,31 @@ fn is_loopback_host(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// SQLite, a PostgreSQL server on this machine (loopback or a Unix socket), or one
+/// reached over TLS: what production accepts, so passwords and hashes do not cross a
+/// network in clear.
+fn database_travels_safely(database_url: &str) -> bool {
+    if !database_url.starts_with("postgres") {
+        return true;
+    }
+    let Ok(url) = Url::parse(database_url) else {
+        return false;
+    };
+    let tls = url
+        .query_pairs()
+        .any(|(k, v)| k == "sslmode" && matches!(&*v, "require" | "verify-ca" | "verify-full"));
+    let socket = url
+        .query_pairs()
+        .any(|(k, v)| k == "host" && v.starts_with('/'));
+    // For a postgres:// URL the url crate keeps the host as text, even an IP address.
+    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    tls || socket || loopback
 }
 
 fn parse_secret(text: &str) -> Option<Vec<u8>> {
@@ -726,6 +760,40 @@ mod tests {
         .is_ok());
         // A production setup tried out on this machine only may use plain http.
         assert!(with(&[("LATCHKEY_SERVER_PUBLIC_BASE_URL", "http://127.0.0.1:3000")]).is_ok());
+    }
+
+    #[test]
+    fn database_urls_name_a_known_backend_and_production_needs_tls_to_a_remote_postgres() {
+        assert!(parse(&[(
+            "LATCHKEY_DATABASE_URL",
+            "postgres://u:p@127.0.0.1:5432/latchkey"
+        )])
+        .is_ok());
+        let e = parse(&[("LATCHKEY_DATABASE_URL", "mysql://u@db/latchkey")]).unwrap_err();
+        assert!(e.0.contains("database.url"), "{e}");
+        let prod = |url: &'static str| {
+            parse(&[
+                ("LATCHKEY_SERVER_MODE", "production"),
+                ("LATCHKEY_SERVER_SECRET", "ab".repeat(32).leak() as &str),
+                ("LATCHKEY_SERVER_LISTEN", "0.0.0.0:3000"),
+                (
+                    "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+                    "https://account.example.com",
+                ),
+                ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+                ("LATCHKEY_DATABASE_URL", url),
+            ])
+        };
+        let e = prod("postgres://u:p@db.internal/latchkey").unwrap_err();
+        assert!(e.0.contains("sslmode"), "{e}");
+        assert!(prod("postgres://u:p@db.internal/latchkey?sslmode=prefer").is_err());
+        assert!(prod("postgres://u:p@db.internal/latchkey?sslmode=verify-full").is_ok());
+        assert!(prod("postgres://u:p@localhost/latchkey").is_ok());
+        assert!(prod("postgres://u:p@127.0.0.1:5432/latchkey").is_ok());
+        assert!(prod("postgres://u:p@[::1]:5432/latchkey").is_ok());
+        assert!(prod("postgres://u:p@10.0.0.5:5432/latchkey").is_err());
+        assert!(prod("postgres:///latchkey?host=/run/postgresql&user=u").is_ok());
+        assert!(prod("sqlite://data/latchkey.db").is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub struct TestApp {
     pub state: AppState,
     pub app: axum::Router,
     _dir: tempfile::TempDir,
+    database_url: String,
 }
 
 pub struct Reply {
@@ -89,23 +90,70 @@ pub fn count_status(replies: &[Reply], status: StatusCode) -> usize {
 }
 
 pub async fn app_with(env: &[(&str, &str)]) -> TestApp {
-    app_in(tempfile::tempdir().unwrap(), env).await
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("LATCHKEY_TEST_POSTGRES") {
+        Ok(server) => fresh_postgres_database(&server).await,
+        Err(_) => format!("sqlite://{}/test.db", dir.path().display()),
+    };
+    app_in(dir, database_url, env).await
+}
+
+/// With `LATCHKEY_TEST_POSTGRES` set (a `postgres://` URL of a server, as
+/// `scripts/test.sh` sets it for its throwaway cluster), every test app gets a new,
+/// empty database on that server instead of a SQLite file.
+pub async fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::{ConnectOptions, Connection, Executor};
+    let name = format!("t_{}", hex_id());
+    let mut url = url::Url::parse(server).expect("LATCHKEY_TEST_POSTGRES is a postgres:// URL");
+    let admin = sqlx::postgres::PgConnectOptions::from_url(&url).unwrap();
+    let mut conn = admin
+        .connect()
+        .await
+        .expect("the test PostgreSQL server answers");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn hex_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}_{:x}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Which database the tests run on, for the few assertions that differ.
+pub fn on_postgres() -> bool {
+    std::env::var_os("LATCHKEY_TEST_POSTGRES").is_some()
 }
 
 impl TestApp {
     /// The same database and data folder under other settings (a restart after the
     /// operator changed them).
     pub async fn reopen(self, env: &[(&str, &str)]) -> TestApp {
-        app_in(self._dir, env).await
+        app_in(self._dir, self.database_url, env).await
+    }
+
+    /// A second instance on the same database (as behind a load balancer).
+    pub async fn another_instance(&self) -> TestApp {
+        app_in(tempfile::tempdir().unwrap(), self.database_url.clone(), &[]).await
     }
 }
 
-async fn app_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
+async fn app_in(dir: tempfile::TempDir, database_url: String, env: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
-        (
-            "LATCHKEY_DATABASE_URL".into(),
-            format!("sqlite://{}/test.db", dir.path().display()),
-        ),
+        ("LATCHKEY_DATABASE_URL".into(), database_url.clone()),
         (
             "LATCHKEY_SERVER_DATA_DIR".into(),
             dir.path().display().to_string(),
@@ -126,6 +174,7 @@ async fn app_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
         state,
         app,
         _dir: dir,
+        database_url,
     }
 }
 
@@ -190,7 +239,7 @@ impl TestApp {
             .state
             .keys
             .hash(latchkey::server::domain::tokens::Purpose::Throttle, name);
-        sqlx::query_as::<_, (i64,)>("SELECT failures FROM throttles WHERE key = ?")
+        sqlx::query_as::<_, (i64,)>("SELECT failures FROM throttles WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.state.db)
             .await

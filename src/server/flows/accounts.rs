@@ -335,7 +335,7 @@ pub async fn start_session<'e, E>(
     now: i64,
 ) -> Result<String, ApiError>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let token = new_token();
     let hash = state.keys.hash(Purpose::Session, &token);

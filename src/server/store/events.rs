@@ -24,9 +24,9 @@ pub struct NewEvent<'a> {
 
 pub async fn insert<'e, E>(exec: E, e: NewEvent<'_>) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(e.user_id)
         .bind(e.kind)
         .bind(e.at)
@@ -39,7 +39,7 @@ where
 }
 
 pub async fn for_user(db: &Db, user_id: i64) -> Result<Vec<Event>, sqlx::Error> {
-    sqlx::query_as::<_, Event>("SELECT * FROM security_events WHERE user_id = ? ORDER BY id")
+    sqlx::query_as::<_, Event>("SELECT * FROM security_events WHERE user_id = $1 ORDER BY id")
         .bind(user_id)
         .fetch_all(db)
         .await

@@ -10,7 +10,7 @@ pub struct TotpRow {
 
 pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT secret_sealed, enabled_at, last_step FROM totp_methods WHERE user_id = ?",
+        "SELECT secret_sealed, enabled_at, last_step FROM totp_methods WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(db)
@@ -21,8 +21,8 @@ pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error>
 /// (if it is) and how many recovery codes are still unused.
 pub async fn status(db: &Db, user_id: i64) -> Result<(Option<i64>, i64), sqlx::Error> {
     sqlx::query_as(
-        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = ?1),
-                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL)",
+        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = $1),
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)",
     )
     .bind(user_id)
     .fetch_one(db)
@@ -37,7 +37,7 @@ pub async fn put_pending_totp(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO totp_methods (user_id, secret_sealed, created_at) VALUES (?, ?, ?)
+        "INSERT INTO totp_methods (user_id, secret_sealed, created_at) VALUES ($1, $2, $3)
          ON CONFLICT(user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed,
              created_at = excluded.created_at, last_step = NULL
          WHERE totp_methods.enabled_at IS NULL",
@@ -54,9 +54,9 @@ pub async fn put_pending_totp(
 /// Atomic: of two racing uses of one code, one wins.
 pub async fn use_step<'e, E>(exec: E, user_id: i64, step: i64) -> Result<bool, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let done = sqlx::query("UPDATE totp_methods SET last_step = ? WHERE user_id = ? AND (last_step IS NULL OR last_step < ?)")
+    let done = sqlx::query("UPDATE totp_methods SET last_step = $1 WHERE user_id = $2 AND (last_step IS NULL OR last_step < $3)")
         .bind(step)
         .bind(user_id)
         .bind(step)
@@ -69,7 +69,7 @@ where
 /// (never started, or already on).
 pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE totp_methods SET enabled_at = ? WHERE user_id = ? AND enabled_at IS NULL",
+        "UPDATE totp_methods SET enabled_at = $1 WHERE user_id = $2 AND enabled_at IS NULL",
     )
     .bind(now)
     .bind(user_id)
@@ -79,7 +79,7 @@ pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<bool
 }
 
 pub async fn delete_totp(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM totp_methods WHERE user_id = ?")
+    sqlx::query("DELETE FROM totp_methods WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -94,7 +94,7 @@ pub struct CodeRow {
 
 pub async fn recovery_codes(db: &Db, user_id: i64) -> Result<Vec<CodeRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = ? ORDER BY position",
+        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -109,7 +109,7 @@ pub async fn replace_recovery_codes(
 ) -> Result<(), sqlx::Error> {
     delete_recovery_codes(tx, user_id).await?;
     for (position, (sealed, hash)) in codes.iter().enumerate() {
-        sqlx::query("INSERT INTO recovery_codes (user_id, position, code_sealed, code_hash) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO recovery_codes (user_id, position, code_sealed, code_hash) VALUES ($1, $2, $3, $4)")
             .bind(user_id)
             .bind(position as i64)
             .bind(sealed)
@@ -121,7 +121,7 @@ pub async fn replace_recovery_codes(
 }
 
 pub async fn delete_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -135,7 +135,7 @@ pub async fn use_recovery_code(
     code_hash: &[u8],
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL")
+    let done = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
         .bind(now)
         .bind(user_id)
         .bind(code_hash)
@@ -161,7 +161,7 @@ pub async fn insert_pending(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -174,7 +174,7 @@ pub async fn insert_pending(
 
 pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, user_id, next, created_at, failures FROM pending_sign_ins WHERE token_hash = ?",
+        "SELECT id, user_id, next, created_at, failures FROM pending_sign_ins WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)
@@ -186,7 +186,7 @@ pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, s
 /// has used up its attempts (or is gone). Racing attempts are counted one by one.
 pub async fn pending_attempt(db: &Db, id: i64, max: i64) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = ? AND failures < ?
+        "UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = $1 AND failures < $2
          RETURNING failures",
     )
     .bind(id)
@@ -199,7 +199,7 @@ pub async fn pending_attempt(db: &Db, id: i64, max: i64) -> Result<Option<i64>, 
 /// Gives back an attempt that was never judged (it was throttled).
 pub async fn pending_refund(db: &Db, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE pending_sign_ins SET failures = failures - 1 WHERE id = ? AND failures > 0",
+        "UPDATE pending_sign_ins SET failures = failures - 1 WHERE id = $1 AND failures > 0",
     )
     .bind(id)
     .execute(db)
@@ -209,7 +209,7 @@ pub async fn pending_refund(db: &Db, id: i64) -> Result<(), sqlx::Error> {
 
 /// Ends every half-done sign-in of a user (inside the caller's transaction).
 pub async fn delete_pending_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE user_id = ?")
+    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -219,7 +219,7 @@ pub async fn delete_pending_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<u6
 /// Ends a pending sign-in; true only for the one call that ended it, so that two
 /// racing second steps cannot both finish it.
 pub async fn delete_pending(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
+    let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = $1")
         .bind(id)
         .execute(db)
         .await?;
@@ -227,7 +227,7 @@ pub async fn delete_pending(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn confirm_session(db: &Db, session_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET mfa_confirmed_at = ? WHERE id = ?")
+    sqlx::query("UPDATE sessions SET mfa_confirmed_at = $1 WHERE id = $2")
         .bind(now)
         .bind(session_id)
         .execute(db)
@@ -237,7 +237,7 @@ pub async fn confirm_session(db: &Db, session_id: i64, now: i64) -> Result<(), s
 
 pub async fn session_confirmed_at(db: &Db, session_id: i64) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT mfa_confirmed_at FROM sessions WHERE id = ?")
+        sqlx::query_as("SELECT mfa_confirmed_at FROM sessions WHERE id = $1")
             .bind(session_id)
             .fetch_optional(db)
             .await?;
@@ -247,7 +247,7 @@ pub async fn session_confirmed_at(db: &Db, session_id: i64) -> Result<Option<i64
 /// Removes half-done sign-ins older than `max_age` seconds.
 pub async fn delete_stale_pending(db: &Db, now: i64, max_age: i64) -> Result<u64, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM pending_sign_ins WHERE created_at <= ?")
+        sqlx::query("DELETE FROM pending_sign_ins WHERE created_at <= $1")
             .bind(now - max_age)
             .execute(db)
             .await?

@@ -1,5 +1,10 @@
 //! The database: sqlx queries and migrations. A change that touches several rows
 //! runs in one transaction.
+//!
+//! One store for both backends: the queries go through sqlx's `Any` driver and are
+//! written once, in the SQL both SQLite and PostgreSQL accept (numbered `$1`
+//! parameters, `RETURNING`, `ON CONFLICT`, `IS DISTINCT FROM`, 64-bit integers,
+//! bytes). Only the migrations differ, one set per backend under `migrations/`.
 pub mod events;
 pub mod mfa;
 pub mod outbox;
@@ -8,37 +13,137 @@ pub mod throttles;
 pub mod tokens;
 pub mod users;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
 
-pub type Db = SqlitePool;
-pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+pub type Db = sqlx::AnyPool;
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
-/// Opens (creating when missing) and migrates the database.
+/// Which database a `database.url` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Per connection: SQLite's write-ahead log (readers never wait for the writer),
+/// foreign keys, and a wait rather than an error when another writer holds the lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// Opens (creating a SQLite file when missing) and migrates the database. On
+/// PostgreSQL, instances starting together take turns: sqlx holds an advisory lock
+/// while it migrates.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
-    if let Some(path) = url
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of_url(url).ok_or_else(|| {
+        sqlx::Error::Configuration("database.url must start with sqlite: or postgres://".into())
+    })?;
+    let url = match backend {
+        Backend::Sqlite => sqlite_url(url)?,
+        Backend::Postgres => url.to_string(),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    let migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    // Two processes starting together on one SQLite file can both find a migration
+    // missing; the second one's attempt fails once the first has applied it (each
+    // migration is one transaction). Looking again then finds it done. PostgreSQL
+    // never gets here twice: sqlx holds an advisory lock while it migrates.
+    let mut attempt = 0;
+    loop {
+        match migrator.run(&pool).await {
+            Ok(()) => return Ok(pool),
+            Err(e) if attempt < 3 && backend == Backend::Sqlite => {
+                attempt += 1;
+                tracing::info!("migrating again after a concurrent start: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The SQLite URL with its folder made and `mode=rwc` (create when missing) added.
+fn sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        let path = path.split('?').next().unwrap_or("");
+        .unwrap_or(url);
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
         if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() && path != ":memory:" {
+            if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
         }
     }
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(max_connections)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    Ok(pool)
+    Ok(if params.split('&').any(|p| p.starts_with("mode=")) {
+        url.to_string()
+    } else if params.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Backend::of_url("sqlite://data/x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("mysql://u@h/db"), None);
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file_unless_told_otherwise() {
+        assert_eq!(
+            sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite::memory:?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite::memory:?cache=shared").unwrap(),
+            "sqlite::memory:?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite::memory:?mode=ro").unwrap(),
+            "sqlite::memory:?mode=ro"
+        );
+    }
 }

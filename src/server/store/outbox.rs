@@ -19,7 +19,7 @@ pub async fn insert(
     html: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(to)
         .bind(subject)
         .bind(text)
@@ -31,7 +31,7 @@ pub async fn insert(
 }
 
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<StoredMail>, sqlx::Error> {
-    sqlx::query_as::<_, StoredMail>("SELECT * FROM outbox ORDER BY id DESC LIMIT ?")
+    sqlx::query_as::<_, StoredMail>("SELECT * FROM outbox ORDER BY id DESC LIMIT $1")
         .bind(limit)
         .fetch_all(db)
         .await

@@ -27,11 +27,11 @@ pub struct NewSession<'a> {
 
 pub async fn insert<'e, E>(exec: E, s: NewSession<'_>) -> Result<i64, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(s.token_hash)
     .bind(s.user_id)
@@ -49,7 +49,7 @@ pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionR
     sqlx::query_as::<_, SessionRow>(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, u.email, u.email_verified_at,
                 u.created_at AS user_created_at, u.password_changed_at
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)
@@ -57,7 +57,7 @@ pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionR
 }
 
 pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(db)
@@ -67,9 +67,9 @@ pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
 
 pub async fn delete<'e, E>(exec: E, id: i64) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("DELETE FROM sessions WHERE id = ?")
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(exec)
         .await?;
@@ -77,7 +77,7 @@ where
 }
 
 pub async fn count_for_user(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = ?")
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(db)
         .await?;
@@ -86,7 +86,7 @@ pub async fn count_for_user(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
 
 /// Removes sessions past their absolute expiry (idle ones are removed when next seen).
 pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(db)
         .await?
@@ -99,7 +99,7 @@ pub async fn delete_for_user(
     user_id: i64,
     except: Option<i64>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
         .bind(user_id)
         .bind(except)
         .execute(&mut **tx)

@@ -5,7 +5,7 @@ use crate::server::domain::throttle::State;
 
 pub async fn get(db: &Db, key: &[u8]) -> Result<Option<State>, sqlx::Error> {
     let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT failures, last_failure FROM throttles WHERE key = ?")
+        sqlx::query_as("SELECT failures, last_failure FROM throttles WHERE key = $1")
             .bind(key)
             .fetch_optional(db)
             .await?;
@@ -26,7 +26,7 @@ pub async fn swap(
     let done = match seen {
         None => {
             sqlx::query(
-                "INSERT INTO throttles (key, failures, last_failure) VALUES (?, ?, ?)
+                "INSERT INTO throttles (key, failures, last_failure) VALUES ($1, $2, $3)
              ON CONFLICT(key) DO NOTHING",
             )
             .bind(key)
@@ -37,8 +37,8 @@ pub async fn swap(
         }
         Some(seen) => {
             sqlx::query(
-                "UPDATE throttles SET failures = ?, last_failure = ?
-             WHERE key = ? AND failures = ? AND last_failure = ?",
+                "UPDATE throttles SET failures = $1, last_failure = $2
+             WHERE key = $3 AND failures = $4 AND last_failure = $5",
             )
             .bind(next.failures as i64)
             .bind(next.last_failure)
@@ -54,7 +54,7 @@ pub async fn swap(
 
 /// Gives back one counted attempt (it turned out to be a success, or was never made).
 pub async fn refund(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = ? AND failures > 0")
+    sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = $1 AND failures > 0")
         .bind(key)
         .execute(db)
         .await?;
@@ -62,7 +62,7 @@ pub async fn refund(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
 }
 
 pub async fn clear(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM throttles WHERE key = ?")
+    sqlx::query("DELETE FROM throttles WHERE key = $1")
         .bind(key)
         .execute(db)
         .await?;
@@ -71,7 +71,7 @@ pub async fn clear(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
 
 /// Forgets counters untouched for longer than any policy remembers them.
 pub async fn prune(db: &Db, older_than: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM throttles WHERE last_failure < ?")
+    Ok(sqlx::query("DELETE FROM throttles WHERE last_failure < $1")
         .bind(older_than)
         .execute(db)
         .await?

@@ -13,10 +13,10 @@ pub async fn insert<'e, E>(
     expires_at: i64,
 ) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -37,8 +37,8 @@ pub async fn consume(
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "UPDATE email_tokens SET used_at = ?
-         WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
+        "UPDATE email_tokens SET used_at = $1
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4
          RETURNING user_id",
     )
     .bind(now)
@@ -56,7 +56,7 @@ pub async fn owner(
     token_hash: &[u8],
     purpose: &str,
 ) -> Result<Option<(i64, Option<i64>, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, used_at, expires_at FROM email_tokens WHERE token_hash = ? AND purpose = ?")
+    sqlx::query_as("SELECT user_id, used_at, expires_at FROM email_tokens WHERE token_hash = $1 AND purpose = $2")
         .bind(token_hash)
         .bind(purpose)
         .fetch_optional(db)
@@ -72,7 +72,7 @@ pub async fn retire_all(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE email_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+        "UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
     )
     .bind(now)
     .bind(user_id)
@@ -86,7 +86,7 @@ pub async fn retire_all(
 /// click still hears "already used" or "expired" rather than "not valid".
 pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM email_tokens WHERE expires_at < ? OR used_at < ?")
+        sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $2")
             .bind(before)
             .bind(before)
             .execute(db)

@@ -12,14 +12,14 @@ pub struct User {
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>("SELECT * FROM users WHERE email = ?")
+    sqlx::query_as::<_, User>("SELECT * FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(db)
         .await
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>("SELECT * FROM users WHERE id = ?")
+    sqlx::query_as::<_, User>("SELECT * FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await
@@ -33,7 +33,7 @@ pub async fn insert(
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)
+        "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
          ON CONFLICT(email) DO NOTHING RETURNING id",
     )
     .bind(email)
@@ -46,7 +46,7 @@ pub async fn insert(
 
 pub async fn mark_verified(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL",
+        "UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
     )
     .bind(now)
     .bind(id)
@@ -59,12 +59,13 @@ pub async fn mark_verified(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), sql
 /// normalisation), only if it is still the one that was checked: a password changed in
 /// the meantime is not overwritten.
 pub async fn rehash(db: &Db, id: i64, old_hash: &str, new_hash: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
-        .bind(new_hash)
-        .bind(id)
-        .bind(old_hash)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new_hash)
+            .bind(id)
+            .bind(old_hash)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -77,9 +78,9 @@ pub async fn set_password(
     verify_email: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET password_hash = ?, password_changed_at = ?,
-                email_verified_at = CASE WHEN ? AND email_verified_at IS NULL THEN ? ELSE email_verified_at END
-         WHERE id = ?",
+        "UPDATE users SET password_hash = $1, password_changed_at = $2,
+                email_verified_at = CASE WHEN $3 AND email_verified_at IS NULL THEN $4 ELSE email_verified_at END
+         WHERE id = $5",
     )
     .bind(password_hash)
     .bind(now)
