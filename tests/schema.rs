@@ -209,7 +209,7 @@ async fn instances_starting_together_on_an_empty_database_all_come_up() {
                 .fetch_one(&db)
                 .await
                 .unwrap();
-            assert_eq!(applied, 2, "{url}");
+            assert_eq!(applied, 3, "{url}");
         }
     }
 }

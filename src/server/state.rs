@@ -100,7 +100,7 @@ impl AppState {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                housekeeping(&db, crate::server::now()).await;
+                let _ = housekeeping(&db, crate::server::now()).await;
             }
         });
     }
@@ -109,10 +109,22 @@ impl AppState {
 /// How long a used or expired link is kept, to tell a late click what happened.
 pub const KEEP_OLD_LINKS_SECS: i64 = 7 * 24 * 3600;
 
+/// The least time between two rounds of housekeeping, whichever instance runs them.
+pub const HOUSEKEEPING_GAP_SECS: i64 = 300;
+
 /// Removes what can no longer be used: expired sessions, stale half-done sign-ins,
-/// throttle counters past every policy's memory, old links. Each delete is idempotent,
-/// so instances running it at once do no harm.
-pub async fn housekeeping(db: &store::Db, now: i64) {
+/// throttle counters past every policy's memory, old links. Instances sharing the
+/// database take turns (a claim on one row, [`store::housekeeping::claim`]); each
+/// delete is idempotent besides. False when another instance had this round.
+pub async fn housekeeping(db: &store::Db, now: i64) -> bool {
+    match store::housekeeping::claim(db, now, HOUSEKEEPING_GAP_SECS).await {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(error = %e, "housekeeping could not claim its turn");
+            return false;
+        }
+    }
     let jobs: [(&str, Result<u64, sqlx::Error>); 4] = [
         ("sessions", store::sessions::delete_expired(db, now).await),
         (
@@ -140,4 +152,5 @@ pub async fn housekeeping(db: &store::Db, now: i64) {
             Err(e) => tracing::warn!(error = %e, "housekeeping of {what} failed"),
         }
     }
+    true
 }

@@ -6,6 +6,7 @@
 //! parameters, `RETURNING`, `ON CONFLICT`, `IS DISTINCT FROM`, 64-bit integers,
 //! bytes). Only the migrations differ, one set per backend under `migrations/`.
 pub mod events;
+pub mod housekeeping;
 pub mod mfa;
 pub mod outbox;
 pub mod sessions;
