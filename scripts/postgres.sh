@@ -9,14 +9,25 @@ PG_DIR=""
 pg_as_owner() {
   # PostgreSQL refuses to run as root: as root, run it as the `postgres` user that
   # Debian's package creates.
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_start() {
   PG_DIR=$(realpath -m "$1")
   rm -rf "$PG_DIR"
   mkdir -p "$PG_DIR"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$PG_DIR"
+    # A checkout under a private folder (mktemp -d is mode 700) is out of the
+    # postgres user's reach: keep the cluster in /tmp then, linked from $1.
+    if ! runuser -u postgres -- test -w "$PG_DIR"; then
+      local outside
+      outside=$(mktemp -d /tmp/latchkey-pg.XXXXXX)
+      chown postgres: "$outside"
+      rm -rf "$PG_DIR" && ln -s "$outside" "$PG_DIR"
+      PG_DIR=$outside
+    fi
+  fi
   local port
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   port=$PG_PORT
