@@ -967,3 +967,41 @@ async fn the_dev_outbox_exists_only_in_development() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn an_address_that_must_wait_is_refused_before_any_account_is_counted() {
+    use latchkey::server::domain::{throttle::State, tokens::Purpose};
+    let t = app().await;
+    t.sign_up("quiet@example.com", PASSWORD).await;
+    // The address has used up its attempts (as in a storm from one address).
+    let key = t
+        .state
+        .keys
+        .hash(Purpose::Throttle, "sign-in:ip:203.0.113.7");
+    let full = State {
+        failures: 1000,
+        last_failure: latchkey::server::now(),
+    };
+    assert!(
+        latchkey::server::store::throttles::swap(&t.state.db, &key, None, full)
+            .await
+            .unwrap()
+    );
+    let r = t.sign_in("quiet@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Nothing was counted (nor given back) for the account: the refusal cost one read,
+    // and no counter row exists for it at all.
+    for name in [
+        "sign-in:account:quiet@example.com",
+        "sign-in:account-ip:quiet@example.com|203.0.113.7",
+    ] {
+        let row = latchkey::server::store::throttles::get(
+            &t.state.db,
+            &t.state.keys.hash(Purpose::Throttle, name),
+        )
+        .await
+        .unwrap();
+        assert!(row.is_none(), "{name}: {row:?}");
+    }
+    assert_eq!(t.throttle_count("sign-in:ip:203.0.113.7").await, 1000);
+}

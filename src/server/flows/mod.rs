@@ -231,16 +231,21 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 /// Counts one attempt on each of `keys` before the attempt is made, each counter by a
 /// compare-and-swap, so that racing requests are counted one by one. When one counter
 /// refuses, the ones already counted are given back and the longest wait is reported.
+///
+/// The keys are tried from the last (the broadest: the address, the day) to the
+/// first (the account at this address): in a storm from one address the address
+/// refuses first, so a refusal costs one read, with nothing counted to give back.
 pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Result<(), ApiError> {
-    for (i, (key, policy)) in keys.iter().enumerate() {
+    let order: Vec<&(Vec<u8>, Policy)> = keys.iter().rev().collect();
+    for (n, (key, policy)) in order.iter().enumerate() {
         if let Decision::Wait(secs) = take_one(state, key, policy, now).await? {
-            for (taken, _) in &keys[..i] {
+            for (taken, _) in &order[..n] {
                 store::throttles::refund(&state.db, taken)
                     .await
                     .map_err(internal)?;
             }
             let mut wait = secs;
-            for (key, policy) in &keys[i + 1..] {
+            for (key, policy) in &order[n + 1..] {
                 let current = store::throttles::get(&state.db, key)
                     .await
                     .map_err(internal)?;
