@@ -1005,3 +1005,20 @@ async fn an_address_that_must_wait_is_refused_before_any_account_is_counted() {
     }
     assert_eq!(t.throttle_count("sign-in:ip:203.0.113.7").await, 1000);
 }
+
+#[tokio::test]
+async fn a_too_many_attempts_answer_is_held_back_a_moment() {
+    let t = app().await;
+    t.sign_up("slow@example.com", PASSWORD).await;
+    for _ in 0..5 {
+        t.sign_in("slow@example.com", "Wrong-Password-1!").await;
+    }
+    let started = std::time::Instant::now();
+    let r = t.sign_in("slow@example.com", "Wrong-Password-1!").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let held = latchkey::server::http::middleware::REFUSAL_DELAY
+        .min(std::time::Duration::from_secs(retry_after));
+    assert!(held.as_millis() >= 1000, "{held:?}");
+    assert!(started.elapsed() >= held, "{:?}", started.elapsed());
+}

@@ -220,6 +220,12 @@ pub async fn page_access(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// How long a "too many attempts" answer is held back (at most its Retry-After): a
+/// client that retries at once, as a storm of sign-ins does, then sends one request a
+/// second per connection instead of keeping the server busy refusing it. A held-back
+/// answer costs a timer, not a thread.
+pub const REFUSAL_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Gives each server-function error its HTTP status (400 bad input, 401, 403, 429, ...).
 pub async fn api_status(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/api/") {
@@ -241,6 +247,8 @@ pub async fn api_status(req: Request, next: Next) -> Response {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 parts.headers.insert(header::RETRY_AFTER, v);
             }
+            tokio::time::sleep(REFUSAL_DELAY.min(std::time::Duration::from_secs(retry_after)))
+                .await;
         }
     }
     Response::from_parts(parts, Body::from(bytes))
