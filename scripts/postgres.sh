@@ -28,21 +28,22 @@ pg_start() {
       PG_DIR=$outside
     fi
   fi
-  local port
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  port=$PG_PORT
   pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U latchkey --auth=trust -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log"; return 1; }
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c max_connections=300 ${PG_OPTIONS:--c fsync=off -c full_page_writes=off}" >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300 ${PG_OPTIONS:--c fsync=off -c full_page_writes=off}" >/dev/null \
     || { cat "$PG_DIR/server.log"; return 1; }
-  PG_URL="postgres://latchkey@127.0.0.1:$port/postgres"
+  PG_URL="postgres://latchkey@127.0.0.1:$PG_PORT/postgres"
   export PG_URL
 }
 
 pg_stop() {
   [ -n "$PG_DIR" ] && [ -d "$PG_DIR/data" ] || return 0
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  # A cluster kept in /tmp (see pg_start) goes with it; one under target/ stays for
+  # its logs until the next start.
+  case "$PG_DIR" in /tmp/latchkey-pg.*) rm -rf "$PG_DIR" ;; esac
 }
 
 # A new empty database on the running cluster; prints its URL.

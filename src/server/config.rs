@@ -526,7 +526,14 @@ impl Config {
 /// (a local test of the production settings), development is allowed at all.
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        // A URL of a scheme the url crate does not know (postgres://) keeps even an
+        // IP address as text.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
@@ -537,7 +544,9 @@ fn is_loopback_host(url: &Url) -> bool {
 /// reached over TLS: what production accepts, so passwords and hashes do not cross a
 /// network in clear.
 fn database_travels_safely(database_url: &str) -> bool {
-    if !database_url.starts_with("postgres") {
+    if crate::server::store::Backend::of_url(database_url)
+        != Some(crate::server::store::Backend::Postgres)
+    {
         return true;
     }
     let Ok(url) = Url::parse(database_url) else {
@@ -549,13 +558,7 @@ fn database_travels_safely(database_url: &str) -> bool {
     let socket = url
         .query_pairs()
         .any(|(k, v)| k == "host" && v.starts_with('/'));
-    // For a postgres:// URL the url crate keeps the host as text, even an IP address.
-    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    tls || socket || loopback
+    tls || socket || is_loopback_host(&url)
 }
 
 fn parse_secret(text: &str) -> Option<Vec<u8>> {
