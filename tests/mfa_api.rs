@@ -1041,12 +1041,13 @@ async fn attempts_on_both_instances_count_against_one_limit() {
             StatusCode::UNAUTHORIZED
         );
     }
-    for t in [&a, &b] {
-        assert_eq!(
-            t.sign_in("both@example.com", PASSWORD).await.status,
-            StatusCode::TOO_MANY_REQUESTS
-        );
-    }
+    // B has seen two failures itself; the five are shared, so even the right password
+    // waits there. (Asked once, at once: the first wait is only 2 seconds, and a 429
+    // is held back for one of them.)
+    assert_eq!(
+        b.sign_in("both@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(
         a.throttle_count("sign-in:account:both@example.com").await,
         5
