@@ -56,7 +56,9 @@ fn secret_of(setup: &latchkey::model::mfa::TotpSetup) -> Vec<u8> {
 async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Caller) {
     t.sign_up_verified(email, PASSWORD).await;
     let who = signed_in(t, email, t0).await;
-    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .unwrap();
     assert!(
         setup.qr_svg.starts_with("<?xml") || setup.qr_svg.contains("<svg"),
         "{}",
@@ -109,7 +111,7 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
     let t0 = now();
     t.sign_up_verified("set@example.com", PASSWORD).await;
     let who = signed_in(&t, "set@example.com", t0).await;
-    let err = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
+    let err = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", "", t0)
         .await
         .unwrap_err();
     assert_eq!(
@@ -117,7 +119,9 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
         Some("The password is not correct.")
     );
 
-    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .unwrap();
     assert_eq!(setup.secret.split(' ').count(), 8);
     // Abandoned set-up: nothing is enabled, sign-in asks for the password only.
     assert_eq!(
@@ -191,7 +195,7 @@ async fn an_unverified_address_cannot_turn_on_the_authenticator() {
     let who = signed_in(&t, "squatter@example.com", t0).await;
     let status = mfa::status(&t.state, &who).await.unwrap();
     assert!(!status.email_verified);
-    let Err(err) = mfa::start_totp(&t.state, &who, PASSWORD, t0).await else {
+    let Err(err) = mfa::start_totp(&t.state, &who, PASSWORD, "", t0).await else {
         panic!("started without a verified address");
     };
     assert!(
@@ -207,7 +211,9 @@ async fn an_unverified_address_cannot_turn_on_the_authenticator() {
     t.call("verify_email", &[("token", &token)], None).await;
     let who = signed_in(&t, "squatter@example.com", t0).await;
     assert!(mfa::status(&t.state, &who).await.unwrap().email_verified);
-    assert!(mfa::start_totp(&t.state, &who, PASSWORD, t0).await.is_ok());
+    assert!(mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -764,7 +770,7 @@ async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     t.sign_up_verified("id@example.com", PASSWORD).await;
     let who = signed_in(&t, "id@example.com", t0).await;
     for _ in 0..5 {
-        let e = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", t0)
+        let e = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", "", t0)
             .await
             .unwrap_err();
         assert_eq!(
@@ -774,7 +780,7 @@ async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     }
     // Even the right password waits now, and that refusal is logged as well.
     assert!(matches!(
-        mfa::start_totp(&t.state, &who, PASSWORD, t0).await,
+        mfa::start_totp(&t.state, &who, PASSWORD, "", t0).await,
         Err(ApiError::TooManyRequests { .. })
     ));
     assert_eq!(
@@ -812,7 +818,9 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
     let here = session_token(&t, email, t0).await;
     let laptop = session_token(&t, email, t0).await;
     let who = session_caller(&t, &here).await;
-    let setup = mfa::start_totp(&t.state, &who, PASSWORD, t0).await.unwrap();
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .unwrap();
     let secret = secret_of(&setup);
     let on = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
         .await
@@ -882,7 +890,7 @@ async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
     // Turned on an hour later: a fresh id, the same sign-in time and limit.
     let later = t0 + 3600;
     let who = session_caller(&t, &token).await;
-    let setup = mfa::start_totp(&t.state, &who, PASSWORD, later)
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", later)
         .await
         .unwrap();
     let secret = secret_of(&setup);

@@ -1,14 +1,22 @@
-//! Multi-factor authentication: the authenticator app and recovery codes.
+//! Multi-factor authentication: the authenticator app, recovery codes, Email Code and
+//! the second step of sign-in.
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
-use crate::model::mfa::{MfaStatus, RecoveryCodes, TotpSetup};
+use crate::model::mfa::{CodeSent, MfaStatus, RecoveryCodes, SignInOptions, TotpSetup};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
     super::ctx::{caller, pending_token, set_cookie},
-    crate::server::{flows::mfa as flow, http::cookies, now},
+    crate::model::mfa::Method,
+    crate::server::domain::sent_code::{Channel, CodePurpose},
+    crate::server::{flows::codes, flows::mfa as flow, http::cookies, now},
 };
+
+#[cfg(feature = "ssr")]
+fn channel_of(channel: &str) -> Result<Channel, ApiError> {
+    Channel::parse(channel).ok_or_else(|| ApiError::invalid("Unknown channel."))
+}
 
 #[server(prefix = "/api", endpoint = "mfa_status")]
 pub async fn get_mfa_status() -> Result<MfaStatus, ApiError> {
@@ -16,11 +24,19 @@ pub async fn get_mfa_status() -> Result<MfaStatus, ApiError> {
     flow::status(&state, &who).await
 }
 
-/// Enabling, steps 1 and 2: the password, then the secret and its QR code.
+/// Enabling, steps 1 and 2: the password (or an email code when Email Code is on),
+/// then the secret and its QR code.
 #[server(prefix = "/api", endpoint = "start_totp")]
-pub async fn start_totp(password: String) -> Result<TotpSetup, ApiError> {
+pub async fn start_totp(password: String, code: Option<String>) -> Result<TotpSetup, ApiError> {
     let (state, who) = caller()?;
-    flow::start_totp(&state, &who, &password, now()).await
+    flow::start_totp(
+        &state,
+        &who,
+        &password,
+        code.as_deref().unwrap_or(""),
+        now(),
+    )
+    .await
 }
 
 /// Enabling, step 3: a code from the app; gives the recovery codes of step 4.
@@ -52,20 +68,98 @@ pub async fn disable_totp(code: String) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The second step of sign-in: an authenticator code, or a recovery code.
-#[server(prefix = "/api", endpoint = "verify_sign_in")]
-pub async fn verify_sign_in(code: String, recovery_code: String) -> Result<SignedIn, ApiError> {
+/// "Enable" on Email Code, step 1: the password (or an authenticator code when the app
+/// is on); sends the first code.
+#[server(prefix = "/api", endpoint = "start_email_code")]
+pub async fn start_email_code(password: String, code: String) -> Result<CodeSent, ApiError> {
+    let (state, who) = caller()?;
+    codes::start_email_code(&state, &who, &password, &code, now()).await
+}
+
+/// "Enable" on Email Code, step 2: the emailed code turns it on.
+#[server(prefix = "/api", endpoint = "confirm_email_code")]
+pub async fn confirm_email_code(code: String) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    let token = codes::confirm_email_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &token));
+    Ok(())
+}
+
+/// "Request Code" (and the code sent as a dialog opens) for the signed-in owner:
+/// `purpose` is "enable", "disable" or "identity"; `channel` is "email".
+#[server(prefix = "/api", endpoint = "request_code")]
+pub async fn request_code(purpose: String, channel: String) -> Result<CodeSent, ApiError> {
+    let (state, who) = caller()?;
+    let purpose =
+        CodePurpose::parse(&purpose).ok_or_else(|| ApiError::invalid("Unknown purpose."))?;
+    codes::request_code(&state, &who, purpose, channel_of(&channel)?, now()).await
+}
+
+/// "Disable" on Email Code: the code sent as the dialog opened turns it off.
+#[server(prefix = "/api", endpoint = "disable_email_code")]
+pub async fn disable_email_code(code: String) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    let token = codes::disable_email_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &token));
+    Ok(())
+}
+
+/// The second step of sign-in: which methods it offers.
+#[server(prefix = "/api", endpoint = "sign_in_options")]
+pub async fn get_sign_in_options() -> Result<SignInOptions, ApiError> {
+    let (state, _) = caller()?;
+    let pending = pending_token(&state);
+    flow::sign_in_options(&state, pending.as_deref(), now()).await
+}
+
+/// The second step of sign-in: sends a code by the chosen channel ("email").
+#[server(prefix = "/api", endpoint = "send_sign_in_code")]
+pub async fn send_sign_in_code(channel: String) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;
     let pending = pending_token(&state);
-    let result = flow::finish_second_step(
+    flow::send_sign_in_code(
         &state,
         &who,
         pending.as_deref(),
-        &code,
-        &recovery_code,
+        channel_of(&channel)?,
         now(),
     )
-    .await;
+    .await
+}
+
+/// The second step of sign-in: a code from the chosen method ("totp", "email",
+/// "recovery"), or, without a method, an authenticator code or a recovery code.
+#[server(prefix = "/api", endpoint = "verify_sign_in")]
+pub async fn verify_sign_in(
+    code: String,
+    recovery_code: String,
+    method: Option<String>,
+) -> Result<SignedIn, ApiError> {
+    let (state, who) = caller()?;
+    let pending = pending_token(&state);
+    let result = match method.as_deref().filter(|m| !m.is_empty()) {
+        None => {
+            flow::finish_second_step(
+                &state,
+                &who,
+                pending.as_deref(),
+                &code,
+                &recovery_code,
+                now(),
+            )
+            .await
+        }
+        Some(m) => {
+            let method = Method::parse(m).ok_or_else(|| ApiError::invalid("Unknown method."))?;
+            let code = if method == Method::Recovery {
+                &recovery_code
+            } else {
+                &code
+            };
+            flow::finish_second_step_with(&state, &who, pending.as_deref(), method, code, now())
+                .await
+        }
+    };
     match result {
         Ok(done) => {
             set_cookie(&cookies::clear_pending(&state.config));

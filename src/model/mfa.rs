@@ -8,6 +8,116 @@ pub struct MfaStatus {
     pub recovery_codes_left: usize,
     /// Methods can be turned on only once the account's address is verified.
     pub email_verified: bool,
+    /// When Email Code was turned on; `None` when it is off.
+    pub email_code_enabled_at: Option<i64>,
+    /// The address email codes go to (the account's).
+    pub email: String,
+}
+
+impl MfaStatus {
+    pub fn active(&self) -> Vec<Method> {
+        let mut methods = Vec::new();
+        if self.totp_enabled_at.is_some() {
+            methods.push(Method::Totp);
+        }
+        if self.email_code_enabled_at.is_some() {
+            methods.push(Method::Email);
+        }
+        methods
+    }
+}
+
+/// A second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    Totp,
+    Email,
+    Sms,
+    Recovery,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Totp => "totp",
+            Method::Email => "email",
+            Method::Sms => "sms",
+            Method::Recovery => "recovery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        [Method::Totp, Method::Email, Method::Sms, Method::Recovery]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
+    /// How the sign-in page offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Totp => "Authenticator app",
+            Method::Email => "Email code",
+            Method::Sms => "SMS code",
+            Method::Recovery => "Recovery code",
+        }
+    }
+}
+
+/// What step 1 of turning a method on asks for (seed 003).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdentityProof {
+    Password,
+    AuthenticatorCode,
+    EmailCode,
+}
+
+impl IdentityProof {
+    /// A code from a method already on when there is one (the authenticator app first,
+    /// then email), else the password.
+    pub fn for_adding(adding: Method, active: &[Method]) -> IdentityProof {
+        let other = |m: Method| m != adding && active.contains(&m);
+        if other(Method::Totp) {
+            IdentityProof::AuthenticatorCode
+        } else if other(Method::Email) {
+            IdentityProof::EmailCode
+        } else {
+            IdentityProof::Password
+        }
+    }
+}
+
+/// A code was sent: where to (as shown), and how long until another may be asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSent {
+    pub to: String,
+    pub resend_in: u64,
+}
+
+/// What the second step of sign-in offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// The methods to choose from, recovery codes last when there are any.
+    pub methods: Vec<Method>,
+    /// The one chosen first: the last one used, else the first.
+    pub preferred: Method,
+    /// Where email codes go, masked.
+    pub email_hint: String,
+}
+
+impl SignInOptions {
+    /// Picks the method offered first: the one used last time when it is still on,
+    /// else the authenticator app, else email (recovery codes only as a last resort).
+    pub fn choose(methods: Vec<Method>, last: Option<Method>, email_hint: String) -> SignInOptions {
+        let preferred = last
+            .filter(|m| methods.contains(m) && *m != Method::Recovery)
+            .or_else(|| methods.iter().copied().find(|m| *m != Method::Recovery))
+            .unwrap_or(Method::Recovery);
+        SignInOptions {
+            methods,
+            preferred,
+            email_hint,
+        }
+    }
 }
 
 /// Step 2 of enabling: what the app needs.
@@ -77,6 +187,47 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn identity_is_confirmed_with_another_method_when_one_is_on() {
+        use IdentityProof::*;
+        use Method::*;
+        assert_eq!(IdentityProof::for_adding(Email, &[]), Password);
+        assert_eq!(IdentityProof::for_adding(Totp, &[]), Password);
+        assert_eq!(IdentityProof::for_adding(Email, &[Totp]), AuthenticatorCode);
+        assert_eq!(IdentityProof::for_adding(Totp, &[Email]), EmailCode);
+        assert_eq!(
+            IdentityProof::for_adding(Sms, &[Email, Totp]),
+            AuthenticatorCode
+        );
+        // The method being added never confirms itself.
+        assert_eq!(IdentityProof::for_adding(Email, &[Email]), Password);
+    }
+
+    #[test]
+    fn sign_in_offers_the_last_method_used_first() {
+        use Method::*;
+        let pick = |methods: &[Method], last| {
+            SignInOptions::choose(methods.to_vec(), last, String::new()).preferred
+        };
+        assert_eq!(pick(&[Totp, Email, Recovery], None), Totp);
+        assert_eq!(pick(&[Totp, Email, Recovery], Some(Email)), Email);
+        assert_eq!(
+            pick(&[Email], Some(Totp)),
+            Email,
+            "a method turned off since"
+        );
+        assert_eq!(
+            pick(&[Totp, Recovery], Some(Recovery)),
+            Totp,
+            "recovery codes are a last resort"
+        );
+        assert_eq!(pick(&[Email, Sms], None), Email);
+        for m in [Totp, Email, Sms, Recovery] {
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Method::parse("fax"), None);
     }
 
     #[test]

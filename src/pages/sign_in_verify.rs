@@ -1,22 +1,66 @@
-use crate::api::mfa::verify_sign_in;
+use crate::api::mfa::{get_sign_in_options, send_sign_in_code, verify_sign_in};
 use crate::components::{
-    focus_when_present, AuthCard, CodeInput, FormAlert, SubmitButton, TextField,
+    focus_when_present, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock, SubmitButton,
+    TextField,
 };
 use crate::model::error::ApiError;
+use crate::model::mfa::{CodeSent, Method, SignInOptions};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The second step of sign-in: a code from the authenticator app, or a recovery code.
+/// The second step of sign-in: one code from the method the person picks (seed 003),
+/// or a recovery code.
 #[component]
 pub fn SignInVerifyPage() -> impl IntoView {
-    let use_recovery = RwSignal::new(false);
+    let options = Resource::new(|| (), |_| get_sign_in_options());
+    view! {
+        <Title text="Two-step sign-in · Latchkey"/>
+        <AuthCard title="Two-step sign-in">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match options.await {
+                        Ok(o) => view! { <SecondStep options=o/> }.into_any(),
+                        Err(_) => view! { <Expired/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
+    }
+}
+
+#[component]
+fn Expired() -> impl IntoView {
+    view! {
+        <div class="alert alert-error" role="alert">"This sign-in has expired. Enter your email and password again."</div>
+        <a class="btn btn-primary" href="/signin">"Back to Sign In"</a>
+    }
+}
+
+#[component]
+fn SecondStep(options: SignInOptions) -> impl IntoView {
+    let methods: Vec<Method> = options
+        .methods
+        .iter()
+        .copied()
+        .filter(|m| *m != Method::Recovery)
+        .collect();
+    let has_recovery = options.methods.contains(&Method::Recovery);
+    let chosen = RwSignal::new(options.preferred);
+    // The method before "Use a recovery code" was chosen, to go back to.
+    let before_recovery = StoredValue::new(methods.first().copied().unwrap_or(Method::Totp));
     let code = RwSignal::new(String::new());
     let recovery = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
-    let action = Action::new(move |(c, r): &(String, String)| {
-        let (c, r) = (c.clone(), r.clone());
-        async move { verify_sign_in(c, r).await }
+    let action = Action::new(move |(m, c): &(Method, String)| {
+        let (m, c) = (*m, c.clone());
+        async move {
+            if m == Method::Recovery {
+                verify_sign_in(String::new(), c, Some(m.as_str().into())).await
+            } else {
+                verify_sign_in(c, String::new(), Some(m.as_str().into())).await
+            }
+        }
     });
     let value = action.value();
     Effect::new(move |_| {
@@ -25,57 +69,140 @@ pub fn SignInVerifyPage() -> impl IntoView {
         }
     });
     let expired = move || matches!(value.get(), Some(Err(ApiError::Unauthorized(_))));
-    let submit = move || {
-        if use_recovery.get_untracked() {
-            action.dispatch((String::new(), recovery.get_untracked()));
-        } else {
-            let current = code.get_untracked();
-            if action.pending().get_untracked()
-                || last.get_value() == current && matches!(value.get_untracked(), Some(Ok(_)))
-            {
-                return;
+
+    // Email codes: sent when email is chosen (and when the page opens with it chosen),
+    // then again on "Request Code" once the countdown allows.
+    let clock = ResendClock::new();
+    let sent_to = RwSignal::new(None::<String>);
+    let send = Action::new(|_: &()| send_sign_in_code("email".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = send.value().get() {
+            clock.follow(&answer);
+            match answer {
+                Ok(CodeSent { to, .. }) => sent_to.set(Some(to)),
+                Err(ApiError::TooManyRequests { .. }) => {
+                    sent_to.update(|t| {
+                        t.get_or_insert_with(|| "your email address".into());
+                    });
+                }
+                Err(_) => {}
             }
-            last.set_value(current.clone());
-            action.dispatch((current, String::new()));
         }
+    });
+    Effect::new(move |_| {
+        if chosen.get() == Method::Email && untrack(move || sent_to.get().is_none()) {
+            send.dispatch(());
+        }
+    });
+    let send_error = Signal::derive(move || {
+        send.value().with(|v| match v {
+            Some(Err(e)) if !matches!(e, ApiError::TooManyRequests { .. }) => {
+                e.general().map(|text| crate::components::Alert {
+                    text,
+                    retry_after: None,
+                })
+            }
+            _ => None,
+        })
+    });
+
+    let submit = move || {
+        let m = chosen.get_untracked();
+        if m == Method::Recovery {
+            action.dispatch((m, recovery.get_untracked()));
+            return;
+        }
+        let current = code.get_untracked();
+        if action.pending().get_untracked()
+            || last.get_value() == current && matches!(value.get_untracked(), Some(Ok(_)))
+        {
+            return;
+        }
+        last.set_value(current.clone());
+        action.dispatch((m, current));
     };
     let on_complete = Callback::new(move |_: ()| submit());
-    // Arriving from the password step, the code field has the focus.
-    Effect::new(move |_| focus_when_present("field-code"));
+    // Arriving from the password step, the field for the chosen method has the focus.
+    Effect::new(move |_| {
+        focus_when_present(if chosen.get_untracked() == Method::Recovery {
+            "field-recovery_code"
+        } else {
+            "field-code"
+        })
+    });
+    let choose = move |m: Method| {
+        chosen.set(m);
+        code.set(String::new());
+        value.set(None);
+    };
+    let several = methods.len() > 1;
     view! {
-        <Title text="Two-step sign-in · Latchkey"/>
-        <AuthCard title="Two-step sign-in">
-            <Show
-                when=move || !expired()
-                fallback=|| view! {
-                    <div class="alert alert-error" role="alert">"This sign-in has expired. Enter your email and password again."</div>
-                    <a class="btn btn-primary" href="/signin">"Back to Sign In"</a>
-                }
-            >
-                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); } novalidate>
-                    <FormAlert message=general_error(value)/>
-                    <Show
-                        when=move || use_recovery.get()
-                        fallback=move || view! {
-                            <p>"Enter the 6-digit code from your authenticator app"</p>
-                            <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
-                        }
-                    >
+        <Show when=move || !expired() fallback=|| view! { <Expired/> }>
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); } novalidate>
+                {several.then(|| {
+                    let methods = methods.clone();
+                    view! {
+                        <fieldset class="method-choice">
+                            <legend>"Verify with"</legend>
+                            {methods.into_iter().map(|m| view! {
+                                <label class="radio">
+                                    <input
+                                        type="radio"
+                                        name="method"
+                                        value=m.as_str()
+                                        prop:checked=move || chosen.get() == m
+                                        on:change=move |_| choose(m)
+                                    />
+                                    " " {m.label()}
+                                </label>
+                            }).collect_view()}
+                        </fieldset>
+                    }
+                })}
+                <FormAlert message=general_error(value)/>
+                {move || match chosen.get() {
+                    Method::Recovery => view! {
                         <p>"Enter one of the recovery codes you saved when you set up your authenticator app."</p>
                         <TextField label="Recovery code" name="recovery_code" value=recovery error=field_error(value, "recovery_code") autocomplete="off" autofocus=true/>
-                    </Show>
-                    <SubmitButton label="Verify" pending=action.pending()/>
-                </form>
+                    }.into_any(),
+                    Method::Email => view! {
+                        <p role="status">
+                            {move || sent_to.get().map(|to| format!("We sent a 6-digit code to {to}. It is valid for 10 minutes."))}
+                        </p>
+                        <FormAlert message=send_error/>
+                        <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
+                        <p class="resend-row">
+                            <ResendButton clock=clock pending=send.pending() on_request=Callback::new(move |_| { send.dispatch(()); })/>
+                        </p>
+                    }.into_any(),
+                    _ => view! {
+                        <p>"Enter the 6-digit code from your authenticator app"</p>
+                        <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
+                    }.into_any(),
+                }}
+                <SubmitButton label="Verify" pending=action.pending()/>
+            </form>
+            {has_recovery.then(|| view! {
                 <p class="auth-alt">
                     <button type="button" class="link-button" on:click=move |_| {
-                        use_recovery.update(|r| *r = !*r);
-                        focus_when_present(if use_recovery.get_untracked() { "field-recovery_code" } else { "field-code" });
+                        if chosen.get_untracked() == Method::Recovery {
+                            choose(before_recovery.get_value());
+                            focus_when_present("field-code");
+                        } else {
+                            before_recovery.set_value(chosen.get_untracked());
+                            choose(Method::Recovery);
+                            focus_when_present("field-recovery_code");
+                        }
                     }>
-                        {move || if use_recovery.get() { "Use your authenticator app instead" } else { "Use a recovery code" }}
+                        {move || match (chosen.get(), before_recovery.get_value()) {
+                            (Method::Recovery, Method::Email) => "Use an email code instead",
+                            (Method::Recovery, _) => "Use your authenticator app instead",
+                            _ => "Use a recovery code",
+                        }}
                     </button>
                 </p>
-                <p class="auth-alt"><a href="/signin">"Back to Sign In"</a></p>
-            </Show>
-        </AuthCard>
+            })}
+            <p class="auth-alt"><a href="/signin">"Back to Sign In"</a></p>
+        </Show>
     }
 }

@@ -79,6 +79,8 @@ pub struct Config {
     pub totp_issuer: String,
     /// How long a code check lets the owner regenerate recovery codes without another.
     pub mfa_confirmed_secs: i64,
+    /// Codes sent by email or SMS: lifetime, resend interval, wrong tries.
+    pub code_rules: crate::server::domain::sent_code::CodeRules,
     pub mail_from: String,
     pub mail: MailTransport,
 }
@@ -398,6 +400,12 @@ impl Config {
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
         let mfa_confirmed_secs = src.int("mfa.confirmed_seconds", 5, 3600)?;
+        let code_rules = crate::server::domain::sent_code::CodeRules {
+            // The security standard: sent codes expire within 10 minutes.
+            ttl_secs: src.int("mfa.code_ttl_seconds", 60, 600)?,
+            resend_secs: src.int("mfa.code_resend_seconds", 1, 3600)?,
+            max_failures: src.int("mfa.code_max_tries", 1, 10)?,
+        };
         let totp_issuer = src.string("mfa.totp_issuer")?;
         if totp_issuer.trim().is_empty() || totp_issuer.contains(':') || totp_issuer.len() > 64 {
             return Err(src.error("mfa.totp_issuer", "must be a short name without a colon"));
@@ -491,6 +499,7 @@ impl Config {
             reset_link_secs,
             totp_issuer,
             mfa_confirmed_secs,
+            code_rules,
             mail_from,
             mail,
         })
@@ -601,8 +610,24 @@ mod tests {
         assert_eq!(c.rotation_reminder_days, 182);
         assert_eq!(c.reset_link_secs, 3600);
         assert_eq!(c.mfa_confirmed_secs, 300);
+        assert_eq!(
+            c.code_rules,
+            crate::server::domain::sent_code::CodeRules::default()
+        );
         assert!(matches!(c.mail, MailTransport::Outbox));
         assert!(!c.is_https());
+    }
+
+    #[test]
+    fn sent_codes_never_live_longer_than_ten_minutes() {
+        assert!(parse(&[("LATCHKEY_MFA_CODE_TTL_SECONDS", "601")]).is_err());
+        assert!(parse(&[("LATCHKEY_MFA_CODE_TTL_SECONDS", "0")]).is_err());
+        let c = parse(&[
+            ("LATCHKEY_MFA_CODE_TTL_SECONDS", "300"),
+            ("LATCHKEY_MFA_CODE_RESEND_SECONDS", "30"),
+        ])
+        .unwrap();
+        assert_eq!((c.code_rules.ttl_secs, c.code_rules.resend_secs), (300, 30));
     }
 
     #[test]

@@ -125,13 +125,14 @@ pub async fn housekeeping(db: &store::Db, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 4] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 5] = [
         ("sessions", store::sessions::delete_expired(db, now).await),
         (
             "pending sign-ins",
             store::mfa::delete_stale_pending(db, now, crate::server::flows::mfa::PENDING_SECS)
                 .await,
         ),
+        ("sent codes", store::codes::prune(db, now).await),
         (
             "throttles",
             store::throttles::prune(

@@ -1,15 +1,17 @@
-//! The "Multi-factor authentication" section: the Authenticator App Code block with its
-//! Enable (four steps), View Recovery Codes and Disable dialogs.
+//! The "Multi-factor authentication" section: the Email Code block (see `email_code`)
+//! and the Authenticator App Code block with its Enable (four steps), View Recovery
+//! Codes and Disable dialogs.
+use super::email_code::{DisableEmailCode, EmailCodeState, EnableEmailCode};
 use crate::api::mfa::{
-    confirm_totp, disable_totp, get_mfa_status, regenerate_recovery_codes, start_totp,
-    view_recovery_codes,
+    confirm_email_code, confirm_totp, disable_email_code, disable_totp, get_mfa_status,
+    regenerate_recovery_codes, request_code, start_totp, view_recovery_codes,
 };
 use crate::components::{
     focus_when_present, submit_once, CodeInput, Dialog, FormAlert, PasswordField, RecoveryCodeList,
-    SubmitButton, Toast,
+    ResendButton, ResendClock, SubmitButton, Toast,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{RecoveryCodes, TotpSetup};
+use crate::model::mfa::{IdentityProof, Method, RecoveryCodes, TotpSetup};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -41,6 +43,33 @@ pub fn MfaSection() -> impl IntoView {
         let c = c.clone();
         async move { disable_totp(c).await }
     });
+    let email_enable_open = RwSignal::new(false);
+    let email_disable_open = RwSignal::new(false);
+    let confirm_email = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { confirm_email_code(c).await }
+    });
+    let disable_email = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { disable_email_code(c).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm_email.value().get() {
+            email_enable_open.set(false);
+            changed("Email codes turned on.".into(), "email-disable");
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = disable_email.value().get() {
+            email_disable_open.set(false);
+            changed("Email codes turned off.".into(), "email-enable");
+        }
+    });
+    // What the dialogs need to know of the section's state as they open.
+    let loaded = move || status.get().and_then(|r| r.ok());
+    let active = move || loaded().map(|s| s.active()).unwrap_or_default();
+    let last_method = Signal::derive(move || active().len() <= 1);
+    let verified = move || loaded().is_some_and(|s| s.email_verified);
     Effect::new(move |_| {
         if let Some(Ok(_)) = confirm.value().get() {
             changed("Authenticator app enabled.".into(), "totp-view-codes");
@@ -73,14 +102,40 @@ pub fn MfaSection() -> impl IntoView {
         disable.value().set(None);
         disable_open.set(true);
     };
-    let any_open = move || enable_open.get() || view_open.get() || disable_open.get();
+    let open_email_enable = Callback::new(move |_: ()| {
+        confirm_email.value().set(None);
+        email_enable_open.set(true);
+    });
+    let open_email_disable = Callback::new(move |_: ()| {
+        disable_email.value().set(None);
+        email_disable_open.set(true);
+    });
+    let any_open = move || {
+        enable_open.get()
+            || view_open.get()
+            || disable_open.get()
+            || email_enable_open.get()
+            || email_disable_open.get()
+    };
     // A dialog closed (perhaps while its request was in flight): the section shows what
     // the server now holds, and the focus goes back to it.
-    Effect::new(move |before: Option<[bool; 3]>| {
-        let now = [enable_open.get(), view_open.get(), disable_open.get()];
+    Effect::new(move |before: Option<[bool; 5]>| {
+        let now = [
+            enable_open.get(),
+            view_open.get(),
+            disable_open.get(),
+            email_enable_open.get(),
+            email_disable_open.get(),
+        ];
         if let Some(before) = before {
-            let openers = ["totp-enable", "totp-view-codes", "totp-disable"];
-            if let Some(i) = (0..3).find(|&i| before[i] && !now[i]) {
+            let openers = [
+                "totp-enable",
+                "totp-view-codes",
+                "totp-disable",
+                "email-enable",
+                "email-disable",
+            ];
+            if let Some(i) = (0..5).find(|&i| before[i] && !now[i]) {
                 if focus_next.get_value().is_none() {
                     focus_next.set_value(Some(openers[i]));
                 }
@@ -104,7 +159,18 @@ pub fn MfaSection() -> impl IntoView {
         <section class="card section" aria-labelledby="mfa-title">
             <div class="section-text">
                 <h2 id="mfa-title">"Multi-factor authentication"</h2>
-                <p class="muted">"At sign-in you enter your password and a one-time code. This keeps your account safe even if your password leaks."</p>
+                <p class="muted">"At sign-in you enter your password and a one-time code, from whichever of your methods you pick. This keeps your account safe even if your password leaks."</p>
+                <div class="method" role="group" aria-labelledby="email-code-title">
+                    <h3 id="email-code-title">"Email Code"</h3>
+                    <p class="muted">"One-time codes sent to your registered email address. Nothing to install."</p>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            status.await.ok().map(|s| view! {
+                                <EmailCodeState status=s on_enable=open_email_enable on_disable=open_email_disable/>
+                            })
+                        })}
+                    </Suspense>
+                </div>
                 <div class="method" role="group" aria-labelledby="totp-title">
                     <h3 id="totp-title">"Authenticator App Code"</h3>
                     <p class="muted">"Six-digit codes from an app such as Google Authenticator, Authy, 1Password or Bitwarden."</p>
@@ -159,12 +225,30 @@ pub fn MfaSection() -> impl IntoView {
                 </div>
             </div>
         </section>
-        <EnableDialog open=enable_open confirm=confirm toast=toast/>
+        <Dialog open=email_enable_open title="Enable Email Code" id="enable-email" toast=toast>
+            {move || view! {
+                <EnableEmailCode
+                    open=email_enable_open
+                    confirm=confirm_email
+                    proof=IdentityProof::for_adding(Method::Email, &untrack(active))
+                    verified=untrack(verified)
+                />
+            }}
+        </Dialog>
+        <Dialog open=email_disable_open title="Disable Email Code" id="disable-email" toast=toast>
+            {move || view! { <DisableEmailCode open=email_disable_open action=disable_email last=untrack(move || last_method.get())/> }}
+        </Dialog>
+        <EnableDialog
+            open=enable_open
+            confirm=confirm
+            toast=toast
+            proof=Signal::derive(move || IdentityProof::for_adding(Method::Totp, &active()))
+        />
         <Dialog open=view_open title="Recovery Codes" id="recovery-codes" toast=toast>
             <ViewCodes open=view_open regenerate=regenerate/>
         </Dialog>
         <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp" toast=toast>
-            <DisableTotp open=disable_open action=disable/>
+            <DisableTotp open=disable_open action=disable last=last_method/>
         </Dialog>
         <Toast message=toast/>
     }
@@ -176,6 +260,7 @@ fn EnableDialog(
     open: RwSignal<bool>,
     confirm: Action<String, Result<RecoveryCodes, ApiError>>,
     toast: RwSignal<Option<String>>,
+    proof: Signal<IdentityProof>,
 ) -> impl IntoView {
     let unsaved = RwSignal::new(false);
     let confirm_close = Signal::derive(move || {
@@ -185,7 +270,7 @@ fn EnableDialog(
     });
     view! {
         <Dialog open=open title="Enable Authenticator App" id="enable-totp" confirm_close=confirm_close toast=toast>
-            <EnableTotp open=open confirm=confirm unsaved=unsaved/>
+            {move || view! { <EnableTotp open=open confirm=confirm unsaved=unsaved proof=proof.get_untracked()/> }}
         </Dialog>
     }
 }
@@ -205,18 +290,36 @@ fn EnableTotp(
     open: RwSignal<bool>,
     confirm: Action<String, Result<RecoveryCodes, ApiError>>,
     unsaved: RwSignal<bool>,
+    proof: IdentityProof,
 ) -> impl IntoView {
     let step = RwSignal::new(1u8);
     let password = RwSignal::new(String::new());
+    let identity_code = RwSignal::new(String::new());
+    // With Email Code on, step 1 is a code sent to the address as the dialog opens.
+    let clock = ResendClock::new();
+    let identity_sent = Action::new(|_: &()| request_code("identity".into(), "email".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = identity_sent.value().get() {
+            clock.follow(&answer);
+        }
+    });
+    if proof == IdentityProof::EmailCode {
+        identity_sent.dispatch(());
+    }
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let saved = RwSignal::new(false);
     let setup = RwSignal::new(None::<TotpSetup>);
     let codes = RwSignal::new(None::<RecoveryCodes>);
-    let start = Action::new(|p: &String| {
-        let p = p.clone();
-        async move { start_totp(p).await }
+    let start = Action::new(|(p, c): &(String, Option<String>)| {
+        let (p, c) = (p.clone(), c.clone());
+        async move { start_totp(p, c).await }
     });
+    let submit_identity = move || {
+        let code = (proof == IdentityProof::EmailCode).then(|| identity_code.get_untracked());
+        start.dispatch((password.get_untracked(), code));
+    };
+    let on_identity_code = Callback::new(move |_: ()| submit_identity());
     let (start_value, confirm_value) = (start.value(), confirm.value());
     Effect::new(move |_| {
         if let Some(Ok(s)) = start_value.get() {
@@ -250,11 +353,25 @@ fn EnableTotp(
             </h3>
             {move || match step.get() {
                 1 => view! {
-                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); start.dispatch(password.get_untracked()); } novalidate>
-                        <p>"First, enter your password."</p>
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_identity(); } novalidate>
                         <FormAlert message=general_error(start_value)/>
-                        <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
-                        <div class="dialog-actions"><SubmitButton label="Continue" pending=start.pending()/></div>
+                        {if proof == IdentityProof::EmailCode {
+                            view! {
+                                <p>"First, enter the 6-digit code we send to your email address."</p>
+                                <FormAlert message=general_error(identity_sent.value())/>
+                                <CodeInput value=identity_code error=field_error(start_value, "code") on_complete=on_identity_code/>
+                                <div class="dialog-actions">
+                                    <ResendButton clock=clock pending=identity_sent.pending() on_request=Callback::new(move |_| { identity_sent.dispatch(()); })/>
+                                    <SubmitButton label="Continue" pending=start.pending()/>
+                                </div>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <p>"First, enter your password."</p>
+                                <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
+                                <div class="dialog-actions"><SubmitButton label="Continue" pending=start.pending()/></div>
+                            }.into_any()
+                        }}
                     </form>
                 }.into_any(),
                 2 => {
@@ -444,15 +561,26 @@ fn ViewCodes(
 fn DisableTotp(
     open: RwSignal<bool>,
     action: Action<String, Result<(), ApiError>>,
+    #[prop(name = "last")] only_method: Signal<bool>,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let value = action.value();
     view! {
         <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_once(action, code, last); } novalidate>
-            <p class="notice notice-warning">
-                "This is your only multi-factor method. After disabling it, signing in needs only your password, and your recovery codes stop working."
-            </p>
+            {move || if only_method.get() {
+                view! {
+                    <p class="notice notice-warning">
+                        "This is your only multi-factor method. After disabling it, signing in needs only your password, and your recovery codes stop working."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="notice notice-info">
+                        "Your recovery codes stop working. Signing in still asks for a code from your other method."
+                    </p>
+                }.into_any()
+            }}
             <p>"Enter a current code from your authenticator app to confirm."</p>
             <FormAlert message=general_error(value)/>
             <CodeInput value=code error=field_error(value, "code")/>

@@ -1,3 +1,4 @@
+mod email_code;
 mod mfa;
 mod password;
 

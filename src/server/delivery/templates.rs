@@ -161,6 +161,52 @@ pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
     }
 }
 
+/// A one-time code, saying what it is for ("to sign in", "to turn on email codes"),
+/// how long it lasts, and what to do if the owner did not ask for it.
+pub fn one_time_code(
+    to: &str,
+    code: &str,
+    reason: &str,
+    valid_minutes: i64,
+    reset_link: &str,
+) -> Mail {
+    let subject = format!("Your Latchkey code {reason}");
+    let minutes = if valid_minutes == 1 {
+        "minute"
+    } else {
+        "minutes"
+    };
+    let text = format!(
+        "Your code {reason}: {code}\n\n\
+         Enter it where you asked for it. It works once and expires in {valid_minutes} {minutes}.\n\
+         Latchkey never asks for this code by phone, chat or email: do not give it to anyone.\n\n\
+         Account: {to}\n\n\
+         If you did not ask for a code {reason}, someone may know your password: reset it at \
+         {reset_link}."
+    );
+    let html = html_page(&[
+        format!("Your code {}:", escape_html(reason)),
+        format!(
+            "<span style=\"font-size:24px;font-weight:600;letter-spacing:4px;font-family:monospace\">{}</span>",
+            escape_html(code)
+        ),
+        format!("Enter it where you asked for it. It works once and expires in {valid_minutes} {minutes}."),
+        "Latchkey never asks for this code by phone, chat or email: do not give it to anyone.".into(),
+        format!("Account: <strong>{}</strong>", escape_html(to)),
+        format!(
+            "If you did not ask for a code {}, someone may know your password: <a href=\"{}\">reset it</a>.",
+            escape_html(reason),
+            escape_html(reset_link)
+        ),
+    ]);
+    Mail {
+        to: to.into(),
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod device;
 pub mod email;
 pub mod password_hash;
 pub mod recovery;
+pub mod sent_code;
 pub mod session;
 pub mod strength;
 pub mod throttle;

@@ -77,6 +77,21 @@ pub const SIGN_UP_EMAIL: Policy = Policy {
     max_secs: 3600,
     forget_after_secs: 3600,
 };
+/// Codes sent (email, SMS) for one account: a few in a row, then one every few
+/// minutes; below the mails-per-recipient cap, so the code's sender answers first.
+pub const CODE_SENDS_ACCOUNT: Policy = Policy {
+    free: 8,
+    base_secs: 60,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
+/// Codes sent at the request of one address, whatever the account.
+pub const CODE_SENDS_IP: Policy = Policy {
+    free: 60,
+    base_secs: 60,
+    max_secs: 3600,
+    forget_after_secs: 3600,
+};
 /// Mails to one recipient: about ten an hour at most, whatever asks for them.
 pub const MAILS_PER_RECIPIENT: Policy = Policy {
     free: 10,

@@ -16,6 +16,8 @@ pub enum Purpose {
     ResetPassword,
     RecoveryCode,
     PendingSignIn,
+    /// A six-digit code sent by email or SMS.
+    SentCode,
     Throttle,
     /// An email address typed for an account that does not exist, as the log keeps it:
     /// the same address gives the same value (so repeated probing shows), but the log
@@ -31,6 +33,7 @@ impl Purpose {
             Purpose::ResetPassword => b"reset-password",
             Purpose::RecoveryCode => b"recovery-code",
             Purpose::PendingSignIn => b"pending-sign-in",
+            Purpose::SentCode => b"sent-code",
             Purpose::Throttle => b"throttle-key",
             Purpose::LoggedEmail => b"logged-email",
         }

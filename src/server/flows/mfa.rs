@@ -1,12 +1,13 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
-use super::{
-    confirm_own_password, event, internal, log, notify, rotate_session, Caller, PasswordProof,
-    SecretGuard,
-};
+use super::codes::{active_methods, check_sent_code, send_code, Recipient};
+use super::{event, internal, log, notify, rotate_session, Caller, SecretGuard};
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
-use crate::model::mfa::{MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
+use crate::model::mfa::{
+    CodeSent, Method, MfaStatus, RecoveryCode, RecoveryCodes, SignInOptions, TotpSetup,
+};
+use crate::server::domain::sent_code::{mask_email, Channel, CodePurpose};
 use crate::server::domain::tokens::{new_token, Purpose};
 use crate::server::domain::{recovery, totp};
 use crate::server::flows::accounts::{not_signed_in, start_session};
@@ -16,18 +17,11 @@ use crate::server::AppState;
 use serde_json::json;
 
 pub const INVALID_CODE: &str = "Invalid code";
-/// Step 1 of enabling confirms identity with the password.
-const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
-    scope: "mfa-password",
-    field: "password",
-    wrong: "The password is not correct.",
-    failed_kind: "mfa_identity_failed",
-};
 /// A half-done sign-in lasts this long, and survives this many wrong codes.
 pub const PENDING_SECS: i64 = 600;
 pub const PENDING_MAX_FAILURES: i64 = 5;
 
-fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
+pub(super) fn session(caller: &Caller) -> Result<&AuthSession, ApiError> {
     caller.session.as_ref().ok_or_else(not_signed_in)
 }
 
@@ -37,34 +31,43 @@ fn secret_context(user_id: i64) -> String {
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, ApiError> {
     let s = session(caller)?;
-    let (totp_enabled_at, codes_left) = store::mfa::status(&state.db, s.user_id)
-        .await
-        .map_err(internal)?;
+    let (totp_enabled_at, codes_left, email_code_enabled_at) =
+        store::mfa::status(&state.db, s.user_id)
+            .await
+            .map_err(internal)?;
     Ok(MfaStatus {
         totp_enabled_at,
         recovery_codes_left: usize::try_from(codes_left).unwrap_or(0),
         email_verified: s.email_verified,
+        email_code_enabled_at,
+        email: s.email.clone(),
     })
 }
 
 /// Step 1 (identity, by password) and step 2 (the secret) of enabling. Nothing is
 /// enabled until `confirm_totp` accepts a code.
+/// Identity is the password, or an email code when Email Code is on (seed 003).
 pub async fn start_totp(
     state: &AppState,
     caller: &Caller,
     password: &str,
+    code: &str,
     now: i64,
 ) -> Result<TotpSetup, ApiError> {
     let s = session(caller)?;
     require_verified_email(s)?;
-    if password.is_empty() {
-        return Err(ApiError::field("password", "Enter your password."));
-    }
     let user = store::users::by_id(&state.db, s.user_id)
         .await
         .map_err(internal)?
         .ok_or_else(not_signed_in)?;
-    confirm_own_password(state, caller, &user, password, &IDENTITY_PASSWORD, now).await?;
+    if store::mfa::totp(&state.db, user.id)
+        .await
+        .map_err(internal)?
+        .is_some_and(|t| t.enabled_at.is_some())
+    {
+        return Err(already_enabled());
+    }
+    super::codes::confirm_identity(state, caller, Method::Totp, password, code, now).await?;
     let secret = totp::new_secret();
     let sealed = state.sealer.seal(&secret, &secret_context(user.id));
     if !store::mfa::put_pending_totp(&state.db, user.id, &sealed, now)
@@ -88,7 +91,7 @@ pub async fn start_totp(
 
 /// Checks an authenticator code for an account, throttled, each step once. A replay
 /// is refused, logged and reported to the owner.
-async fn check_code(
+pub(super) async fn check_code(
     state: &AppState,
     caller: &Caller,
     user_id: i64,
@@ -407,10 +410,9 @@ pub async fn begin_second_step(
 }
 
 pub async fn needs_second_factor(state: &AppState, user_id: i64) -> Result<bool, ApiError> {
-    Ok(store::mfa::totp(&state.db, user_id)
+    store::mfa::has_second_factor(&state.db, user_id)
         .await
-        .map_err(internal)?
-        .is_some_and(|t| t.enabled_at.is_some()))
+        .map_err(internal)
 }
 
 pub struct SecondStepDone {
@@ -435,7 +437,7 @@ fn already_enabled() -> ApiError {
 /// Multi-factor methods need a verified address: otherwise someone who signs up with
 /// another person's address could add an authenticator before the owner ever claims
 /// the account, and keep it after the owner resets the password.
-fn require_verified_email(s: &crate::server::http::AuthSession) -> Result<(), ApiError> {
+pub(super) fn require_verified_email(s: &crate::server::http::AuthSession) -> Result<(), ApiError> {
     if s.email_verified {
         Ok(())
     } else {
@@ -449,7 +451,8 @@ fn start_again() -> ApiError {
     ApiError::Unauthorized("This sign-in has expired. Enter your email and password again.".into())
 }
 
-/// The second step: one code from the authenticator app, or one recovery code.
+/// The second step with an authenticator code, or with a recovery code when one is
+/// given.
 pub async fn finish_second_step(
     state: &AppState,
     caller: &Caller,
@@ -458,6 +461,27 @@ pub async fn finish_second_step(
     recovery_code: &str,
     now: i64,
 ) -> Result<SecondStepDone, ApiError> {
+    if recovery_code.trim().is_empty() {
+        finish_second_step_with(state, caller, pending_token, Method::Totp, code, now).await
+    } else {
+        finish_second_step_with(
+            state,
+            caller,
+            pending_token,
+            Method::Recovery,
+            recovery_code,
+            now,
+        )
+        .await
+    }
+}
+
+/// The half-done sign-in a pending token names, while it lasts.
+async fn live_pending(
+    state: &AppState,
+    pending_token: Option<&str>,
+    now: i64,
+) -> Result<store::mfa::PendingRow, ApiError> {
     let token = pending_token.ok_or_else(start_again)?;
     let pending = store::mfa::pending(&state.db, &state.keys.hash(Purpose::PendingSignIn, token))
         .await
@@ -469,6 +493,81 @@ pub async fn finish_second_step(
             .map_err(internal)?;
         return Err(start_again());
     }
+    Ok(pending)
+}
+
+/// What the second step offers: the account's methods, the one used last first.
+pub async fn sign_in_options(
+    state: &AppState,
+    pending_token: Option<&str>,
+    now: i64,
+) -> Result<SignInOptions, ApiError> {
+    let pending = live_pending(state, pending_token, now).await?;
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(start_again)?;
+    let mut methods = active_methods(state, user.id).await?;
+    let (_, codes_left, _) = store::mfa::status(&state.db, user.id)
+        .await
+        .map_err(internal)?;
+    if codes_left > 0 {
+        methods.push(Method::Recovery);
+    }
+    let last = store::codes::last_second_factor(&state.db, user.id)
+        .await
+        .map_err(internal)?
+        .and_then(|m| Method::parse(&m));
+    Ok(SignInOptions::choose(
+        methods,
+        last,
+        mask_email(&user.email),
+    ))
+}
+
+/// Sends a sign-in code by email (or SMS) for a half-done sign-in, when that method is
+/// on; the same resend interval as everywhere.
+pub async fn send_sign_in_code(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    channel: Channel,
+    now: i64,
+) -> Result<CodeSent, ApiError> {
+    let pending = live_pending(state, pending_token, now).await?;
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(start_again)?;
+    if store::codes::method(&state.db, user.id, channel)
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "This method is not on for your account. Choose another one.",
+        ));
+    }
+    let to = Recipient {
+        user_id: user.id,
+        email: &user.email,
+        shown_as: mask_email(&user.email),
+    };
+    send_code(state, caller, &to, CodePurpose::SignIn, channel, now).await
+}
+
+/// The second step: one code from the chosen method (the authenticator app, an email
+/// or SMS code, or a recovery code). The half-done sign-in's limits (its lifetime, five
+/// wrong codes) cover every method together.
+pub async fn finish_second_step_with(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    method: Method,
+    code: &str,
+    now: i64,
+) -> Result<SecondStepDone, ApiError> {
+    let pending = live_pending(state, pending_token, now).await?;
     // The attempt is counted before the code is looked at, so racing guesses cannot
     // share one count.
     let Some(attempt) = store::mfa::pending_attempt(&state.db, pending.id, PENDING_MAX_FAILURES)
@@ -484,12 +583,29 @@ pub async fn finish_second_step(
         .await
         .map_err(internal)?
         .ok_or_else(start_again)?;
-    let method = if recovery_code.trim().is_empty() {
-        check_code(state, caller, user.id, &user.email, code, now, false)
+    let method = match method {
+        Method::Totp => check_code(state, caller, user.id, &user.email, code, now, false)
             .await
-            .map(|_| "totp")
-    } else {
-        use_recovery_code(state, caller, user.id, recovery_code, now).await
+            .map(|_| "totp"),
+        Method::Email | Method::Sms => {
+            let channel = if method == Method::Email {
+                Channel::Email
+            } else {
+                Channel::Sms
+            };
+            check_sent_code(
+                state,
+                caller,
+                user.id,
+                CodePurpose::SignIn,
+                channel,
+                code,
+                now,
+            )
+            .await
+            .map(|_| method.as_str())
+        }
+        Method::Recovery => use_recovery_code(state, caller, user.id, code, now).await,
     };
     let method = match method {
         Ok(m) => m,
@@ -541,6 +657,9 @@ pub async fn finish_second_step(
         return Err(start_again());
     }
     let session_token = start_session(&state.db, state, user.id, caller, now, now).await?;
+    store::codes::set_last_second_factor(&state.db, user.id, method)
+        .await
+        .map_err(internal)?;
     log(
         state,
         caller,

@@ -2,6 +2,7 @@
 //! store (one transaction per multi-row change), logs and sends mail. Server
 //! functions call these; tests call them too. All take `now`.
 pub mod accounts;
+pub mod codes;
 pub mod mfa;
 pub mod password;
 

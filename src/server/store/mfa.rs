@@ -18,15 +18,29 @@ pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error>
 }
 
 /// What the Security page shows, in one query: when the authenticator was enabled
-/// (if it is) and how many recovery codes are still unused.
-pub async fn status(db: &Db, user_id: i64) -> Result<(Option<i64>, i64), sqlx::Error> {
+/// (if it is), how many recovery codes are still unused, and when Email Code was
+/// turned on (if it is).
+pub async fn status(db: &Db, user_id: i64) -> Result<(Option<i64>, i64, Option<i64>), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = $1),
-                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)",
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email')",
     )
     .bind(user_id)
     .fetch_one(db)
     .await
+}
+
+/// Whether signing in needs a second factor: any method on.
+pub async fn has_second_factor(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM totp_methods WHERE user_id = $1 AND enabled_at IS NOT NULL)
+              + (SELECT COUNT(*) FROM code_methods WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    Ok(n > 0)
 }
 
 /// Starts (or restarts) set-up: a new secret, not enabled. An enabled method is kept.

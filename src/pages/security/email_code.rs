@@ -1,0 +1,242 @@
+//! The Email Code block of the "Multi-factor authentication" section (seed 003): its
+//! state, the Enable dialog (identity, then the emailed code) and the Disable dialog
+//! (a code sent as it opens).
+use crate::api::accounts::resend_verification;
+use crate::api::mfa::{request_code, start_email_code};
+use crate::components::{
+    focus_when_present, submit_once, CodeInput, FormAlert, PasswordField, ResendButton,
+    ResendClock, SubmitButton,
+};
+use crate::model::error::ApiError;
+use crate::model::mfa::{CodeSent, IdentityProof, MfaStatus};
+use crate::model::time::format_date;
+use crate::pages::{field_error, general_error};
+use leptos::prelude::*;
+
+/// The block's state and its Enable or Disable button.
+#[component]
+pub fn EmailCodeState(
+    status: MfaStatus,
+    on_enable: Callback<()>,
+    on_disable: Callback<()>,
+) -> impl IntoView {
+    match status.email_code_enabled_at {
+        Some(at) => view! {
+            <p class="section-state">
+                <span class="badge badge-success">"Enabled"</span>
+                {format!(" since {}", format_date(at))}
+            </p>
+            <p class="muted">"Codes go to " <span class="mono">{status.email.clone()}</span></p>
+            <div class="method-actions">
+                <button type="button" id="email-disable" class="btn btn-danger" on:click=move |_| on_disable.run(())>"Disable"</button>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
+            <div class="method-actions">
+                <button type="button" id="email-enable" class="btn btn-secondary" on:click=move |_| on_enable.run(())>"Enable"</button>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// Where the code went and how long it lasts, announced when it changes.
+#[component]
+fn SentNote(sent_to: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <p role="status" id="code-sent-note">
+            {move || sent_to.get().map(|to| format!("We sent a 6-digit code to {to}. It is valid for 10 minutes."))}
+        </p>
+    }
+}
+
+/// Asks for another code of `purpose` and restarts the countdown; a refused early
+/// resend only corrects the count.
+fn resend_action(
+    purpose: &'static str,
+    clock: ResendClock,
+    sent_to: RwSignal<Option<String>>,
+) -> Action<(), Result<CodeSent, ApiError>> {
+    let action = Action::new(move |_: &()| request_code(purpose.into(), "email".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = action.value().get() {
+            clock.follow(&answer);
+            match answer {
+                Ok(sent) => sent_to.set(Some(sent.to)),
+                // Sent a moment ago (the dialog was opened again): that code still works.
+                Err(ApiError::TooManyRequests { .. }) if sent_to.get_untracked().is_none() => {
+                    sent_to.set(Some("your email address".into()))
+                }
+                Err(_) => {}
+            }
+        }
+    });
+    action
+}
+
+/// An error of a send that is not the countdown's business.
+fn send_error(
+    action: Action<(), Result<CodeSent, ApiError>>,
+) -> Signal<Option<crate::components::Alert>> {
+    let value = action.value();
+    Signal::derive(move || {
+        value.with(|v| match v {
+            Some(Err(ApiError::TooManyRequests { .. })) | Some(Ok(_)) | None => None,
+            Some(Err(e)) => e.general().map(|text| crate::components::Alert {
+                text,
+                retry_after: None,
+            }),
+        })
+    })
+}
+
+/// The Enable dialog's content: the identity check (password, or an authenticator code
+/// when the app is on), then the code from the email.
+#[component]
+pub fn EnableEmailCode(
+    open: RwSignal<bool>,
+    confirm: Action<String, Result<(), ApiError>>,
+    proof: IdentityProof,
+    verified: bool,
+) -> impl IntoView {
+    if !verified {
+        return view! { <UnverifiedAddress open=open/> }.into_any();
+    }
+    let step = RwSignal::new(1u8);
+    let password = RwSignal::new(String::new());
+    let identity_code = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let last = StoredValue::new(String::new());
+    let clock = ResendClock::new();
+    let sent_to = RwSignal::new(None::<String>);
+    let start = Action::new(|(p, c): &(String, String)| {
+        let (p, c) = (p.clone(), c.clone());
+        async move { start_email_code(p, c).await }
+    });
+    let start_value = start.value();
+    Effect::new(move |_| {
+        if let Some(Ok(sent)) = start_value.get() {
+            clock.lock_for(sent.resend_in);
+            sent_to.set(Some(sent.to));
+            step.set(2);
+            focus_when_present("field-code");
+        }
+    });
+    let resend = resend_action("enable", clock, sent_to);
+    let confirm_value = confirm.value();
+    let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
+    let submit_identity = move || {
+        start.dispatch((password.get_untracked(), identity_code.get_untracked()));
+    };
+    let on_identity_code = Callback::new(move |_: ()| submit_identity());
+    view! {
+        <div class="dialog-body">
+            <h3 class="step-count" id="enable-email-step" tabindex="-1" aria-live="polite">
+                {move || if step.get() == 1 { "Step 1 of 2: Confirm it is you" } else { "Step 2 of 2: Enter the code from the email" }}
+            </h3>
+            {move || if step.get() == 1 {
+                view! {
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_identity(); } novalidate>
+                        <FormAlert message=general_error(start_value)/>
+                        {match proof {
+                            IdentityProof::AuthenticatorCode => view! {
+                                <p>"Enter a current code from your authenticator app. Then we send a code to your email address."</p>
+                                <CodeInput value=identity_code error=field_error(start_value, "code") on_complete=on_identity_code/>
+                            }.into_any(),
+                            _ => view! {
+                                <p>"Enter your password. Then we send a code to your email address."</p>
+                                <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
+                            }.into_any(),
+                        }}
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                            <SubmitButton label="Continue" pending=start.pending()/>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
+                        <SentNote sent_to=sent_to/>
+                        <p class="muted">"If it does not arrive within a minute or two, check your spam folder, then choose Request Code."</p>
+                        <FormAlert message=general_error(confirm_value)/>
+                        <FormAlert message=send_error(resend)/>
+                        <CodeInput value=code error=field_error(confirm_value, "code") on_complete=submit_code/>
+                        <div class="dialog-actions">
+                            <ResendButton clock=clock pending=resend.pending() on_request=Callback::new(move |_| { resend.dispatch(()); })/>
+                            <SubmitButton label="Verify" pending=confirm.pending()/>
+                        </div>
+                    </form>
+                }.into_any()
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+/// An address that is not verified cannot receive codes yet: the dialog says so and
+/// offers the verification email again.
+#[component]
+fn UnverifiedAddress(open: RwSignal<bool>) -> impl IntoView {
+    let action = Action::new(|_: &()| resend_verification());
+    let value = action.value();
+    view! {
+        <div class="dialog-body">
+            <p class="notice notice-warning" id="email-code-unverified">
+                "Your email address is not verified yet, so it cannot receive sign-in codes. Follow the link in the verification email first."
+            </p>
+            <p role="status">
+                {move || match value.get() {
+                    Some(Ok(())) => Some("We sent a new verification email. Check your inbox.".to_string()),
+                    Some(Err(e)) => Some(e.to_string()),
+                    None => None,
+                }}
+            </p>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Close"</button>
+                <button type="button" class="btn btn-primary" disabled=move || action.pending().get() on:click=move |_| { action.dispatch(()); }>
+                    "Resend Verification Email"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The Disable dialog's content: a code is sent as it opens (seed 003).
+#[component]
+pub fn DisableEmailCode(
+    open: RwSignal<bool>,
+    action: Action<String, Result<(), ApiError>>,
+    last: bool,
+) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let last_code = StoredValue::new(String::new());
+    let clock = ResendClock::new();
+    let sent_to = RwSignal::new(None::<String>);
+    let resend = resend_action("disable", clock, sent_to);
+    // The first code goes out as the dialog opens.
+    resend.dispatch(());
+    let value = action.value();
+    let submit = Callback::new(move |_: ()| submit_once(action, code, last_code));
+    view! {
+        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit.run(()); } novalidate>
+            {last.then(|| view! {
+                <p class="notice notice-warning">
+                    "This is your only multi-factor method. After disabling it, signing in needs only your password."
+                </p>
+            })}
+            <p>"To confirm, enter the code we send to your email address."</p>
+            <SentNote sent_to=sent_to/>
+            <FormAlert message=general_error(value)/>
+            <FormAlert message=send_error(resend)/>
+            <CodeInput value=code error=field_error(value, "code")/>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                <ResendButton clock=clock pending=resend.pending() on_request=Callback::new(move |_| { resend.dispatch(()); })/>
+                <SubmitButton label="Disable" pending=action.pending() danger=true/>
+            </div>
+        </form>
+    }
+}

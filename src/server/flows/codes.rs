@@ -1,0 +1,476 @@
+//! Second factors that send a code: Email Code (and the rules SMS will share). Sending
+//! a code, checking one, turning the method on and off, and the identity check that
+//! comes before adding any method.
+use super::mfa::{check_code, require_verified_email, session};
+use super::{
+    confirm_own_password, event, internal, log, notify, rotate_session, take, Caller,
+    PasswordProof, SecretGuard,
+};
+use crate::model::error::ApiError;
+use crate::model::mfa::{CodeSent, IdentityProof, Method};
+use crate::server::delivery::templates;
+use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
+use crate::server::domain::throttle;
+use crate::server::domain::tokens::Purpose;
+use crate::server::store;
+use crate::server::AppState;
+use serde_json::json;
+
+pub const INVALID_CODE: &str = "Invalid code";
+/// Step 1 of enabling a method confirms identity with the password when no other
+/// method is on.
+const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
+    scope: "mfa-password",
+    field: "password",
+    wrong: "The password is not correct.",
+    failed_kind: "mfa_identity_failed",
+};
+
+fn code_hash(
+    state: &AppState,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+    code: &str,
+) -> Vec<u8> {
+    state.keys.hash(
+        Purpose::SentCode,
+        &format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
+    )
+}
+
+/// Where a send goes and how the answer names it.
+pub struct Recipient<'a> {
+    pub user_id: i64,
+    /// The account's address (email codes go there; notices too).
+    pub email: &'a str,
+    /// How the answer shows the destination: the address itself to its signed-in
+    /// owner, masked during sign-in.
+    pub shown_as: String,
+}
+
+/// Sends a new code for `purpose` over `channel`, unless the last one for it went out
+/// less than the resend interval ago (the answer then says how long is left). Sends
+/// are also limited per account and per address. A resend replaces the code before.
+pub async fn send_code(
+    state: &AppState,
+    caller: &Caller,
+    to: &Recipient<'_>,
+    purpose: CodePurpose,
+    channel: Channel,
+    now: i64,
+) -> Result<CodeSent, ApiError> {
+    let rules = state.config.code_rules;
+    if let Some(sent_at) = store::codes::sent_at(&state.db, to.user_id, purpose, channel)
+        .await
+        .map_err(internal)?
+    {
+        let wait = rules.resend_wait(sent_at, now);
+        if wait > 0 {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
+    }
+    let keys = [
+        (
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("code-send:account:{}", to.user_id),
+            ),
+            throttle::CODE_SENDS_ACCOUNT,
+        ),
+        (
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("code-send:ip:{}", caller.ip_group()),
+            ),
+            throttle::CODE_SENDS_IP,
+        ),
+    ];
+    if let Err(refused) = take(state, &keys, now).await {
+        log(
+            state,
+            caller,
+            Some(to.user_id),
+            "mfa_code_send_refused",
+            now,
+            json!({"purpose": purpose.as_str(), "channel": channel.as_str()}),
+        )
+        .await?;
+        return Err(refused);
+    }
+    let code = sent_code::generate();
+    let hash = code_hash(state, to.user_id, purpose, channel, &code);
+    let stored = store::codes::put(
+        &state.db,
+        to.user_id,
+        purpose,
+        channel,
+        &hash,
+        now,
+        rules.expires_at(now),
+        now - rules.resend_secs,
+    )
+    .await
+    .map_err(internal)?;
+    if let Err(sent_at) = stored {
+        // A racing send got there first: this one sends nothing and counts nothing.
+        for (key, _) in &keys {
+            store::throttles::refund(&state.db, key)
+                .await
+                .map_err(internal)?;
+        }
+        return Err(ApiError::TooManyRequests {
+            retry_after: rules.resend_wait(sent_at, now).max(1),
+        });
+    }
+    match channel {
+        Channel::Email => {
+            let minutes = (rules.ttl_secs + 59) / 60;
+            let mail = templates::one_time_code(
+                to.email,
+                &code,
+                purpose.reason(channel),
+                minutes,
+                &state.config.link("/forgot-password"),
+            );
+            super::deliver(state, mail, now).await?;
+        }
+        Channel::Sms => {
+            store::codes::forget(&state.db, to.user_id, purpose, channel)
+                .await
+                .map_err(internal)?;
+            return Err(ApiError::invalid("SMS codes are not available."));
+        }
+    }
+    log(
+        state,
+        caller,
+        Some(to.user_id),
+        "mfa_code_sent",
+        now,
+        json!({"purpose": purpose.as_str(), "channel": channel.as_str()}),
+    )
+    .await?;
+    Ok(CodeSent {
+        to: to.shown_as.clone(),
+        resend_in: rules.resend_secs.max(0) as u64,
+    })
+}
+
+/// Checks a typed code against the one sent for `purpose` over `channel`: throttled per
+/// account and address like every second factor, 5 wrong tries per code, expired after
+/// its lifetime, used up by the one request that accepts it.
+pub async fn check_sent_code(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+    input: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let rules = state.config.code_rules;
+    let scope = match channel {
+        Channel::Email => "email-code",
+        Channel::Sms => "sms-code",
+    };
+    let guard = SecretGuard::take_second_factor(state, scope, user_id, caller, now).await?;
+    let Some(code) = sent_code::normalize(input) else {
+        guard.not_judged(state).await?;
+        return Err(ApiError::field("code", "Enter the 6-digit code."));
+    };
+    let Some(stored) =
+        store::codes::attempt(&state.db, user_id, purpose, channel, rules.max_failures)
+            .await
+            .map_err(internal)?
+    else {
+        guard.not_judged(state).await?;
+        return Err(ApiError::field(
+            "code",
+            "No code is waiting. Choose Request Code to get one.",
+        ));
+    };
+    let typed = code_hash(state, user_id, purpose, channel, &code);
+    let verdict = match sent_code::judge(&stored, &typed, now, &rules) {
+        Verdict::Accepted => {
+            if store::codes::consume(&state.db, user_id, purpose, channel, &typed)
+                .await
+                .map_err(internal)?
+            {
+                guard.succeeded(state).await?;
+                return Ok(());
+            }
+            // Another request used it first.
+            "used"
+        }
+        Verdict::Wrong => "wrong",
+        Verdict::Expired => "expired",
+        Verdict::UsedUp => "too_many_tries",
+    };
+    log(
+        state,
+        caller,
+        Some(user_id),
+        "mfa_code_failed",
+        now,
+        json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": verdict}),
+    )
+    .await?;
+    Err(ApiError::field(
+        "code",
+        match verdict {
+            "expired" => "This code has expired. Choose Request Code to get a new one.",
+            "too_many_tries" => {
+                "Too many wrong tries for this code. Choose Request Code to get a new one."
+            }
+            _ => INVALID_CODE,
+        },
+    ))
+}
+
+/// The account's methods as the identity rule sees them.
+pub async fn active_methods(state: &AppState, user_id: i64) -> Result<Vec<Method>, ApiError> {
+    let totp = store::mfa::totp(&state.db, user_id)
+        .await
+        .map_err(internal)?
+        .is_some_and(|t| t.enabled_at.is_some());
+    let codes = store::codes::methods(&state.db, user_id)
+        .await
+        .map_err(internal)?;
+    let mut methods = Vec::new();
+    if totp {
+        methods.push(Method::Totp);
+    }
+    for row in codes {
+        match Channel::parse(&row.channel) {
+            Some(Channel::Email) => methods.push(Method::Email),
+            Some(Channel::Sms) => methods.push(Method::Sms),
+            None => {}
+        }
+    }
+    Ok(methods)
+}
+
+/// Step 1 of turning a method on: the identity check that [`IdentityProof::for_adding`]
+/// asks for (the password, or a code from a method that is already on).
+pub async fn confirm_identity(
+    state: &AppState,
+    caller: &Caller,
+    adding: Method,
+    password: &str,
+    code: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let s = session(caller)?;
+    let active = active_methods(state, s.user_id).await?;
+    match IdentityProof::for_adding(adding, &active) {
+        IdentityProof::Password => {
+            if password.is_empty() {
+                return Err(ApiError::field("password", "Enter your password."));
+            }
+            let user = store::users::by_id(&state.db, s.user_id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(super::accounts::not_signed_in)?;
+            confirm_own_password(state, caller, &user, password, &IDENTITY_PASSWORD, now).await
+        }
+        IdentityProof::AuthenticatorCode => {
+            check_code(state, caller, s.user_id, &s.email, code, now, false).await
+        }
+        IdentityProof::EmailCode => {
+            check_sent_code(
+                state,
+                caller,
+                s.user_id,
+                CodePurpose::Identity,
+                Channel::Email,
+                code,
+                now,
+            )
+            .await
+        }
+    }
+}
+
+fn own_address(caller: &Caller) -> Result<Recipient<'_>, ApiError> {
+    let s = session(caller)?;
+    Ok(Recipient {
+        user_id: s.user_id,
+        email: &s.email,
+        shown_as: s.email.clone(),
+    })
+}
+
+/// "Enable" on Email Code, step 1: the identity check, then a code to the address.
+pub async fn start_email_code(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    code: &str,
+    now: i64,
+) -> Result<CodeSent, ApiError> {
+    let s = session(caller)?;
+    require_verified_email(s)?;
+    if store::codes::method(&state.db, s.user_id, Channel::Email)
+        .await
+        .map_err(internal)?
+        .is_some()
+    {
+        return Err(ApiError::invalid("Email codes are already on."));
+    }
+    confirm_identity(state, caller, Method::Email, password, code, now).await?;
+    send_code(
+        state,
+        caller,
+        &own_address(caller)?,
+        CodePurpose::Enable,
+        Channel::Email,
+        now,
+    )
+    .await
+}
+
+/// "Request Code" for the signed-in owner: another code for a step under way (turning
+/// email codes on once the identity check passed, or off), or the first code of an
+/// identity check by email.
+pub async fn request_code(
+    state: &AppState,
+    caller: &Caller,
+    purpose: CodePurpose,
+    channel: Channel,
+    now: i64,
+) -> Result<CodeSent, ApiError> {
+    let s = session(caller)?;
+    if channel != Channel::Email {
+        return Err(ApiError::invalid("SMS codes are not available."));
+    }
+    let on = store::codes::method(&state.db, s.user_id, channel)
+        .await
+        .map_err(internal)?
+        .is_some();
+    let allowed = match purpose {
+        CodePurpose::Enable => {
+            // Only once the identity check sent the first code, while it is valid.
+            !on && store::codes::expires_at(&state.db, s.user_id, purpose, channel)
+                .await
+                .map_err(internal)?
+                .is_some_and(|at| now < at)
+        }
+        CodePurpose::Disable | CodePurpose::Identity => on,
+        CodePurpose::SignIn => false,
+    };
+    if !allowed {
+        return Err(ApiError::invalid(match purpose {
+            CodePurpose::Enable => "Start again: choose Enable and confirm it is you.",
+            _ => "Email codes are not on for this account.",
+        }));
+    }
+    send_code(state, caller, &own_address(caller)?, purpose, channel, now).await
+}
+
+/// "Enable" on Email Code, step 2: the code from the email turns the method on. The
+/// session id changes and other sessions end, as at every change of factors.
+pub async fn confirm_email_code(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    let s = session(caller)?;
+    require_verified_email(s)?;
+    check_sent_code(
+        state,
+        caller,
+        s.user_id,
+        CodePurpose::Enable,
+        Channel::Email,
+        code,
+        now,
+    )
+    .await?;
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    if !store::codes::enable(&mut tx, s.user_id, Channel::Email, None, now)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::invalid("Email codes are already on."));
+    }
+    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            Some(s.user_id),
+            "mfa_enabled",
+            now,
+            json!({"method": "email", "other_sessions_ended": others_ended}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    notify(
+        state,
+        caller,
+        &s.email,
+        "Email codes turned on",
+        "two-step sign-in with codes sent to this address was turned on",
+        now,
+    )
+    .await?;
+    Ok(token)
+}
+
+/// "Disable" on Email Code: the code sent as the dialog opened turns the method off.
+pub async fn disable_email_code(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    let s = session(caller)?;
+    check_sent_code(
+        state,
+        caller,
+        s.user_id,
+        CodePurpose::Disable,
+        Channel::Email,
+        code,
+        now,
+    )
+    .await?;
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    if !store::codes::disable(&mut tx, s.user_id, Channel::Email)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::invalid("Email codes are already off."));
+    }
+    store::codes::forget_channel(&mut tx, s.user_id, Channel::Email)
+        .await
+        .map_err(internal)?;
+    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            Some(s.user_id),
+            "mfa_disabled",
+            now,
+            json!({"method": "email", "other_sessions_ended": others_ended}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    notify(
+        state,
+        caller,
+        &s.email,
+        "Email codes turned off",
+        "two-step sign-in with codes sent to this address was turned off",
+        now,
+    )
+    .await?;
+    Ok(token)
+}
