@@ -133,3 +133,33 @@ export async function enableAuthenticator(page: Page): Promise<{ secret: string;
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
   return { secret, codes };
 }
+
+/** The code in the `count`-th mail to `to` whose subject contains `reason`, as the real SMTP server received it. */
+export async function waitForCode(to: string, reason: string, count = 1, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = (await mailsFor(to)).filter((m) => m.subject.includes(reason));
+    if (found.length >= count) {
+      const match = found[count - 1].text.match(/: (\d{6})\n/);
+      if (!match) throw new Error(`no code in: ${found[count - 1].text}`);
+      return match[1];
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${count} mail(s) "${reason}" for ${to} within ${timeoutMs} ms`);
+}
+
+/**
+ * Turns on Email Code for the signed-in account on the Security page (the password,
+ * then the code from the real mail).
+ */
+export async function enableEmailCode(page: Page, email: string) {
+  const block = page.getByRole('group', { name: 'Email Code' });
+  await block.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Email Code' });
+  await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await expect(dialog.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
+  await dialog.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
+  await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+}

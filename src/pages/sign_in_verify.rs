@@ -171,9 +171,9 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         </p>
                         <FormAlert message=send_error/>
                         <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
-                        <p class="resend-row">
+                        <div class="resend-row">
                             <ResendButton clock=clock pending=send.pending() on_request=Callback::new(move |_| { send.dispatch(()); })/>
-                        </p>
+                        </div>
                     }.into_any(),
                     _ => view! {
                         <p>"Enter the 6-digit code from your authenticator app"</p>
