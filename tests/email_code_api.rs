@@ -214,6 +214,15 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
             .unwrap_err();
         assert_eq!(e, ApiError::TooManyRequests { retry_after: left });
     }
+    assert_eq!(
+        t.event_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == "mfa_code_send_refused")
+            .count(),
+        3,
+        "each refused resend is logged"
+    );
     let sent = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, t0 + 60)
         .await
         .unwrap();

@@ -1,8 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import {
-  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail, waitForCode,
-  waitForMail, waitHydrated,
+  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, uniqueEmail,
+  waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 
 // Email Code (seed 003) in Chromium, with every code read from the mail the real SMTP
@@ -201,4 +201,24 @@ test('both methods: the authenticator is added with an email code, and sign-in t
   await off.getByRole('button', { name: 'Disable' }).click();
   await expect(totp.getByText('Not enabled')).toBeVisible();
   await expect(page.getByRole('group', { name: 'Email Code' }).getByText('Enabled', { exact: true })).toBeVisible();
+});
+
+test('email code: an address not yet verified cannot receive codes, and the dialog offers the link again', async ({ page }) => {
+  const email = uniqueEmail('unverified');
+  await signUp(page, email);
+  await waitForMail(email, 'Verify your email address');
+  await signIn(page, email);
+  await expect(security(page)).toBeVisible();
+  await waitHydrated(page);
+  await page.getByRole('group', { name: 'Email Code' }).getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Email Code' });
+  await expect(dialog.getByText('Your email address is not verified yet')).toBeVisible();
+  await expect(dialog.getByLabel('Password', { exact: true })).toHaveCount(0);
+  await axe(page, 'Enable Email Code, address not verified');
+  await dialog.getByRole('button', { name: 'Resend Verification Email' }).click();
+  await expect(dialog.getByText('We sent a new verification email. Check your inbox.')).toBeVisible();
+  await expect.poll(async () => (await mailsFor(email)).filter((m) => m.subject.includes('Verify your email')).length).toBe(2);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('group', { name: 'Email Code' }).getByRole('button', { name: 'Enable' })).toBeFocused();
 });

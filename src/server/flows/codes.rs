@@ -67,6 +67,15 @@ pub async fn send_code(
     {
         let wait = rules.resend_wait(sent_at, now);
         if wait > 0 {
+            log(
+                state,
+                caller,
+                Some(to.user_id),
+                "mfa_code_send_refused",
+                now,
+                json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "too_soon"}),
+            )
+            .await?;
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
     }
@@ -93,7 +102,7 @@ pub async fn send_code(
             Some(to.user_id),
             "mfa_code_send_refused",
             now,
-            json!({"purpose": purpose.as_str(), "channel": channel.as_str()}),
+            json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "throttled"}),
         )
         .await?;
         return Err(refused);
