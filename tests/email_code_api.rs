@@ -208,6 +208,15 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
         .await
         .unwrap();
     let first = code_from_mail(&t, "resend@example.com", ENABLE_SUBJECT, 1).await;
+    // Starting again within the minute (the dialog opened again) is answered with the
+    // wait before the password is looked at: no password try is spent on it.
+    let again = codes::start_email_code(&t.state, &who, "Wrong-Password-1!", "", t0 + 10).await;
+    assert_eq!(again, Err(ApiError::TooManyRequests { retry_after: 50 }));
+    assert!(!t
+        .event_kinds()
+        .await
+        .iter()
+        .any(|k| k == "mfa_identity_failed"));
     for (at, left) in [(t0, 60), (t0 + 18, 42), (t0 + 59, 1)] {
         let e = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, at)
             .await
@@ -223,10 +232,13 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
         3,
         "each refused resend is logged"
     );
+    // Resends never outlive the identity check: the code sent at t0 + 60 expires when
+    // the first one did, at t0 + 600.
     let sent = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, t0 + 60)
         .await
         .unwrap();
     assert_eq!(sent.resend_in, 60);
+    assert_eq!(sent.valid_secs, 540);
     let second = code_from_mail(&t, "resend@example.com", ENABLE_SUBJECT, 2).await;
     if first != second {
         let e = codes::confirm_email_code(&t.state, &who, &first, t0 + 61)
@@ -534,11 +546,87 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         .await
         .unwrap();
     assert_eq!(o.preferred, Method::Email);
-    // A code sent to sign in does not turn anything off, and the reverse.
-    let e = codes::disable_email_code(&t.state, &who, &code, t2 + 61)
+    // A code sent to sign in does not turn anything off, and the reverse: both codes
+    // are live, each is refused where the other belongs.
+    mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t2 + 60)
+        .await
+        .unwrap();
+    let sign_in_code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 2).await;
+    codes::request_code(
+        &t.state,
+        &who,
+        CodePurpose::Disable,
+        Channel::Email,
+        t2 + 61,
+    )
+    .await
+    .unwrap();
+    let disable_code = code_from_mail(&t, email, "to turn off email codes", 1).await;
+    if sign_in_code != disable_code {
+        let e = codes::disable_email_code(&t.state, &who, &sign_in_code, t2 + 62)
+            .await
+            .unwrap_err();
+        assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
+        let e = mfa::finish_second_step_with(
+            &t.state,
+            &caller(None),
+            Some(&p),
+            Method::Email,
+            &disable_code,
+            t2 + 63,
+        )
         .await
         .unwrap_err();
-    assert!(e.for_field("code").is_some());
+        assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
+    }
+    // Each still works for its own purpose.
+    mfa::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        Method::Email,
+        &sign_in_code,
+        t2 + 64,
+    )
+    .await
+    .unwrap();
+    codes::disable_email_code(&t.state, &who, &disable_code, t2 + 65)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_identity_code_raced_is_accepted_once() {
+    let t = app().await;
+    let t0 = now();
+    let email = "identityrace@example.com";
+    let who = email_on(&t, email, t0).await;
+    codes::request_code(
+        &t.state,
+        &who,
+        CodePurpose::Identity,
+        Channel::Email,
+        t0 + 5,
+    )
+    .await
+    .unwrap();
+    let code = code_from_mail(&t, email, "to confirm it is you", 1).await;
+    // Nothing but the code's single use stands between these racing requests.
+    let tries: Vec<_> = (0..5)
+        .map(|_| {
+            let (state, who, code) = (t.state.clone(), who.clone(), code.clone());
+            tokio::spawn(async move { mfa::start_totp(&state, &who, "", &code, t0 + 6).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for one in tries {
+        match one.await.unwrap() {
+            Ok(_) => ok += 1,
+            // The code was used already, or is gone by the time it is looked up.
+            Err(e) => assert!(e.for_field("code").is_some(), "{e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
 }
 
 #[tokio::test]

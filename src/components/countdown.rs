@@ -119,12 +119,18 @@ pub fn ResendButton(
     });
     let locked = move || left.get() > 0;
     view! {
+        // aria-disabled, not disabled: a button pressed by keyboard keeps the focus
+        // while it counts down, instead of dropping it to the page.
         <button
             type="button"
             class="btn btn-secondary"
-            disabled=move || locked() || pending.get()
+            aria-disabled=move || if locked() || pending.get() { "true" } else { "false" }
             aria-describedby="resend-status"
-            on:click=move |_| on_request.run(())
+            on:click=move |_| {
+                if !locked() && !pending.get_untracked() {
+                    on_request.run(());
+                }
+            }
         >
             {move || match left.get() {
                 0 => "Request Code".to_string(),

@@ -91,6 +91,33 @@ impl IdentityProof {
 pub struct CodeSent {
     pub to: String,
     pub resend_in: u64,
+    /// How long the code stays valid.
+    pub valid_secs: u64,
+}
+
+/// What the page says after an early resend was refused: the code sent a moment ago
+/// still works.
+pub const SENT_A_MOMENT_AGO: &str =
+    "We sent a code a moment ago and it still works. Check your inbox, or request another once the countdown ends.";
+
+impl CodeSent {
+    /// "We sent a 6-digit code to … It is valid for 10 minutes."
+    pub fn note(&self) -> String {
+        format!("We sent a 6-digit code to {}. {}", self.to, self.validity())
+    }
+
+    /// "It is valid for 10 minutes." (or seconds, below a minute).
+    pub fn validity(&self) -> String {
+        let m = self.valid_secs / 60;
+        match (m, self.valid_secs) {
+            (0, s) => format!(
+                "It is valid for {s} second{}.",
+                if s == 1 { "" } else { "s" }
+            ),
+            (1, _) => "It is valid for 1 minute.".into(),
+            (m, _) => format!("It is valid for {m} minutes."),
+        }
+    }
 }
 
 /// What the second step of sign-in offers.
@@ -228,6 +255,20 @@ mod tests {
             assert_eq!(Method::parse(m.as_str()), Some(m));
         }
         assert_eq!(Method::parse("fax"), None);
+    }
+
+    #[test]
+    fn a_sent_code_says_how_long_it_lasts() {
+        let sent = |valid_secs| CodeSent {
+            to: String::new(),
+            resend_in: 60,
+            valid_secs,
+        };
+        assert_eq!(sent(600).validity(), "It is valid for 10 minutes.");
+        assert_eq!(sent(60).validity(), "It is valid for 1 minute.");
+        assert_eq!(sent(119).validity(), "It is valid for 1 minute.");
+        assert_eq!(sent(45).validity(), "It is valid for 45 seconds.");
+        assert_eq!(sent(1).validity(), "It is valid for 1 second.");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::components::{
     TextField,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{CodeSent, Method, SignInOptions};
+use crate::model::mfa::{Method, SignInOptions, SENT_A_MOMENT_AGO};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,11 +79,9 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         if let Some(answer) = send.value().get() {
             clock.follow(&answer);
             match answer {
-                Ok(CodeSent { to, .. }) => sent_to.set(Some(to)),
-                Err(ApiError::TooManyRequests { .. }) => {
-                    sent_to.update(|t| {
-                        t.get_or_insert_with(|| "your email address".into());
-                    });
+                Ok(sent) => sent_to.set(Some(sent.note())),
+                Err(ApiError::TooManyRequests { .. }) if sent_to.get_untracked().is_none() => {
+                    sent_to.set(Some(SENT_A_MOMENT_AGO.into()));
                 }
                 Err(_) => {}
             }
@@ -166,9 +164,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         <TextField label="Recovery code" name="recovery_code" value=recovery error=field_error(value, "recovery_code") autocomplete="off" autofocus=true/>
                     }.into_any(),
                     Method::Email => view! {
-                        <p role="status">
-                            {move || sent_to.get().map(|to| format!("We sent a 6-digit code to {to}. It is valid for 10 minutes."))}
-                        </p>
+                        <p role="status">{move || sent_to.get()}</p>
                         <FormAlert message=send_error/>
                         <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
                         <div class="resend-row">

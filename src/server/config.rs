@@ -401,11 +401,19 @@ impl Config {
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
         let mfa_confirmed_secs = src.int("mfa.confirmed_seconds", 5, 3600)?;
         let code_rules = crate::server::domain::sent_code::CodeRules {
-            // The security standard: sent codes expire within 10 minutes.
+            // The security standard: sent codes expire within 10 minutes, and one
+            // survives at most 5 wrong tries.
             ttl_secs: src.int("mfa.code_ttl_seconds", 60, 600)?,
-            resend_secs: src.int("mfa.code_resend_seconds", 1, 3600)?,
-            max_failures: src.int("mfa.code_max_tries", 1, 10)?,
+            resend_secs: src.int("mfa.code_resend_seconds", 1, 600)?,
+            max_failures: src.int("mfa.code_max_tries", 1, 5)?,
         };
+        if code_rules.resend_secs > code_rules.ttl_secs {
+            // Otherwise a code could expire while no new one may be sent yet.
+            return Err(src.error(
+                "mfa.code_resend_seconds",
+                "must not be longer than mfa.code_ttl_seconds",
+            ));
+        }
         let totp_issuer = src.string("mfa.totp_issuer")?;
         if totp_issuer.trim().is_empty() || totp_issuer.contains(':') || totp_issuer.len() > 64 {
             return Err(src.error("mfa.totp_issuer", "must be a short name without a colon"));
@@ -622,6 +630,12 @@ mod tests {
     fn sent_codes_never_live_longer_than_ten_minutes() {
         assert!(parse(&[("LATCHKEY_MFA_CODE_TTL_SECONDS", "601")]).is_err());
         assert!(parse(&[("LATCHKEY_MFA_CODE_TTL_SECONDS", "0")]).is_err());
+        assert!(parse(&[("LATCHKEY_MFA_CODE_MAX_TRIES", "6")]).is_err());
+        assert!(parse(&[
+            ("LATCHKEY_MFA_CODE_TTL_SECONDS", "120"),
+            ("LATCHKEY_MFA_CODE_RESEND_SECONDS", "121"),
+        ])
+        .is_err());
         let c = parse(&[
             ("LATCHKEY_MFA_CODE_TTL_SECONDS", "300"),
             ("LATCHKEY_MFA_CODE_RESEND_SECONDS", "30"),

@@ -8,7 +8,7 @@ use crate::components::{
     ResendClock, SubmitButton,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{CodeSent, IdentityProof, MfaStatus};
+use crate::model::mfa::{CodeSent, IdentityProof, MfaStatus, SENT_A_MOMENT_AGO};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -44,40 +44,47 @@ pub fn EmailCodeState(
 
 /// Where the code went and how long it lasts, announced when it changes.
 #[component]
-fn SentNote(sent_to: RwSignal<Option<String>>) -> impl IntoView {
+pub fn SentNote(note: RwSignal<Option<String>>) -> impl IntoView {
     view! {
-        <p role="status" id="code-sent-note">
-            {move || sent_to.get().map(|to| format!("We sent a 6-digit code to {to}. It is valid for 10 minutes."))}
-        </p>
+        <p role="status" id="code-sent-note">{move || note.get()}</p>
+    }
+}
+
+/// Follows a send's answer: the countdown, and what the note says.
+pub fn follow_send(
+    clock: ResendClock,
+    note: RwSignal<Option<String>>,
+    answer: &Result<CodeSent, ApiError>,
+) {
+    clock.follow(answer);
+    match answer {
+        Ok(sent) => note.set(Some(sent.note())),
+        // Sent a moment ago (the dialog was opened again): that code still works.
+        Err(ApiError::TooManyRequests { .. }) if note.get_untracked().is_none() => {
+            note.set(Some(SENT_A_MOMENT_AGO.into()))
+        }
+        Err(_) => {}
     }
 }
 
 /// Asks for another code of `purpose` and restarts the countdown; a refused early
 /// resend only corrects the count.
-fn resend_action(
+pub fn resend_action(
     purpose: &'static str,
     clock: ResendClock,
-    sent_to: RwSignal<Option<String>>,
+    note: RwSignal<Option<String>>,
 ) -> Action<(), Result<CodeSent, ApiError>> {
     let action = Action::new(move |_: &()| request_code(purpose.into(), "email".into()));
     Effect::new(move |_| {
         if let Some(answer) = action.value().get() {
-            clock.follow(&answer);
-            match answer {
-                Ok(sent) => sent_to.set(Some(sent.to)),
-                // Sent a moment ago (the dialog was opened again): that code still works.
-                Err(ApiError::TooManyRequests { .. }) if sent_to.get_untracked().is_none() => {
-                    sent_to.set(Some("your email address".into()))
-                }
-                Err(_) => {}
-            }
+            follow_send(clock, note, &answer);
         }
     });
     action
 }
 
 /// An error of a send that is not the countdown's business.
-fn send_error(
+pub fn send_error(
     action: Action<(), Result<CodeSent, ApiError>>,
 ) -> Signal<Option<crate::components::Alert>> {
     let value = action.value();
@@ -117,9 +124,13 @@ pub fn EnableEmailCode(
     });
     let start_value = start.value();
     Effect::new(move |_| {
-        if let Some(Ok(sent)) = start_value.get() {
-            clock.lock_for(sent.resend_in);
-            sent_to.set(Some(sent.to));
+        let Some(answer) = start_value.get() else {
+            return;
+        };
+        // A code went out, or one did moments ago (the dialog was opened again): on to
+        // the code.
+        if matches!(answer, Ok(_) | Err(ApiError::TooManyRequests { .. })) {
+            follow_send(clock, sent_to, &answer);
             step.set(2);
             focus_when_present("field-code");
         }
@@ -159,7 +170,7 @@ pub fn EnableEmailCode(
             } else {
                 view! {
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
-                        <SentNote sent_to=sent_to/>
+                        <SentNote note=sent_to/>
                         <p class="muted">"If it does not arrive within a minute or two, check your spam folder, then choose Request Code."</p>
                         <FormAlert message=general_error(confirm_value)/>
                         <FormAlert message=send_error(resend)/>
@@ -228,7 +239,7 @@ pub fn DisableEmailCode(
                 </p>
             })}
             <p>"To confirm, enter the code we send to your email address."</p>
-            <SentNote sent_to=sent_to/>
+            <SentNote note=sent_to/>
             <FormAlert message=general_error(value)/>
             <FormAlert message=send_error(resend)/>
             <CodeInput value=code error=field_error(value, "code")/>

@@ -1,7 +1,9 @@
 //! The "Multi-factor authentication" section: the Email Code block (see `email_code`)
 //! and the Authenticator App Code block with its Enable (four steps), View Recovery
 //! Codes and Disable dialogs.
-use super::email_code::{DisableEmailCode, EmailCodeState, EnableEmailCode};
+use super::email_code::{
+    follow_send, send_error, DisableEmailCode, EmailCodeState, EnableEmailCode, SentNote,
+};
 use crate::api::mfa::{
     confirm_email_code, confirm_totp, disable_email_code, disable_totp, get_mfa_status,
     regenerate_recovery_codes, request_code, start_totp, view_recovery_codes,
@@ -297,10 +299,11 @@ fn EnableTotp(
     let identity_code = RwSignal::new(String::new());
     // With Email Code on, step 1 is a code sent to the address as the dialog opens.
     let clock = ResendClock::new();
+    let identity_note = RwSignal::new(None::<String>);
     let identity_sent = Action::new(|_: &()| request_code("identity".into(), "email".into()));
     Effect::new(move |_| {
         if let Some(answer) = identity_sent.value().get() {
-            clock.follow(&answer);
+            follow_send(clock, identity_note, &answer);
         }
     });
     if proof == IdentityProof::EmailCode {
@@ -358,7 +361,8 @@ fn EnableTotp(
                         {if proof == IdentityProof::EmailCode {
                             view! {
                                 <p>"First, enter the 6-digit code we send to your email address."</p>
-                                <FormAlert message=general_error(identity_sent.value())/>
+                                <SentNote note=identity_note/>
+                                <FormAlert message=send_error(identity_sent)/>
                                 <CodeInput value=identity_code error=field_error(start_value, "code") on_complete=on_identity_code/>
                                 <div class="dialog-actions">
                                     <ResendButton clock=clock pending=identity_sent.pending() on_request=Callback::new(move |_| { identity_sent.dispatch(()); })/>

@@ -52,15 +52,19 @@ pub struct Recipient<'a> {
 /// Sends a new code for `purpose` over `channel`, unless the last one for it went out
 /// less than the resend interval ago (the answer then says how long is left). Sends
 /// are also limited per account and per address. A resend replaces the code before.
+/// `expires_by`, when given, caps the new code's lifetime (a step that must finish
+/// within the lifetime of the identity check that started it).
 pub async fn send_code(
     state: &AppState,
     caller: &Caller,
     to: &Recipient<'_>,
     purpose: CodePurpose,
     channel: Channel,
+    expires_by: Option<i64>,
     now: i64,
 ) -> Result<CodeSent, ApiError> {
     let rules = state.config.code_rules;
+    let expires_at = expires_by.map_or(rules.expires_at(now), |cap| cap.min(rules.expires_at(now)));
     if let Some(sent_at) = store::codes::sent_at(&state.db, to.user_id, purpose, channel)
         .await
         .map_err(internal)?
@@ -116,7 +120,7 @@ pub async fn send_code(
         channel,
         &hash,
         now,
-        rules.expires_at(now),
+        expires_at,
         now - rules.resend_secs,
     )
     .await
@@ -142,7 +146,23 @@ pub async fn send_code(
                 minutes,
                 &state.config.link("/forgot-password"),
             );
-            super::deliver(state, mail, now).await?;
+            if let Some(wait) = super::deliver_or_hold(state, mail, now).await? {
+                // The address got too much mail this hour: no code went out, so none
+                // is kept, and the answer says when to try again.
+                store::codes::forget(&state.db, to.user_id, purpose, channel)
+                    .await
+                    .map_err(internal)?;
+                log(
+                    state,
+                    caller,
+                    Some(to.user_id),
+                    "mfa_code_send_refused",
+                    now,
+                    json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "mail_limit"}),
+                )
+                .await?;
+                return Err(ApiError::TooManyRequests { retry_after: wait });
+            }
         }
         Channel::Sms => {
             store::codes::forget(&state.db, to.user_id, purpose, channel)
@@ -163,6 +183,7 @@ pub async fn send_code(
     Ok(CodeSent {
         to: to.shown_as.clone(),
         resend_in: rules.resend_secs.max(0) as u64,
+        valid_secs: (expires_at - now).max(0) as u64,
     })
 }
 
@@ -327,6 +348,18 @@ pub async fn start_email_code(
     {
         return Err(ApiError::invalid("Email codes are already on."));
     }
+    // A code for this step went out moments ago (the dialog was opened again): say so
+    // before the identity check, so that no password try or app code is spent on it.
+    if let Some(sent_at) =
+        store::codes::sent_at(&state.db, s.user_id, CodePurpose::Enable, Channel::Email)
+            .await
+            .map_err(internal)?
+    {
+        let wait = state.config.code_rules.resend_wait(sent_at, now);
+        if wait > 0 {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
+    }
     confirm_identity(state, caller, Method::Email, password, code, now).await?;
     send_code(
         state,
@@ -334,6 +367,7 @@ pub async fn start_email_code(
         &own_address(caller)?,
         CodePurpose::Enable,
         Channel::Email,
+        None,
         now,
     )
     .await
@@ -357,14 +391,17 @@ pub async fn request_code(
         .await
         .map_err(internal)?
         .is_some();
+    // Turning on: only once the identity check sent the first code, while it is
+    // valid, and never past it: resends do not keep one identity check alive.
+    let step_ends = match purpose {
+        CodePurpose::Enable => store::codes::expires_at(&state.db, s.user_id, purpose, channel)
+            .await
+            .map_err(internal)?
+            .filter(|at| now < *at),
+        _ => None,
+    };
     let allowed = match purpose {
-        CodePurpose::Enable => {
-            // Only once the identity check sent the first code, while it is valid.
-            !on && store::codes::expires_at(&state.db, s.user_id, purpose, channel)
-                .await
-                .map_err(internal)?
-                .is_some_and(|at| now < at)
-        }
+        CodePurpose::Enable => !on && step_ends.is_some(),
         CodePurpose::Disable | CodePurpose::Identity => on,
         CodePurpose::SignIn => false,
     };
@@ -374,7 +411,16 @@ pub async fn request_code(
             _ => "Email codes are not on for this account.",
         }));
     }
-    send_code(state, caller, &own_address(caller)?, purpose, channel, now).await
+    send_code(
+        state,
+        caller,
+        &own_address(caller)?,
+        purpose,
+        channel,
+        step_ends,
+        now,
+    )
+    .await
 }
 
 /// "Enable" on Email Code, step 2: the code from the email turns the method on. The

@@ -354,8 +354,8 @@ pub async fn regenerate_codes(
     })
 }
 
-/// "Disable": a current code turns the method off; with no method left, the recovery
-/// codes go too.
+/// "Disable": a current code turns the method off; the recovery codes, which belong to
+/// the app, go with it.
 pub async fn disable_totp(
     state: &AppState,
     caller: &Caller,
@@ -385,7 +385,24 @@ pub async fn disable_totp(
     .await
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    notify(state, caller, &s.email, "Authenticator app disabled", "the authenticator app was removed from your account: signing in now needs only your password", now).await?;
+    let email_on = store::codes::method(&state.db, s.user_id, Channel::Email)
+        .await
+        .map_err(internal)?
+        .is_some();
+    let what = if email_on {
+        "the authenticator app was removed from your account: signing in still asks for a code sent to your email"
+    } else {
+        "the authenticator app was removed from your account: signing in now needs only your password"
+    };
+    notify(
+        state,
+        caller,
+        &s.email,
+        "Authenticator app disabled",
+        what,
+        now,
+    )
+    .await?;
     Ok(token)
 }
 
@@ -553,7 +570,7 @@ pub async fn send_sign_in_code(
         email: &user.email,
         shown_as: mask_email(&user.email),
     };
-    send_code(state, caller, &to, CodePurpose::SignIn, channel, now).await
+    send_code(state, caller, &to, CodePurpose::SignIn, channel, None, now).await
 }
 
 /// The second step: one code from the chosen method (the authenticator app, an email
@@ -649,26 +666,33 @@ pub async fn finish_second_step_with(
             return Err(e);
         }
     };
-    if !store::mfa::delete_pending(&state.db, pending.id)
+    // Ending the half-done sign-in, the new session, the method to offer first next
+    // time and the log entry: one transaction.
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    if !store::mfa::delete_pending(&mut *tx, pending.id)
         .await
         .map_err(internal)?
     {
         // Another request finished this sign-in first.
         return Err(start_again());
     }
-    let session_token = start_session(&state.db, state, user.id, caller, now, now).await?;
-    store::codes::set_last_second_factor(&state.db, user.id, method)
+    let session_token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
+    store::codes::set_last_second_factor(&mut *tx, user.id, method)
         .await
         .map_err(internal)?;
-    log(
-        state,
-        caller,
-        Some(user.id),
-        "sign_in_succeeded",
-        now,
-        json!({"second_factor": method}),
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            Some(user.id),
+            "sign_in_succeeded",
+            now,
+            json!({"second_factor": method}),
+        ),
     )
-    .await?;
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
     Ok(SecondStepDone {
         session_token,
         signed_in: SignedIn {

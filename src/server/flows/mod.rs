@@ -76,6 +76,16 @@ pub async fn deliver(
     mail: crate::server::delivery::Mail,
     now: i64,
 ) -> Result<(), ApiError> {
+    deliver_or_hold(state, mail, now).await.map(|_| ())
+}
+
+/// [`deliver`], telling whether the mail went out (`Ok(None)`) or was held back, with
+/// the seconds until its recipient may get mail again.
+pub async fn deliver_or_hold(
+    state: &AppState,
+    mail: crate::server::delivery::Mail,
+    now: i64,
+) -> Result<Option<u64>, ApiError> {
     let key = state.keys.hash(
         Purpose::Throttle,
         &format!("mail-to:{}", mail.to.to_lowercase()),
@@ -83,11 +93,11 @@ pub async fn deliver(
     match take(state, &[(key, throttle::MAILS_PER_RECIPIENT)], now).await {
         Ok(()) => {
             crate::server::delivery::send_later(state.mailer.clone(), mail);
-            Ok(())
+            Ok(None)
         }
-        Err(ApiError::TooManyRequests { .. }) => {
+        Err(ApiError::TooManyRequests { retry_after }) => {
             tracing::warn!(subject = %mail.subject, "mail held back: its recipient got too many this hour");
-            Ok(())
+            Ok(Some(retry_after))
         }
         Err(e) => Err(e),
     }

@@ -254,15 +254,18 @@ pub async fn last_second_factor(db: &Db, user_id: i64) -> Result<Option<String>,
     Ok(row.and_then(|r| r.0))
 }
 
-pub async fn set_last_second_factor(
-    db: &Db,
+pub async fn set_last_second_factor<'e, E>(
+    exec: E,
     user_id: i64,
     method: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query("UPDATE users SET last_second_factor = $1 WHERE id = $2")
         .bind(method)
         .bind(user_id)
-        .execute(db)
+        .execute(exec)
         .await?;
     Ok(())
 }

@@ -232,10 +232,13 @@ pub async fn delete_pending_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<u6
 
 /// Ends a pending sign-in; true only for the one call that ended it, so that two
 /// racing second steps cannot both finish it.
-pub async fn delete_pending(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete_pending<'e, E>(exec: E, id: i64) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = $1")
         .bind(id)
-        .execute(db)
+        .execute(exec)
         .await?;
     Ok(done.rows_affected() == 1)
 }
