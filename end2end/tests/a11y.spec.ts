@@ -2,7 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import {
-  STRONG_PASSWORD, firstLink, gotoReady, signIn, signUp, uniqueEmail, waitForMail, waitHydrated,
+  STRONG_PASSWORD, firstLink, gotoReady, signIn, signUp, uniqueEmail, waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 
 // axe-core on every page and every dialog state, in both colour schemes, on a phone
@@ -69,14 +69,29 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await page.keyboard.press('Escape');
         await expect(change).toBeHidden();
 
-        // Enabling the authenticator, step by step.
+        // Enabling Email Code: the password, then the code with its countdown.
+        const emailBlock = page.getByRole('group', { name: 'Email Code' });
+        await emailBlock.getByRole('button', { name: 'Enable' }).click();
+        const enableEmail = page.getByRole('dialog', { name: 'Enable Email Code' });
+        await expect(enableEmail.getByText('Step 1 of 2')).toBeVisible();
+        await check(page, 'enable email code step 1');
+        await enableEmail.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+        await enableEmail.getByRole('button', { name: 'Continue' }).click();
+        await expect(enableEmail.getByText('Step 2 of 2')).toBeVisible();
+        await expect(enableEmail.getByRole('button', { name: /^Request Code \(\d+\)$/ })).toBeDisabled();
+        await check(page, 'enable email code step 2, counting down');
+        await enableEmail.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
+        await expect(emailBlock.getByText('Enabled', { exact: true })).toBeVisible();
+        await check(page, 'security, email code on');
+
+        // Enabling the authenticator, step by step (step 1 takes an email code now).
         const block = page.getByRole('group', { name: 'Authenticator App Code' });
         await block.getByRole('button', { name: 'Enable' }).click();
         const enable = page.getByRole('dialog', { name: 'Enable Authenticator App' });
         await expect(enable.getByText('Step 1 of 4')).toBeVisible();
+        await expect(enable.getByText(/We sent a 6-digit code to/)).toBeVisible();
         await check(page, 'enable step 1');
-        await enable.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
-        await enable.getByRole('button', { name: 'Continue' }).click();
+        await enable.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to confirm it is you'));
         await expect(enable.getByText('Step 2 of 4')).toBeVisible();
         await check(page, 'enable step 2');
         const secret = (await enable.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent())!.replace(/ /g, '');
@@ -101,6 +116,11 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await expect(disable.getByLabel('Code', { exact: true })).toBeVisible();
         await check(page, 'disable authenticator');
         await disable.getByRole('button', { name: 'Cancel' }).click();
+        await emailBlock.getByRole('button', { name: 'Disable' }).click();
+        const disableEmail = page.getByRole('dialog', { name: 'Disable Email Code' });
+        await expect(disableEmail.getByText(/We sent a 6-digit code to/)).toBeVisible();
+        await check(page, 'disable email code');
+        await disableEmail.getByRole('button', { name: 'Cancel' }).click();
 
         // The second step of sign-in, both ways.
         await page.getByRole('button', { name: 'Sign Out' }).click();
@@ -108,7 +128,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await signIn(page, email);
         await expect(page).toHaveURL(/\/signin\/verify$/);
         await waitHydrated(page);
-        await check(page, 'sign-in second step');
+        await check(page, 'sign-in second step, choosing the method');
+        await page.getByRole('radio', { name: 'Email code' }).check();
+        await expect(page.getByText(/We sent a 6-digit code to/)).toBeVisible();
+        await check(page, 'sign-in second step by email');
         await page.getByRole('button', { name: 'Use a recovery code' }).click();
         await expect(page.getByLabel('Recovery code', { exact: true })).toBeVisible();
         await check(page, 'sign-in with a recovery code');

@@ -1,8 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import {
-  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, uniqueEmail,
-  waitForCode, waitForMail, waitHydrated,
+  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, tabTo,
+  uniqueEmail, waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 
 // Email Code (seed 003) in Chromium, with every code read from the mail the real SMTP
@@ -222,4 +222,56 @@ test('email code: an address not yet verified cannot receive codes, and the dial
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(page.getByRole('group', { name: 'Email Code' }).getByRole('button', { name: 'Enable' })).toBeFocused();
+});
+
+test('keyboard only: turn email codes on, press Request Code, turn them off', async ({ page }) => {
+  test.setTimeout(120_000);
+  // Any mouse event at all fails the test.
+  await page.addInitScript(() => {
+    for (const type of ['mousedown', 'mouseup', 'click']) {
+      window.addEventListener(type, (e) => {
+        if ((e as MouseEvent).detail > 0) (window as unknown as { __mouse: boolean }).__mouse = true;
+      }, true);
+    }
+  });
+  await page.clock.install();
+  const email = uniqueEmail('emailkeys');
+  await signUpVerified(page, email);
+  await signIn(page, email);
+  await expect(security(page)).toBeVisible();
+  await waitHydrated(page);
+
+  const block = page.getByRole('group', { name: 'Email Code' });
+  await tabTo(page, block.getByRole('button', { name: 'Enable' }));
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Enable Email Code' });
+  await expect(dialog.getByLabel('Password', { exact: true })).toBeFocused();
+  await page.keyboard.type(STRONG_PASSWORD);
+  await page.keyboard.press('Enter');
+  const code = dialog.getByLabel('Code', { exact: true });
+  await expect(code).toBeFocused();
+  // Request Code keeps the focus while it counts down, and works by keyboard at zero.
+  const resend = dialog.getByRole('button', { name: /^Request Code/ });
+  await tabTo(page, resend);
+  await page.keyboard.press('Enter');
+  await expect(resend).toBeFocused();
+  await page.clock.fastForward(61_000);
+  await expect(resend).toHaveText('Request Code');
+  await page.keyboard.press('Enter');
+  await expect(resend).toHaveText(/^Request Code \(\d+\)$/);
+  await expect(resend).toBeFocused();
+  await tabTo(page, code, true);
+  await page.keyboard.type(await waitForCode(email, 'to turn on email codes'));
+  await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+  await expect(block.getByRole('button', { name: 'Disable' })).toBeFocused();
+
+  // Turn it off by keyboard: the dialog's code field has the focus.
+  await page.keyboard.press('Enter');
+  const off = page.getByRole('dialog', { name: 'Disable Email Code' });
+  await expect(off.getByLabel('Code', { exact: true })).toBeFocused();
+  await page.keyboard.type(await waitForCode(email, 'to turn off email codes'));
+  await page.keyboard.press('Enter');
+  await expect(off).toBeHidden();
+  await expect(block.getByRole('button', { name: 'Enable' })).toBeFocused();
+  expect(await page.evaluate(() => (window as unknown as { __mouse?: boolean }).__mouse ?? false)).toBe(false);
 });
