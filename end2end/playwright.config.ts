@@ -6,6 +6,8 @@ import { defineConfig } from '@playwright/test';
 export const APP_PORT = 3100;
 export const SMTP_PORT = 2525;
 export const MAIL_API_PORT = 2580;
+// A Twilio-compatible SMS provider (sms-sink.mjs).
+export const SMS_PORT = 2590;
 // A second instance whose reset links expire after 5 seconds, for the expiry test.
 export const SHORT_LINK_PORT = 3101;
 // Another instance on the same database as APP_PORT, as behind a load balancer.
@@ -30,6 +32,10 @@ const appEnv = (port: number, db: string) => ({
   LATCHKEY_MAIL_SMTP_HOST: '127.0.0.1',
   LATCHKEY_MAIL_SMTP_PORT: String(SMTP_PORT),
   LATCHKEY_MAIL_SMTP_TLS: 'none',
+  LATCHKEY_SMS_PROVIDER_URL: `http://127.0.0.1:${SMS_PORT}`,
+  LATCHKEY_SMS_ACCOUNT_SID: 'ACe2e',
+  LATCHKEY_SMS_AUTH_TOKEN: 'e2e-token',
+  LATCHKEY_SMS_FROM: '+15005550006',
   // Every test signs up its own accounts from 127.0.0.1.
   LATCHKEY_ACCOUNTS_SIGN_UPS_PER_ADDRESS: '1000',
   RUST_LOG: 'warn',
@@ -65,6 +71,13 @@ export default defineConfig({
       command: 'node mail-sink.mjs',
       url: `http://127.0.0.1:${MAIL_API_PORT}/health`,
       env: { SMTP_PORT: String(SMTP_PORT), HTTP_PORT: String(MAIL_API_PORT) },
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+    {
+      command: 'node sms-sink.mjs',
+      url: `http://127.0.0.1:${SMS_PORT}/health`,
+      env: { HTTP_PORT: String(SMS_PORT), SMS_SID: 'ACe2e', SMS_TOKEN: 'e2e-token' },
       reuseExistingServer: false,
       stdout: 'pipe',
     },

@@ -86,13 +86,44 @@ pub async fn confirm_email_code(code: String) -> Result<(), ApiError> {
 }
 
 /// "Request Code" (and the code sent as a dialog opens) for the signed-in owner:
-/// `purpose` is "enable", "disable" or "identity"; `channel` is "email".
+/// `purpose` is "enable", "disable" or "identity"; `channel` is "email" or "sms".
 #[server(prefix = "/api", endpoint = "request_code")]
 pub async fn request_code(purpose: String, channel: String) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;
     let purpose =
         CodePurpose::parse(&purpose).ok_or_else(|| ApiError::invalid("Unknown purpose."))?;
     codes::request_code(&state, &who, purpose, channel_of(&channel)?, now()).await
+}
+
+/// "Enable" on SMS Code, step 1: the password (or an authenticator or email code when
+/// one is on) and the phone number, with the country as a hint; sends the first code.
+#[server(prefix = "/api", endpoint = "start_sms_code")]
+pub async fn start_sms_code(
+    password: String,
+    code: String,
+    phone: String,
+    country: String,
+) -> Result<CodeSent, ApiError> {
+    let (state, who) = caller()?;
+    codes::start_sms_code(&state, &who, &password, &code, &phone, &country, now()).await
+}
+
+/// "Enable" on SMS Code, step 2: the texted code turns it on.
+#[server(prefix = "/api", endpoint = "confirm_sms_code")]
+pub async fn confirm_sms_code(code: String) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    let token = codes::confirm_sms_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &token));
+    Ok(())
+}
+
+/// "Disable" on SMS Code: the code texted as the dialog opened turns it off.
+#[server(prefix = "/api", endpoint = "disable_sms_code")]
+pub async fn disable_sms_code(code: String) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    let token = codes::disable_sms_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &token));
+    Ok(())
 }
 
 /// "Disable" on Email Code: the code sent as the dialog opened turns it off.

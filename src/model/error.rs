@@ -22,6 +22,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     TooManyRequests { retry_after: u64 },
+    /// A service we depend on (the SMS provider) failed; nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
     /// Our fault; the reference is in the server log.
     #[error("Something went wrong on our side. Please try again. (Reference {reference})")]
     Internal { reference: String },
@@ -90,6 +93,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::TooManyRequests { .. } => 429,
+            ApiError::Unavailable(_) => 503,
             ApiError::Internal { .. } | ApiError::Transport(_) => 500,
         }
     }

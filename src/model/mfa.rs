@@ -12,6 +12,14 @@ pub struct MfaStatus {
     pub email_code_enabled_at: Option<i64>,
     /// The address email codes go to (the account's).
     pub email: String,
+    /// When SMS Code was turned on; `None` when it is off.
+    pub sms_enabled_at: Option<i64>,
+    /// The number SMS codes go to, masked (`+44 •••• ••• 123`).
+    pub sms_number: Option<String>,
+    /// Whether this server sends text messages at all (settings `sms.*`).
+    pub sms_available: bool,
+    /// The country assumed for a number typed without + (settings `sms.default_country`).
+    pub sms_default_country: String,
 }
 
 impl MfaStatus {
@@ -22,6 +30,9 @@ impl MfaStatus {
         }
         if self.email_code_enabled_at.is_some() {
             methods.push(Method::Email);
+        }
+        if self.sms_enabled_at.is_some() {
+            methods.push(Method::Sms);
         }
         methods
     }
@@ -73,7 +84,8 @@ pub enum IdentityProof {
 
 impl IdentityProof {
     /// A code from a method already on when there is one (the authenticator app first,
-    /// then email), else the password.
+    /// then email), else the password. SMS, the weakest method, never vouches for
+    /// adding another: with only SMS on, the password is asked.
     pub fn for_adding(adding: Method, active: &[Method]) -> IdentityProof {
         let other = |m: Method| m != adding && active.contains(&m);
         if other(Method::Totp) {
@@ -228,6 +240,8 @@ mod tests {
             IdentityProof::for_adding(Sms, &[Email, Totp]),
             AuthenticatorCode
         );
+        assert_eq!(IdentityProof::for_adding(Email, &[Sms]), Password);
+        assert_eq!(IdentityProof::for_adding(Sms, &[Email]), EmailCode);
         // The method being added never confirms itself.
         assert_eq!(IdentityProof::for_adding(Email, &[Email]), Password);
     }

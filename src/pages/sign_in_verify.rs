@@ -4,7 +4,7 @@ use crate::components::{
     TextField,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{Method, SignInOptions, SENT_A_MOMENT_AGO};
+use crate::model::mfa::{CodeSent, Method, SignInOptions, SENT_A_MOMENT_AGO};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -70,38 +70,14 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
     });
     let expired = move || matches!(value.get(), Some(Err(ApiError::Unauthorized(_))));
 
-    // Email codes: sent when email is chosen (and when the page opens with it chosen),
-    // then again on "Request Code" once the countdown allows.
-    let clock = ResendClock::new();
-    let sent_to = RwSignal::new(None::<String>);
-    let send = Action::new(|_: &()| send_sign_in_code("email".into()));
-    Effect::new(move |_| {
-        if let Some(answer) = send.value().get() {
-            clock.follow(&answer);
-            match answer {
-                Ok(sent) => sent_to.set(Some(sent.note())),
-                Err(ApiError::TooManyRequests { .. }) if sent_to.get_untracked().is_none() => {
-                    sent_to.set(Some(SENT_A_MOMENT_AGO.into()));
-                }
-                Err(_) => {}
-            }
-        }
-    });
-    Effect::new(move |_| {
-        if chosen.get() == Method::Email && untrack(move || sent_to.get().is_none()) {
-            send.dispatch(());
-        }
-    });
-    let send_error = Signal::derive(move || {
-        send.value().with(|v| match v {
-            Some(Err(e)) if !matches!(e, ApiError::TooManyRequests { .. }) => {
-                e.general().map(|text| crate::components::Alert {
-                    text,
-                    retry_after: None,
-                })
-            }
-            _ => None,
-        })
+    // Email and SMS codes: sent when the method is chosen (and when the page opens
+    // with it chosen), then again on "Request Code" once the countdown allows.
+    let email = Sender::new("email");
+    let sms = Sender::new("sms");
+    Effect::new(move |_| match chosen.get() {
+        Method::Email => email.send_first(),
+        Method::Sms => sms.send_first(),
+        _ => {}
     });
 
     let submit = move || {
@@ -163,14 +139,17 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         <p>"Enter one of the recovery codes you saved when you set up your authenticator app."</p>
                         <TextField label="Recovery code" name="recovery_code" value=recovery error=field_error(value, "recovery_code") autocomplete="off" autofocus=true/>
                     }.into_any(),
-                    Method::Email => view! {
-                        <p role="status">{move || sent_to.get()}</p>
-                        <FormAlert message=send_error/>
-                        <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
-                        <div class="resend-row">
-                            <ResendButton clock=clock pending=send.pending() on_request=Callback::new(move |_| { send.dispatch(()); })/>
-                        </div>
-                    }.into_any(),
+                    Method::Email | Method::Sms => {
+                        let sender = if chosen.get() == Method::Email { email } else { sms };
+                        view! {
+                            <p role="status">{move || sender.note.get()}</p>
+                            <FormAlert message=sender.error()/>
+                            <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
+                            <div class="resend-row">
+                                <ResendButton clock=sender.clock pending=sender.action.pending() on_request=Callback::new(move |_| { sender.action.dispatch(()); })/>
+                            </div>
+                        }.into_any()
+                    }
                     _ => view! {
                         <p>"Enter the 6-digit code from your authenticator app"</p>
                         <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
@@ -192,6 +171,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                     }>
                         {move || match (chosen.get(), before_recovery.get_value()) {
                             (Method::Recovery, Method::Email) => "Use an email code instead",
+                            (Method::Recovery, Method::Sms) => "Use an SMS code instead",
                             (Method::Recovery, _) => "Use your authenticator app instead",
                             _ => "Use a recovery code",
                         }}
@@ -200,5 +180,62 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
             })}
             <p class="auth-alt"><a href="/signin">"Back to Sign In"</a></p>
         </Show>
+    }
+}
+
+/// Sends sign-in codes over one channel, with its countdown and what it says.
+#[derive(Clone, Copy)]
+struct Sender {
+    action: Action<(), Result<CodeSent, ApiError>>,
+    clock: ResendClock,
+    note: RwSignal<Option<String>>,
+}
+
+impl Sender {
+    fn new(channel: &'static str) -> Sender {
+        let action = Action::new(move |_: &()| send_sign_in_code(channel.into()));
+        let clock = ResendClock::new();
+        let note = RwSignal::new(None::<String>);
+        Effect::new(move |_| {
+            if let Some(answer) = action.value().get() {
+                clock.follow(&answer);
+                match answer {
+                    Ok(sent) => note.set(Some(sent.note())),
+                    Err(ApiError::TooManyRequests { .. }) if note.get_untracked().is_none() => {
+                        note.set(Some(SENT_A_MOMENT_AGO.into()));
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+        Sender {
+            action,
+            clock,
+            note,
+        }
+    }
+
+    /// The first code, once: choosing the method again does not send another.
+    fn send_first(&self) {
+        let sent_or_sending = untrack(|| self.note.get().is_some() || self.action.pending().get());
+        if !sent_or_sending {
+            self.action.dispatch(());
+        }
+    }
+
+    /// A send's error other than the countdown's (the provider failed, say).
+    fn error(&self) -> Signal<Option<crate::components::Alert>> {
+        let value = self.action.value();
+        Signal::derive(move || {
+            value.with(|v| match v {
+                Some(Err(e)) if !matches!(e, ApiError::TooManyRequests { .. }) => {
+                    e.general().map(|text| crate::components::Alert {
+                        text,
+                        retry_after: None,
+                    })
+                }
+                _ => None,
+            })
+        })
     }
 }

@@ -48,6 +48,22 @@ pub enum MailTransport {
     },
 }
 
+/// Where text messages go.
+#[derive(Clone, Debug)]
+pub enum SmsTransport {
+    /// No SMS: production without a provider. The SMS Code method is not offered.
+    Off,
+    /// Development without a provider: the outbox at /dev/mail.
+    Outbox,
+    /// A Twilio-compatible Messages API.
+    Provider {
+        url: String,
+        account_sid: String,
+        auth_token: Redacted<String>,
+        from: String,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub mode: Mode,
@@ -83,6 +99,9 @@ pub struct Config {
     pub code_rules: crate::server::domain::sent_code::CodeRules,
     pub mail_from: String,
     pub mail: MailTransport,
+    pub sms: SmsTransport,
+    /// The country assumed for a phone number typed without its `+` prefix.
+    pub sms_default_country: String,
 }
 
 impl Config {
@@ -450,6 +469,49 @@ impl Config {
             MailTransport::Outbox
         };
         let base_is_loopback = is_loopback_host(&public_base_url);
+
+        let provider_url = src.string("sms.provider_url")?;
+        let sms = if provider_url.trim().is_empty() {
+            match mode {
+                Mode::Development => SmsTransport::Outbox,
+                Mode::Production => SmsTransport::Off,
+            }
+        } else {
+            if !(provider_url.starts_with("https://") || provider_url.starts_with("http://"))
+                || Url::parse(&provider_url).is_err()
+            {
+                return Err(src.error(
+                    "sms.provider_url",
+                    "must be the provider's base URL, such as https://api.twilio.com",
+                ));
+            }
+            let need = |key: &str| -> Result<String, ConfigError> {
+                let v = src.string(key)?;
+                if v.trim().is_empty() {
+                    Err(src.error(key, "must be set when sms.provider_url is"))
+                } else {
+                    Ok(v)
+                }
+            };
+            SmsTransport::Provider {
+                url: provider_url,
+                account_sid: need("sms.account_sid")?,
+                auth_token: Redacted(need("sms.auth_token")?),
+                from: need("sms.from")?,
+            }
+        };
+        let sms_default_country = src
+            .string("sms.default_country")?
+            .trim()
+            .to_ascii_uppercase();
+        if sms_default_country.len() != 2
+            || !sms_default_country.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            return Err(src.error(
+                "sms.default_country",
+                "must be a two-letter country code such as GB or US",
+            ));
+        }
         match mode {
             // /dev/mail shows every emailed link to whoever can reach it.
             Mode::Development if !listen.ip().is_loopback() => {
@@ -474,6 +536,16 @@ impl Config {
                 return Err(src.error(
                     "database.url",
                     "must ask for TLS (sslmode=require, verify-ca or verify-full) in production mode when PostgreSQL is on another machine",
+                ))
+            }
+            Mode::Production
+                if matches!(&sms, SmsTransport::Provider { url, .. }
+                    if !url.starts_with("https://")
+                        && !Url::parse(url).is_ok_and(|u| is_loopback_host(&u))) =>
+            {
+                return Err(src.error(
+                    "sms.provider_url",
+                    "must be an https URL in production mode (codes must not travel in clear)",
                 ))
             }
             Mode::Production if matches!(mail, MailTransport::Outbox) => {
@@ -510,6 +582,8 @@ impl Config {
             code_rules,
             mail_from,
             mail,
+            sms,
+            sms_default_country,
         })
     }
 
@@ -624,6 +698,36 @@ mod tests {
         );
         assert!(matches!(c.mail, MailTransport::Outbox));
         assert!(!c.is_https());
+    }
+
+    #[test]
+    fn sms_goes_to_the_outbox_in_development_and_needs_a_whole_provider_otherwise() {
+        assert!(matches!(parse(&[]).unwrap().sms, SmsTransport::Outbox));
+        assert_eq!(parse(&[]).unwrap().sms_default_country, "GB");
+        let provider = [
+            ("LATCHKEY_SMS_PROVIDER_URL", "https://api.twilio.com"),
+            ("LATCHKEY_SMS_ACCOUNT_SID", "AC1"),
+            ("LATCHKEY_SMS_AUTH_TOKEN", "secret-token"),
+            ("LATCHKEY_SMS_FROM", "+15005550006"),
+        ];
+        let c = parse(&provider).unwrap();
+        assert!(
+            matches!(&c.sms, SmsTransport::Provider { url, .. } if url == "https://api.twilio.com")
+        );
+        assert!(
+            !format!("{c:?}").contains("secret-token"),
+            "the token is redacted"
+        );
+        // A provider without its token, or not a URL, stops the start.
+        assert!(parse(&provider[..3]).is_err());
+        assert!(parse(&[("LATCHKEY_SMS_PROVIDER_URL", "api.twilio.com")]).is_err());
+        assert!(parse(&[("LATCHKEY_SMS_DEFAULT_COUNTRY", "GBR")]).is_err());
+        assert_eq!(
+            parse(&[("LATCHKEY_SMS_DEFAULT_COUNTRY", "us")])
+                .unwrap()
+                .sms_default_country,
+            "US"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-use crate::server::config::{Config, MailTransport};
+use crate::server::config::{Config, MailTransport, SmsTransport};
+use crate::server::delivery::sms::{self, SmsSender};
 use crate::server::delivery::{outbox::Outbox, smtp::Smtp, Mailer};
 use crate::server::domain::crypto::Sealer;
 use crate::server::domain::password_hash::Hasher;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub sealer: Sealer,
     pub hasher: Hasher,
     pub mailer: Arc<dyn Mailer>,
+    /// Text messages; `None` when SMS codes are not offered.
+    pub sms: Option<Arc<dyn SmsSender>>,
     /// A real argon2id hash of a random password: unknown accounts are checked
     /// against it so that sign-in takes the same time either way.
     pub dummy_hash: Arc<String>,
@@ -68,6 +71,21 @@ impl AppState {
                     .map_err(|e| format!("mail settings: {e}"))?,
             ),
         };
+        let sms: Option<Arc<dyn SmsSender>> = match &config.sms {
+            SmsTransport::Off => None,
+            SmsTransport::Outbox => Some(Arc::new(sms::Outbox { db: db.clone() })),
+            SmsTransport::Provider {
+                url,
+                account_sid,
+                auth_token,
+                from,
+            } => Some(Arc::new(sms::Twilio::new(
+                url,
+                account_sid,
+                auth_token,
+                from,
+            ))),
+        };
         // The common-password filter is built once, now, not at the first sign-up.
         tokio::task::spawn_blocking(crate::server::domain::common_passwords::load)
             .await
@@ -87,6 +105,7 @@ impl AppState {
             db,
             hasher,
             mailer,
+            sms,
             dummy_hash: Arc::new(dummy_hash),
             leptos_options,
             assets: Arc::new(assets),

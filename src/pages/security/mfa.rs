@@ -4,9 +4,11 @@
 use super::email_code::{
     follow_send, send_error, DisableEmailCode, EmailCodeState, EnableEmailCode, SentNote,
 };
+use super::sms_code::{DisableSmsCode, EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
-    confirm_email_code, confirm_totp, disable_email_code, disable_totp, get_mfa_status,
-    regenerate_recovery_codes, request_code, start_totp, view_recovery_codes,
+    confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
+    disable_totp, get_mfa_status, regenerate_recovery_codes, request_code, start_totp,
+    view_recovery_codes,
 };
 use crate::components::{
     focus_when_present, submit_once, CodeInput, Dialog, FormAlert, PasswordField, RecoveryCodeList,
@@ -67,6 +69,36 @@ pub fn MfaSection() -> impl IntoView {
             changed("Email codes turned off.".into(), "email-enable");
         }
     });
+    let sms_enable_open = RwSignal::new(false);
+    let sms_disable_open = RwSignal::new(false);
+    let confirm_sms = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { confirm_sms_code(c).await }
+    });
+    let disable_sms = Action::new(|c: &String| {
+        let c = c.clone();
+        async move { disable_sms_code(c).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm_sms.value().get() {
+            sms_enable_open.set(false);
+            changed("SMS codes turned on.".into(), "sms-disable");
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = disable_sms.value().get() {
+            sms_disable_open.set(false);
+            changed("SMS codes turned off.".into(), "sms-enable");
+        }
+    });
+    let open_sms_enable = Callback::new(move |_: ()| {
+        confirm_sms.value().set(None);
+        sms_enable_open.set(true);
+    });
+    let open_sms_disable = Callback::new(move |_: ()| {
+        disable_sms.value().set(None);
+        sms_disable_open.set(true);
+    });
     // What the dialogs need to know of the section's state as they open.
     let loaded = move || status.get().and_then(|r| r.ok());
     let active = move || loaded().map(|s| s.active()).unwrap_or_default();
@@ -118,16 +150,20 @@ pub fn MfaSection() -> impl IntoView {
             || disable_open.get()
             || email_enable_open.get()
             || email_disable_open.get()
+            || sms_enable_open.get()
+            || sms_disable_open.get()
     };
     // A dialog closed (perhaps while its request was in flight): the section shows what
     // the server now holds, and the focus goes back to it.
-    Effect::new(move |before: Option<[bool; 5]>| {
+    Effect::new(move |before: Option<[bool; 7]>| {
         let now = [
             enable_open.get(),
             view_open.get(),
             disable_open.get(),
             email_enable_open.get(),
             email_disable_open.get(),
+            sms_enable_open.get(),
+            sms_disable_open.get(),
         ];
         if let Some(before) = before {
             let openers = [
@@ -136,8 +172,10 @@ pub fn MfaSection() -> impl IntoView {
                 "totp-disable",
                 "email-enable",
                 "email-disable",
+                "sms-enable",
+                "sms-disable",
             ];
-            if let Some(i) = (0..5).find(|&i| before[i] && !now[i]) {
+            if let Some(i) = (0..7).find(|&i| before[i] && !now[i]) {
                 if focus_next.get_value().is_none() {
                     focus_next.set_value(Some(openers[i]));
                 }
@@ -225,6 +263,17 @@ pub fn MfaSection() -> impl IntoView {
                         })}
                     </Suspense>
                 </div>
+                <div class="method" role="group" aria-labelledby="sms-code-title">
+                    <h3 id="sms-code-title">"SMS Code"</h3>
+                    <p class="muted">"Codes sent by text message to your phone. The weakest method: use it only if you cannot use the others."</p>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            status.await.ok().map(|s| view! {
+                                <SmsCodeState status=s on_enable=open_sms_enable on_disable=open_sms_disable/>
+                            })
+                        })}
+                    </Suspense>
+                </div>
             </div>
         </section>
         <Dialog open=email_enable_open title="Enable Email Code" id="enable-email" toast=toast>
@@ -236,6 +285,20 @@ pub fn MfaSection() -> impl IntoView {
                     verified=untrack(verified)
                 />
             }}
+        </Dialog>
+        <Dialog open=sms_enable_open title="Enable SMS Code" id="enable-sms" toast=toast>
+            {move || view! {
+                <EnableSmsCode
+                    open=sms_enable_open
+                    confirm=confirm_sms
+                    proof=IdentityProof::for_adding(Method::Sms, &untrack(active))
+                    verified=untrack(verified)
+                    default_country=untrack(move || loaded().map(|s| s.sms_default_country).unwrap_or_else(|| "GB".into()))
+                />
+            }}
+        </Dialog>
+        <Dialog open=sms_disable_open title="Disable SMS Code" id="disable-sms" toast=toast>
+            {move || view! { <DisableSmsCode open=sms_disable_open action=disable_sms last=untrack(move || last_method.get())/> }}
         </Dialog>
         <Dialog open=email_disable_open title="Disable Email Code" id="disable-email" toast=toast>
             {move || view! { <DisableEmailCode open=email_disable_open action=disable_email last=untrack(move || last_method.get())/> }}

@@ -1,6 +1,7 @@
 mod email_code;
 mod mfa;
 mod password;
+mod sms_code;
 
 use crate::app::MeResource;
 use leptos::prelude::*;

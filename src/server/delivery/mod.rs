@@ -1,5 +1,6 @@
 //! Outgoing messages. The rest of the server only sees the `Mailer` trait.
 pub mod outbox;
+pub mod sms;
 pub mod smtp;
 pub mod templates;
 

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod device;
 pub mod email;
 pub mod password_hash;
+pub mod phone;
 pub mod recovery;
 pub mod sent_code;
 pub mod session;

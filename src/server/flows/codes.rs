@@ -1,6 +1,6 @@
-//! Second factors that send a code: Email Code (and the rules SMS will share). Sending
-//! a code, checking one, turning the method on and off, and the identity check that
-//! comes before adding any method.
+//! Second factors that send a code: Email Code and SMS Code. Sending a code, checking
+//! one, turning a method on and off, and the identity check that comes before adding
+//! any method.
 use super::mfa::{check_code, require_verified_email, session};
 use super::{
     confirm_own_password, event, internal, log, notify, rotate_session, take, Caller,
@@ -9,6 +9,7 @@ use super::{
 use crate::model::error::ApiError;
 use crate::model::mfa::{CodeSent, IdentityProof, Method};
 use crate::server::delivery::templates;
+use crate::server::domain::phone;
 use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
@@ -45,8 +46,10 @@ pub struct Recipient<'a> {
     /// The account's address (email codes go there; notices too).
     pub email: &'a str,
     /// How the answer shows the destination: the address itself to its signed-in
-    /// owner, masked during sign-in.
+    /// owner, masked during sign-in; a phone number always masked.
     pub shown_as: String,
+    /// The number (E.164) SMS codes go to.
+    pub phone: Option<String>,
 }
 
 /// Sends a new code for `purpose` over `channel`, unless the last one for it went out
@@ -99,6 +102,16 @@ pub async fn send_code(
             throttle::CODE_SENDS_IP,
         ),
     ];
+    let mut keys = keys.to_vec();
+    if let Some(number) = &to.phone {
+        // Texts to one number, whichever account asks: no SMS pumping through us.
+        keys.push((
+            state
+                .keys
+                .hash(Purpose::Throttle, &format!("code-send:to:{number}")),
+            throttle::CODE_SENDS_ACCOUNT,
+        ));
+    }
     if let Err(refused) = take(state, &keys, now).await {
         log(
             state,
@@ -119,6 +132,7 @@ pub async fn send_code(
         purpose,
         channel,
         &hash,
+        to.phone.as_deref(),
         now,
         expires_at,
         now - rules.resend_secs,
@@ -165,10 +179,39 @@ pub async fn send_code(
             }
         }
         Channel::Sms => {
-            store::codes::forget(&state.db, to.user_id, purpose, channel)
-                .await
-                .map_err(internal)?;
-            return Err(ApiError::invalid("SMS codes are not available."));
+            let minutes = (rules.ttl_secs + 59) / 60;
+            let body = format!(
+                "Latchkey: your code {} is {code}. It expires in {minutes} min. Never share it.",
+                purpose.reason(channel)
+            );
+            let sent = match (&state.sms, &to.phone) {
+                (Some(sender), Some(number)) => sender.send(number, &body).await.map_err(|e| e.0),
+                _ => Err("SMS codes are not offered".to_string()),
+            };
+            if let Err(why) = sent {
+                // Nothing went out: no code is kept as sent, and the send is not counted.
+                store::codes::forget(&state.db, to.user_id, purpose, channel)
+                    .await
+                    .map_err(internal)?;
+                for (key, _) in &keys {
+                    store::throttles::refund(&state.db, key)
+                        .await
+                        .map_err(internal)?;
+                }
+                tracing::warn!(purpose = purpose.as_str(), error = %why, "could not send an SMS code");
+                log(
+                    state,
+                    caller,
+                    Some(to.user_id),
+                    "sms_send_failed",
+                    now,
+                    json!({"purpose": purpose.as_str(), "error": why}),
+                )
+                .await?;
+                return Err(ApiError::Unavailable(
+                    "We could not send the text message. Check the number, or try again in a few minutes.".into(),
+                ));
+            }
         }
     }
     log(
@@ -189,7 +232,8 @@ pub async fn send_code(
 
 /// Checks a typed code against the one sent for `purpose` over `channel`: throttled per
 /// account and address like every second factor, 5 wrong tries per code, expired after
-/// its lifetime, used up by the one request that accepts it.
+/// its lifetime, used up by the one request that accepts it. Gives where the accepted
+/// code had gone, for a number being verified.
 pub async fn check_sent_code(
     state: &AppState,
     caller: &Caller,
@@ -198,7 +242,7 @@ pub async fn check_sent_code(
     channel: Channel,
     input: &str,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let rules = state.config.code_rules;
     let scope = match channel {
         Channel::Email => "email-code",
@@ -223,12 +267,13 @@ pub async fn check_sent_code(
     let typed = code_hash(state, user_id, purpose, channel, &code);
     let verdict = match sent_code::judge(&stored, &typed, now, &rules) {
         Verdict::Accepted => {
-            if store::codes::consume(&state.db, user_id, purpose, channel, &typed)
-                .await
-                .map_err(internal)?
+            if let Some(destination) =
+                store::codes::consume(&state.db, user_id, purpose, channel, &typed)
+                    .await
+                    .map_err(internal)?
             {
                 guard.succeeded(state).await?;
-                return Ok(());
+                return Ok(destination);
             }
             // Another request used it first.
             "used"
@@ -307,18 +352,17 @@ pub async fn confirm_identity(
         IdentityProof::AuthenticatorCode => {
             check_code(state, caller, s.user_id, &s.email, code, now, false).await
         }
-        IdentityProof::EmailCode => {
-            check_sent_code(
-                state,
-                caller,
-                s.user_id,
-                CodePurpose::Identity,
-                Channel::Email,
-                code,
-                now,
-            )
-            .await
-        }
+        IdentityProof::EmailCode => check_sent_code(
+            state,
+            caller,
+            s.user_id,
+            CodePurpose::Identity,
+            Channel::Email,
+            code,
+            now,
+        )
+        .await
+        .map(|_| ()),
     }
 }
 
@@ -328,7 +372,83 @@ fn own_address(caller: &Caller) -> Result<Recipient<'_>, ApiError> {
         user_id: s.user_id,
         email: &s.email,
         shown_as: s.email.clone(),
+        phone: None,
     })
+}
+
+/// The owner's phone (E.164) as a recipient of SMS codes.
+fn own_phone(caller: &Caller, number: String) -> Result<Recipient<'_>, ApiError> {
+    let s = session(caller)?;
+    Ok(Recipient {
+        user_id: s.user_id,
+        email: &s.email,
+        shown_as: phone::mask(&number),
+        phone: Some(number),
+    })
+}
+
+/// Refuses a second start of the same step within the resend interval, before any
+/// identity check, so that no password try or app code is spent on it.
+async fn not_too_soon(
+    state: &AppState,
+    user_id: i64,
+    channel: Channel,
+    now: i64,
+) -> Result<(), ApiError> {
+    if let Some(sent_at) = store::codes::sent_at(&state.db, user_id, CodePurpose::Enable, channel)
+        .await
+        .map_err(internal)?
+    {
+        let wait = state.config.code_rules.resend_wait(sent_at, now);
+        if wait > 0 {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
+    }
+    Ok(())
+}
+
+/// "Enable" on SMS Code, step 1: the identity check and the phone number (E.164, the
+/// country as a hint); the first code goes to that number. Nothing is turned on until
+/// the code comes back.
+pub async fn start_sms_code(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    code: &str,
+    number: &str,
+    country: &str,
+    now: i64,
+) -> Result<CodeSent, ApiError> {
+    let s = session(caller)?;
+    require_verified_email(s)?;
+    if state.sms.is_none() {
+        return Err(ApiError::invalid("SMS codes are not offered here."));
+    }
+    if store::codes::method(&state.db, s.user_id, Channel::Sms)
+        .await
+        .map_err(internal)?
+        .is_some()
+    {
+        return Err(ApiError::invalid("SMS codes are already on."));
+    }
+    let country = if country.trim().is_empty() {
+        state.config.sms_default_country.as_str()
+    } else {
+        country
+    };
+    let number = phone::normalize(number, country).map_err(|m| ApiError::field("phone", m))?;
+    not_too_soon(state, s.user_id, Channel::Sms, now).await?;
+    confirm_identity(state, caller, Method::Sms, password, code, now).await?;
+    send_code(
+        state,
+        caller,
+        &own_phone(caller, number)?,
+        CodePurpose::Enable,
+        Channel::Sms,
+        None,
+        now,
+    )
+    .await
 }
 
 /// "Enable" on Email Code, step 1: the identity check, then a code to the address.
@@ -348,18 +468,8 @@ pub async fn start_email_code(
     {
         return Err(ApiError::invalid("Email codes are already on."));
     }
-    // A code for this step went out moments ago (the dialog was opened again): say so
-    // before the identity check, so that no password try or app code is spent on it.
-    if let Some(sent_at) =
-        store::codes::sent_at(&state.db, s.user_id, CodePurpose::Enable, Channel::Email)
-            .await
-            .map_err(internal)?
-    {
-        let wait = state.config.code_rules.resend_wait(sent_at, now);
-        if wait > 0 {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
-        }
-    }
+    // A code for this step went out moments ago (the dialog was opened again).
+    not_too_soon(state, s.user_id, Channel::Email, now).await?;
     confirm_identity(state, caller, Method::Email, password, code, now).await?;
     send_code(
         state,
@@ -384,13 +494,9 @@ pub async fn request_code(
     now: i64,
 ) -> Result<CodeSent, ApiError> {
     let s = session(caller)?;
-    if channel != Channel::Email {
-        return Err(ApiError::invalid("SMS codes are not available."));
-    }
-    let on = store::codes::method(&state.db, s.user_id, channel)
+    let method = store::codes::method(&state.db, s.user_id, channel)
         .await
-        .map_err(internal)?
-        .is_some();
+        .map_err(internal)?;
     // Turning on: only once the identity check sent the first code, while it is
     // valid, and never past it: resends do not keep one identity check alive.
     let step_ends = match purpose {
@@ -401,54 +507,104 @@ pub async fn request_code(
         _ => None,
     };
     let allowed = match purpose {
-        CodePurpose::Enable => !on && step_ends.is_some(),
-        CodePurpose::Disable | CodePurpose::Identity => on,
+        CodePurpose::Enable => method.is_none() && step_ends.is_some(),
+        // Proving identity by SMS is not offered: adding a method with SMS on asks for
+        // the password (see `IdentityProof::for_adding`).
+        CodePurpose::Identity => method.is_some() && channel == Channel::Email,
+        CodePurpose::Disable => method.is_some(),
         CodePurpose::SignIn => false,
     };
     if !allowed {
-        return Err(ApiError::invalid(match purpose {
-            CodePurpose::Enable => "Start again: choose Enable and confirm it is you.",
-            _ => "Email codes are not on for this account.",
+        return Err(ApiError::invalid(match (purpose, channel) {
+            (CodePurpose::Enable, _) => "Start again: choose Enable and confirm it is you.",
+            (_, Channel::Email) => "Email codes are not on for this account.",
+            (_, Channel::Sms) => "SMS codes are not on for this account.",
         }));
     }
-    send_code(
-        state,
-        caller,
-        &own_address(caller)?,
-        purpose,
-        channel,
-        step_ends,
-        now,
-    )
-    .await
+    let to = match channel {
+        Channel::Email => own_address(caller)?,
+        Channel::Sms => {
+            // The number being verified, or the one that is on.
+            let number = match purpose {
+                CodePurpose::Enable => {
+                    store::codes::destination(&state.db, s.user_id, purpose, channel)
+                        .await
+                        .map_err(internal)?
+                }
+                _ => method.and_then(|m| m.destination),
+            };
+            own_phone(
+                caller,
+                number.ok_or_else(|| internal("SMS code without a number"))?,
+            )?
+        }
+    };
+    send_code(state, caller, &to, purpose, channel, step_ends, now).await
 }
 
-/// "Enable" on Email Code, step 2: the code from the email turns the method on. The
-/// session id changes and other sessions end, as at every change of factors.
+fn name_of(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "Email codes",
+        Channel::Sms => "SMS codes",
+    }
+}
+
+/// "Enable" on Email Code, step 2: the code from the email turns the method on.
 pub async fn confirm_email_code(
     state: &AppState,
     caller: &Caller,
     code: &str,
     now: i64,
 ) -> Result<String, ApiError> {
+    confirm_code_method(state, caller, Channel::Email, code, now).await
+}
+
+/// "Enable" on SMS Code, step 2: the code from the text message turns the method on,
+/// for the number it went to.
+pub async fn confirm_sms_code(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    confirm_code_method(state, caller, Channel::Sms, code, now).await
+}
+
+/// Turns a code method on with the code sent for it. The session id changes and other
+/// sessions end, as at every change of factors; all in one transaction.
+async fn confirm_code_method(
+    state: &AppState,
+    caller: &Caller,
+    channel: Channel,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
     let s = session(caller)?;
     require_verified_email(s)?;
-    check_sent_code(
+    let destination = check_sent_code(
         state,
         caller,
         s.user_id,
         CodePurpose::Enable,
-        Channel::Email,
+        channel,
         code,
         now,
     )
     .await?;
+    if channel == Channel::Sms && destination.is_none() {
+        return Err(ApiError::invalid(
+            "Start again: choose Enable and confirm it is you.",
+        ));
+    }
     let mut tx = state.db.begin().await.map_err(internal)?;
-    if !store::codes::enable(&mut tx, s.user_id, Channel::Email, None, now)
+    if !store::codes::enable(&mut tx, s.user_id, channel, destination.as_deref(), now)
         .await
         .map_err(internal)?
     {
-        return Err(ApiError::invalid("Email codes are already on."));
+        return Err(ApiError::invalid(format!(
+            "{} are already on.",
+            name_of(channel)
+        )));
     }
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
     store::events::insert(
@@ -458,18 +614,25 @@ pub async fn confirm_email_code(
             Some(s.user_id),
             "mfa_enabled",
             now,
-            json!({"method": "email", "other_sessions_ended": others_ended}),
+            json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
         ),
     )
     .await
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    let what = match &destination {
+        Some(number) => format!(
+            "two-step sign-in with codes sent by text message to {} was turned on",
+            phone::mask(number)
+        ),
+        None => "two-step sign-in with codes sent to this address was turned on".into(),
+    };
     notify(
         state,
         caller,
         &s.email,
-        "Email codes turned on",
-        "two-step sign-in with codes sent to this address was turned on",
+        &format!("{} turned on", name_of(channel)),
+        &what,
         now,
     )
     .await?;
@@ -483,25 +646,48 @@ pub async fn disable_email_code(
     code: &str,
     now: i64,
 ) -> Result<String, ApiError> {
+    disable_code_method(state, caller, Channel::Email, code, now).await
+}
+
+/// "Disable" on SMS Code: the code texted as the dialog opened turns the method off.
+pub async fn disable_sms_code(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    disable_code_method(state, caller, Channel::Sms, code, now).await
+}
+
+async fn disable_code_method(
+    state: &AppState,
+    caller: &Caller,
+    channel: Channel,
+    code: &str,
+    now: i64,
+) -> Result<String, ApiError> {
     let s = session(caller)?;
     check_sent_code(
         state,
         caller,
         s.user_id,
         CodePurpose::Disable,
-        Channel::Email,
+        channel,
         code,
         now,
     )
     .await?;
     let mut tx = state.db.begin().await.map_err(internal)?;
-    if !store::codes::disable(&mut tx, s.user_id, Channel::Email)
+    if !store::codes::disable(&mut tx, s.user_id, channel)
         .await
         .map_err(internal)?
     {
-        return Err(ApiError::invalid("Email codes are already off."));
+        return Err(ApiError::invalid(format!(
+            "{} are already off.",
+            name_of(channel)
+        )));
     }
-    store::codes::forget_channel(&mut tx, s.user_id, Channel::Email)
+    store::codes::forget_channel(&mut tx, s.user_id, channel)
         .await
         .map_err(internal)?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
@@ -512,18 +698,22 @@ pub async fn disable_email_code(
             Some(s.user_id),
             "mfa_disabled",
             now,
-            json!({"method": "email", "other_sessions_ended": others_ended}),
+            json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
         ),
     )
     .await
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    let what = match channel {
+        Channel::Email => "two-step sign-in with codes sent to this address was turned off",
+        Channel::Sms => "two-step sign-in with codes sent by text message was turned off",
+    };
     notify(
         state,
         caller,
         &s.email,
-        "Email codes turned off",
-        "two-step sign-in with codes sent to this address was turned off",
+        &format!("{} turned off", name_of(channel)),
+        what,
         now,
     )
     .await?;

@@ -7,6 +7,7 @@ use crate::model::error::ApiError;
 use crate::model::mfa::{
     CodeSent, Method, MfaStatus, RecoveryCode, RecoveryCodes, SignInOptions, TotpSetup,
 };
+use crate::server::domain::phone;
 use crate::server::domain::sent_code::{mask_email, Channel, CodePurpose};
 use crate::server::domain::tokens::{new_token, Purpose};
 use crate::server::domain::{recovery, totp};
@@ -31,16 +32,19 @@ fn secret_context(user_id: i64) -> String {
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, ApiError> {
     let s = session(caller)?;
-    let (totp_enabled_at, codes_left, email_code_enabled_at) =
-        store::mfa::status(&state.db, s.user_id)
-            .await
-            .map_err(internal)?;
+    let row = store::mfa::status(&state.db, s.user_id)
+        .await
+        .map_err(internal)?;
     Ok(MfaStatus {
-        totp_enabled_at,
-        recovery_codes_left: usize::try_from(codes_left).unwrap_or(0),
+        totp_enabled_at: row.totp_enabled_at,
+        recovery_codes_left: usize::try_from(row.recovery_codes_left).unwrap_or(0),
         email_verified: s.email_verified,
-        email_code_enabled_at,
+        email_code_enabled_at: row.email_enabled_at,
         email: s.email.clone(),
+        sms_enabled_at: row.sms_enabled_at,
+        sms_number: row.sms_number.as_deref().map(phone::mask),
+        sms_available: state.sms.is_some(),
+        sms_default_country: state.config.sms_default_country.clone(),
     })
 }
 
@@ -525,9 +529,10 @@ pub async fn sign_in_options(
         .map_err(internal)?
         .ok_or_else(start_again)?;
     let mut methods = active_methods(state, user.id).await?;
-    let (_, codes_left, _) = store::mfa::status(&state.db, user.id)
+    let codes_left = store::mfa::status(&state.db, user.id)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+        .recovery_codes_left;
     if codes_left > 0 {
         methods.push(Method::Recovery);
     }
@@ -556,19 +561,30 @@ pub async fn send_sign_in_code(
         .await
         .map_err(internal)?
         .ok_or_else(start_again)?;
-    if store::codes::method(&state.db, user.id, channel)
+    let Some(on) = store::codes::method(&state.db, user.id, channel)
         .await
         .map_err(internal)?
-        .is_none()
-    {
+    else {
         return Err(ApiError::invalid(
             "This method is not on for your account. Choose another one.",
         ));
-    }
-    let to = Recipient {
-        user_id: user.id,
-        email: &user.email,
-        shown_as: mask_email(&user.email),
+    };
+    let to = match channel {
+        Channel::Email => Recipient {
+            user_id: user.id,
+            email: &user.email,
+            shown_as: mask_email(&user.email),
+            phone: None,
+        },
+        Channel::Sms => {
+            let number = on.destination.unwrap_or_default();
+            Recipient {
+                user_id: user.id,
+                email: &user.email,
+                shown_as: phone::mask(&number),
+                phone: Some(number),
+            }
+        }
     };
     send_code(state, caller, &to, CodePurpose::SignIn, channel, None, now).await
 }

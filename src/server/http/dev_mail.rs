@@ -35,7 +35,7 @@ pub async fn page(State(state): State<AppState>) -> Response {
     let mut body = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Outbox · Latchkey</title>\
          <link rel=\"stylesheet\" href=\"/pkg/latchkey.css\"></head><body class=\"plain\"><main class=\"outbox\">\
-         <h1>Development outbox</h1><p class=\"muted\">Mail the app would have sent, newest first. \
+         <h1>Development outbox</h1><p class=\"muted\">Mail and text messages the app would have sent, newest first. \
          This page exists only in development mode.</p>",
     );
     if mails.is_empty() {
@@ -49,9 +49,16 @@ pub async fn page(State(state): State<AppState>) -> Response {
                     .ok()
             })
             .unwrap_or_default();
+        // Text messages share the outbox, marked as such.
+        let is_sms = m.subject == crate::server::delivery::sms::OUTBOX_SUBJECT;
+        let heading = if is_sms {
+            "Text message (SMS)".to_string()
+        } else {
+            m.subject.clone()
+        };
         body.push_str(&format!(
             "<article class=\"card\"><h2>{}</h2><p class=\"muted\">To {} · {}</p><pre>{}</pre></article>",
-            escape_html(&m.subject),
+            escape_html(&heading),
             escape_html(&m.to_addr),
             escape_html(&when),
             linkify(&m.text_body)

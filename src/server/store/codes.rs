@@ -77,15 +77,17 @@ pub async fn put(
     purpose: CodePurpose,
     channel: Channel,
     code_hash: &[u8],
+    destination: Option<&str>,
     now: i64,
     expires_at: i64,
     resend_from: i64,
 ) -> Result<Result<(), i64>, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO sent_codes (user_id, purpose, channel, code_hash, sent_at, expires_at, failures)
-         VALUES ($1, $2, $3, $4, $5, $6, 0)
+        "INSERT INTO sent_codes (user_id, purpose, channel, code_hash, sent_at, expires_at, failures, destination)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $8)
          ON CONFLICT(user_id, purpose, channel) DO UPDATE SET code_hash = excluded.code_hash,
-             sent_at = excluded.sent_at, expires_at = excluded.expires_at, failures = 0
+             sent_at = excluded.sent_at, expires_at = excluded.expires_at, failures = 0,
+             destination = excluded.destination
          WHERE sent_codes.sent_at <= $7",
     )
     .bind(user_id)
@@ -95,6 +97,7 @@ pub async fn put(
     .bind(now)
     .bind(expires_at)
     .bind(resend_from)
+    .bind(destination)
     .execute(db)
     .await?;
     if done.rows_affected() == 1 {
@@ -121,6 +124,24 @@ pub async fn sent_at(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|r| r.0))
+}
+
+/// Where the live code went, when it went to a number being verified.
+pub async fn destination(
+    db: &Db,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT destination FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND channel = $3",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(channel.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 /// When the live code expires, if there is one.
@@ -183,26 +204,27 @@ pub async fn attempt(
     }))
 }
 
-/// Uses up the code with this hash; true only for the one request that did, so a
-/// code raced by several requests is accepted once.
+/// Uses up the code with this hash; `Some` (with where the code went) only for the
+/// one request that did, so a code raced by several requests is accepted once.
 pub async fn consume(
     db: &Db,
     user_id: i64,
     purpose: CodePurpose,
     channel: Channel,
     code_hash: &[u8],
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
         "DELETE FROM sent_codes
-         WHERE user_id = $1 AND purpose = $2 AND channel = $3 AND code_hash = $4",
+         WHERE user_id = $1 AND purpose = $2 AND channel = $3 AND code_hash = $4
+         RETURNING destination",
     )
     .bind(user_id)
     .bind(purpose.as_str())
     .bind(channel.as_str())
     .bind(code_hash)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(row.map(|r| r.0))
 }
 
 /// Forgets a code (a send that failed, a method turned off).

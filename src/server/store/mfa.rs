@@ -17,14 +17,29 @@ pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error>
     .await
 }
 
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Status {
+    pub totp_enabled_at: Option<i64>,
+    pub recovery_codes_left: i64,
+    pub email_enabled_at: Option<i64>,
+    pub sms_enabled_at: Option<i64>,
+    pub sms_number: Option<String>,
+}
+
 /// What the Security page shows, in one query: when the authenticator was enabled
 /// (if it is), how many recovery codes are still unused, and when Email Code was
 /// turned on (if it is).
-pub async fn status(db: &Db, user_id: i64) -> Result<(Option<i64>, i64, Option<i64>), sqlx::Error> {
+pub async fn status(db: &Db, user_id: i64) -> Result<Status, sqlx::Error> {
     sqlx::query_as(
-        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = $1),
-                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
-                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email')",
+        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = $1) AS totp_enabled_at,
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)
+                    AS recovery_codes_left,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email')
+                    AS email_enabled_at,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms')
+                    AS sms_enabled_at,
+                (SELECT destination FROM code_methods WHERE user_id = $1 AND channel = 'sms')
+                    AS sms_number",
     )
     .bind(user_id)
     .fetch_one(db)

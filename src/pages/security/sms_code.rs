@@ -1,0 +1,292 @@
+//! The SMS Code block of the "Multi-factor authentication" section (seed 002): its
+//! state, the Enable dialog (identity and phone number, then the texted code) and the
+//! Disable dialog (a code texted as it opens). SMS is the weakest method and never the
+//! default.
+use super::email_code::{follow_send, send_error, SentNote};
+use crate::api::mfa::{request_code, start_sms_code};
+use crate::components::{
+    focus_when_present, submit_once, CodeInput, FormAlert, PasswordField, ResendButton,
+    ResendClock, SubmitButton,
+};
+use crate::model::error::ApiError;
+use crate::model::mfa::{IdentityProof, MfaStatus};
+use crate::model::time::format_date;
+use crate::pages::{field_error, general_error};
+use leptos::prelude::*;
+
+/// Countries offered as the hint for a number typed without `+` (ISO code, name,
+/// calling code); any other country's number works when typed with its `+` prefix.
+const COUNTRIES: &[(&str, &str, &str)] = &[
+    ("AR", "Argentina", "+54"),
+    ("AU", "Australia", "+61"),
+    ("AT", "Austria", "+43"),
+    ("BE", "Belgium", "+32"),
+    ("BR", "Brazil", "+55"),
+    ("CA", "Canada", "+1"),
+    ("CH", "Switzerland", "+41"),
+    ("CZ", "Czechia", "+420"),
+    ("DE", "Germany", "+49"),
+    ("DK", "Denmark", "+45"),
+    ("ES", "Spain", "+34"),
+    ("FI", "Finland", "+358"),
+    ("FR", "France", "+33"),
+    ("GB", "United Kingdom", "+44"),
+    ("IE", "Ireland", "+353"),
+    ("IN", "India", "+91"),
+    ("IT", "Italy", "+39"),
+    ("JP", "Japan", "+81"),
+    ("MX", "Mexico", "+52"),
+    ("NL", "Netherlands", "+31"),
+    ("NO", "Norway", "+47"),
+    ("NZ", "New Zealand", "+64"),
+    ("PL", "Poland", "+48"),
+    ("PT", "Portugal", "+351"),
+    ("SE", "Sweden", "+46"),
+    ("SG", "Singapore", "+65"),
+    ("UA", "Ukraine", "+380"),
+    ("US", "United States", "+1"),
+    ("ZA", "South Africa", "+27"),
+];
+
+/// The block's state and its Enable or Disable button.
+#[component]
+pub fn SmsCodeState(
+    status: MfaStatus,
+    on_enable: Callback<()>,
+    on_disable: Callback<()>,
+) -> impl IntoView {
+    match (status.sms_enabled_at, status.sms_available) {
+        (Some(at), _) => view! {
+            <p class="section-state">
+                <span class="badge badge-success">"Enabled"</span>
+                {format!(" since {}", format_date(at))}
+            </p>
+            <p class="muted">"Codes go to " <span class="mono">{status.sms_number.clone().unwrap_or_default()}</span></p>
+            <div class="method-actions">
+                <button type="button" id="sms-disable" class="btn btn-danger" on:click=move |_| on_disable.run(())>"Disable"</button>
+            </div>
+        }
+        .into_any(),
+        (None, true) => view! {
+            <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
+            <div class="method-actions">
+                <button type="button" id="sms-enable" class="btn btn-secondary" on:click=move |_| on_enable.run(())>"Enable"</button>
+            </div>
+        }
+        .into_any(),
+        (None, false) => view! {
+            <p class="section-state"><span class="badge badge-muted">"Not offered"</span></p>
+            <p class="muted">"This service does not send text messages."</p>
+        }
+        .into_any(),
+    }
+}
+
+/// The Enable dialog's content: identity and phone number, then the texted code.
+#[component]
+pub fn EnableSmsCode(
+    open: RwSignal<bool>,
+    confirm: Action<String, Result<(), ApiError>>,
+    proof: IdentityProof,
+    verified: bool,
+    default_country: String,
+) -> impl IntoView {
+    if !verified {
+        return view! {
+            <div class="dialog-body">
+                <p class="notice notice-warning">
+                    "Verify your email address first: follow the link in the verification email, or send a new one from the banner at the top of this page."
+                </p>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Close"</button>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
+    let step = RwSignal::new(1u8);
+    let password = RwSignal::new(String::new());
+    let identity_code = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let country = RwSignal::new(default_country);
+    let code = RwSignal::new(String::new());
+    let last = StoredValue::new(String::new());
+    let clock = ResendClock::new();
+    let note = RwSignal::new(None::<String>);
+    // With Email Code on, identity is an email code, sent as the dialog opens.
+    let identity_clock = ResendClock::new();
+    let identity_note = RwSignal::new(None::<String>);
+    let identity_sent = Action::new(|_: &()| request_code("identity".into(), "email".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = identity_sent.value().get() {
+            follow_send(identity_clock, identity_note, &answer);
+        }
+    });
+    if proof == IdentityProof::EmailCode {
+        identity_sent.dispatch(());
+    }
+    let start = Action::new(|(p, c, n, k): &(String, String, String, String)| {
+        let (p, c, n, k) = (p.clone(), c.clone(), n.clone(), k.clone());
+        async move { start_sms_code(p, c, n, k).await }
+    });
+    let start_value = start.value();
+    Effect::new(move |_| {
+        let Some(answer) = start_value.get() else {
+            return;
+        };
+        if matches!(answer, Ok(_) | Err(ApiError::TooManyRequests { .. })) {
+            follow_send(clock, note, &answer);
+            step.set(2);
+            focus_when_present("field-code");
+        }
+    });
+    let resend = Action::new(|_: &()| request_code("enable".into(), "sms".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = resend.value().get() {
+            follow_send(clock, note, &answer);
+        }
+    });
+    let confirm_value = confirm.value();
+    let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
+    let submit_first = move || {
+        start.dispatch((
+            password.get_untracked(),
+            identity_code.get_untracked(),
+            phone.get_untracked(),
+            country.get_untracked(),
+        ));
+    };
+    let first_step_error: Signal<Option<crate::components::Alert>> = Signal::derive(move || {
+        start_value.with(|v| match v {
+            Some(Err(ApiError::TooManyRequests { .. })) | Some(Ok(_)) | None => None,
+            Some(Err(e)) => e.general().map(|text| crate::components::Alert {
+                text,
+                retry_after: None,
+            }),
+        })
+    });
+    view! {
+        <div class="dialog-body">
+            <h3 class="step-count" id="enable-sms-step" tabindex="-1" aria-live="polite">
+                {move || if step.get() == 1 { "Step 1 of 2: Confirm it is you and enter your number" } else { "Step 2 of 2: Enter the code from the text message" }}
+            </h3>
+            {move || if step.get() == 1 {
+                view! {
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_first(); } novalidate>
+                        <p class="notice notice-warning">
+                            "Text messages are the weakest way to get codes: a number can be taken over. Prefer the authenticator app when you can."
+                        </p>
+                        <FormAlert message=first_step_error/>
+                        {match proof {
+                            IdentityProof::AuthenticatorCode => view! {
+                                <p>"Enter a current code from your authenticator app."</p>
+                                <CodeInput value=identity_code error=field_error(start_value, "code")/>
+                            }.into_any(),
+                            IdentityProof::EmailCode => view! {
+                                <p>"Enter the 6-digit code we send to your email address."</p>
+                                <SentNote note=identity_note/>
+                                <FormAlert message=send_error(identity_sent)/>
+                                <CodeInput value=identity_code error=field_error(start_value, "code")/>
+                                <div class="resend-row">
+                                    <ResendButton clock=identity_clock pending=identity_sent.pending() on_request=Callback::new(move |_| { identity_sent.dispatch(()); })/>
+                                </div>
+                            }.into_any(),
+                            IdentityProof::Password => view! {
+                                <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
+                            }.into_any(),
+                        }}
+                        <div class="field">
+                            <label for="field-country">"Country"</label>
+                            <select
+                                id="field-country"
+                                name="country"
+                                prop:value=move || country.get()
+                                on:change=move |ev| country.set(event_target_value(&ev))
+                                aria-describedby="field-phone-hint"
+                            >
+                                {COUNTRIES.iter().map(|(id, name, dial)| view! {
+                                    <option value=*id selected=move || country.get() == *id>{format!("{name} ({dial})")}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="field-phone">"Phone number"</label>
+                            <input
+                                id="field-phone"
+                                name="phone"
+                                type="tel"
+                                autocomplete="tel"
+                                inputmode="tel"
+                                prop:value=move || phone.get()
+                                on:input=move |ev| phone.set(event_target_value(&ev))
+                                aria-invalid=move || if field_error(start_value, "phone").get().is_some() { "true" } else { "false" }
+                                aria-describedby="field-phone-hint field-phone-error"
+                            />
+                            <p class="muted field-hint" id="field-phone-hint">"A mobile number. Start it with + and the country code to use another country."</p>
+                            <p class="field-error" id="field-phone-error">{move || field_error(start_value, "phone").get()}</p>
+                        </div>
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                            <SubmitButton label="Send Code" pending=start.pending()/>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
+                        <SentNote note=note/>
+                        <FormAlert message=general_error(confirm_value)/>
+                        <FormAlert message=send_error(resend)/>
+                        <CodeInput value=code error=field_error(confirm_value, "code") on_complete=submit_code/>
+                        <div class="dialog-actions">
+                            <ResendButton clock=clock pending=resend.pending() on_request=Callback::new(move |_| { resend.dispatch(()); })/>
+                            <SubmitButton label="Verify" pending=confirm.pending()/>
+                        </div>
+                    </form>
+                }.into_any()
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+/// The Disable dialog's content: a code is texted as it opens.
+#[component]
+pub fn DisableSmsCode(
+    open: RwSignal<bool>,
+    action: Action<String, Result<(), ApiError>>,
+    last: bool,
+) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let last_code = StoredValue::new(String::new());
+    let clock = ResendClock::new();
+    let note = RwSignal::new(None::<String>);
+    let resend = Action::new(|_: &()| request_code("disable".into(), "sms".into()));
+    Effect::new(move |_| {
+        if let Some(answer) = resend.value().get() {
+            follow_send(clock, note, &answer);
+        }
+    });
+    resend.dispatch(());
+    let value = action.value();
+    let submit = Callback::new(move |_: ()| submit_once(action, code, last_code));
+    view! {
+        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit.run(()); } novalidate>
+            {last.then(|| view! {
+                <p class="notice notice-warning">
+                    "This is your only multi-factor method. After disabling it, signing in needs only your password."
+                </p>
+            })}
+            <p>"To confirm, enter the code we text to your phone."</p>
+            <SentNote note=note/>
+            <FormAlert message=general_error(value)/>
+            <FormAlert message=send_error(resend)/>
+            <CodeInput value=code error=field_error(value, "code")/>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                <ResendButton clock=clock pending=resend.pending() on_request=Callback::new(move |_| { resend.dispatch(()); })/>
+                <SubmitButton label="Disable" pending=action.pending() danger=true/>
+            </div>
+        </form>
+    }
+}

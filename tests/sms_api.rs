@@ -1,0 +1,310 @@
+//! SMS Code end to end on the server, against a local HTTP server that speaks the
+//! Twilio Messages API (form fields To, From, Body; HTTP basic auth): turning it on for
+//! a validated number, signing in with a texted code, turning it off, and a provider
+//! that fails (nothing is turned on, no code is kept).
+mod common;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Form, Router};
+use common::{app_with, TestApp, PASSWORD};
+use latchkey::model::error::ApiError;
+use latchkey::model::mfa::Method;
+use latchkey::server::domain::sent_code::{Channel, CodePurpose};
+use latchkey::server::flows::{accounts, codes, mfa, Caller};
+use latchkey::server::http::AuthSession;
+use latchkey::server::now;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// One request the fake provider received.
+#[derive(Clone, Debug)]
+struct Texted {
+    path: String,
+    authorization: String,
+    form: HashMap<String, String>,
+}
+
+type Inbox = Arc<Mutex<Vec<Texted>>>;
+
+/// A Twilio-compatible provider on a free port; numbers ending in 999 get a 500.
+async fn provider() -> (String, Inbox) {
+    let inbox: Inbox = Arc::default();
+    async fn receive(
+        State(inbox): State<Inbox>,
+        uri: axum::http::Uri,
+        headers: HeaderMap,
+        Form(form): Form<HashMap<String, String>>,
+    ) -> (StatusCode, &'static str) {
+        let failing = form.get("To").is_some_and(|to| to.ends_with("999"));
+        inbox.lock().unwrap().push(Texted {
+            path: uri.path().to_string(),
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            form,
+        });
+        if failing {
+            (StatusCode::INTERNAL_SERVER_ERROR, "{\"message\":\"down\"}")
+        } else {
+            (
+                StatusCode::CREATED,
+                "{\"sid\":\"SM1\",\"status\":\"queued\"}",
+            )
+        }
+    }
+    let app = Router::new()
+        .route("/{*path}", post(receive))
+        .with_state(inbox.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, inbox)
+}
+
+async fn app_with_provider() -> (TestApp, Inbox) {
+    let (url, inbox) = provider().await;
+    let t = app_with(&[
+        ("LATCHKEY_SMS_PROVIDER_URL", &url),
+        ("LATCHKEY_SMS_ACCOUNT_SID", "ACtest0001"),
+        ("LATCHKEY_SMS_AUTH_TOKEN", "token-not-in-logs"),
+        ("LATCHKEY_SMS_FROM", "+15005550006"),
+    ])
+    .await;
+    (t, inbox)
+}
+
+fn caller(session: Option<AuthSession>) -> Caller {
+    Caller {
+        ip: "198.51.100.44".into(),
+        user_agent: "Mozilla/5.0 (Android 14) Chrome/126.0 Mobile".into(),
+        session,
+    }
+}
+
+async fn session_caller(t: &TestApp, token: &str) -> Caller {
+    let hash = t
+        .state
+        .keys
+        .hash(latchkey::server::domain::tokens::Purpose::Session, token);
+    let row = latchkey::server::store::sessions::by_token_hash(&t.state.db, &hash)
+        .await
+        .unwrap()
+        .unwrap();
+    caller(Some(AuthSession::from(row)))
+}
+
+async fn owner(t: &TestApp, email: &str, at: i64) -> Caller {
+    t.sign_up_verified(email, PASSWORD).await;
+    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
+        .await
+        .unwrap()
+    {
+        accounts::SignInOutcome::Session { token, .. } => session_caller(t, &token).await,
+        accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
+    }
+}
+
+/// The code in the newest text the provider got for `to` that says `reason`.
+fn code_in(inbox: &Inbox, to: &str, reason: &str) -> String {
+    let texts = inbox.lock().unwrap();
+    let text = texts
+        .iter()
+        .rev()
+        .find(|t| {
+            t.form.get("To").map(String::as_str) == Some(to) && t.form["Body"].contains(reason)
+        })
+        .unwrap_or_else(|| panic!("no text \"{reason}\" to {to}: {texts:?}"));
+    let body = &text.form["Body"];
+    let start = body.find(" is ").expect("a code") + 4;
+    body[start..start + 6].to_string()
+}
+
+#[tokio::test]
+async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
+    let (t, inbox) = app_with_provider().await;
+    let t0 = now();
+    let email = "texts@example.com";
+    let who = owner(&t, email, t0).await;
+
+    // A number that cannot be dialled is refused before the password is looked at.
+    let e = codes::start_sms_code(&t.state, &who, "Wrong-Password-1!", "", "12", "GB", t0)
+        .await
+        .unwrap_err();
+    assert!(e.for_field("phone").is_some(), "{e:?}");
+    assert!(inbox.lock().unwrap().is_empty());
+
+    let sent = codes::start_sms_code(&t.state, &who, PASSWORD, "", "07400 123456", "GB", t0)
+        .await
+        .unwrap();
+    assert_eq!(sent.to, "+44 •••• ••• 456");
+    {
+        let texts = inbox.lock().unwrap();
+        assert_eq!(texts.len(), 1);
+        let text = &texts[0];
+        assert_eq!(text.path, "/2010-04-01/Accounts/ACtest0001/Messages.json");
+        use base64::Engine;
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode("ACtest0001:token-not-in-logs");
+        assert_eq!(text.authorization, format!("Basic {expected}"));
+        assert_eq!(text.form["To"], "+447400123456");
+        assert_eq!(text.form["From"], "+15005550006");
+        assert!(
+            text.form["Body"].contains("to turn on SMS codes"),
+            "{}",
+            text.form["Body"]
+        );
+    }
+    let code = code_in(&inbox, "+447400123456", "to turn on SMS codes");
+    let token = codes::confirm_sms_code(&t.state, &who, &code, t0 + 5)
+        .await
+        .unwrap();
+    let who = session_caller(&t, &token).await;
+    let status = mfa::status(&t.state, &who).await.unwrap();
+    assert_eq!(status.sms_enabled_at, Some(t0 + 5));
+    assert_eq!(status.sms_number.as_deref(), Some("+44 •••• ••• 456"));
+    assert!(status.sms_available);
+    // The number is stored in E.164; the code only as a keyed hash.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM code_methods WHERE channel = 'sms' AND destination = '+447400123456'")
+            .await,
+        1
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM sent_codes").await, 0);
+
+    // Sign in: SMS is offered, never chosen by default over nothing else, and works.
+    let p = match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, t0 + 60)
+        .await
+        .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        _ => panic!("expected the second step"),
+    };
+    let options = mfa::sign_in_options(&t.state, Some(&p), t0 + 60)
+        .await
+        .unwrap();
+    assert_eq!(options.methods, vec![Method::Sms]);
+    let sent = mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Sms, t0 + 60)
+        .await
+        .unwrap();
+    assert_eq!(sent.to, "+44 •••• ••• 456");
+    let code = code_in(&inbox, "+447400123456", "to sign in");
+    mfa::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        Method::Sms,
+        &code,
+        t0 + 61,
+    )
+    .await
+    .unwrap();
+
+    // Turning it off takes the code texted for that.
+    codes::request_code(&t.state, &who, CodePurpose::Disable, Channel::Sms, t0 + 70)
+        .await
+        .unwrap();
+    let code = code_in(&inbox, "+447400123456", "to turn off SMS codes");
+    codes::disable_sms_code(&t.state, &who, &code, t0 + 71)
+        .await
+        .unwrap();
+    // The auth token never reaches the log.
+    let logged: Vec<String> = latchkey::server::store::events::all(&t.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.kind, e.detail))
+        .collect();
+    assert!(logged.iter().all(|l| !l.contains("token-not-in-logs")));
+    assert!(logged.iter().any(|l| l.starts_with("mfa_disabled")));
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
+    let (t, inbox) = app_with_provider().await;
+    let t0 = now();
+    let who = owner(&t, "down@example.com", t0).await;
+    let e = codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123999", "", t0)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Unavailable(m) if m.contains("could not send")),
+        "{e:?}"
+    );
+    assert_eq!(e.status(), 503);
+    assert_eq!(inbox.lock().unwrap().len(), 1, "the provider was asked");
+    assert_eq!(t.count("SELECT COUNT(*) FROM sent_codes").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM code_methods").await, 0);
+    assert!(t.event_kinds().await.iter().any(|k| k == "sms_send_failed"));
+    // Nothing to resend, nothing to confirm: start again.
+    assert!(
+        codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Sms, t0 + 1)
+            .await
+            .is_err()
+    );
+    assert!(codes::confirm_sms_code(&t.state, &who, "123456", t0 + 1)
+        .await
+        .is_err());
+    // The failed send did not count against the interval: a working number goes at once.
+    codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123456", "", t0 + 2)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_provider_failure_answers_503_with_a_clear_message_over_http() {
+    let (t, _inbox) = app_with_provider().await;
+    t.sign_up_verified("http503@example.com", PASSWORD).await;
+    let cookie = t
+        .sign_in("http503@example.com", PASSWORD)
+        .await
+        .session_cookie();
+    let r = t
+        .call(
+            "start_sms_code",
+            &[
+                ("password", PASSWORD),
+                ("code", ""),
+                ("phone", "+44 7400 123999"),
+                ("country", "GB"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert!(
+        r.body.contains("We could not send the text message"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn without_a_provider_texts_go_to_the_development_outbox_and_production_offers_no_sms() {
+    let t = common::app().await;
+    let t0 = now();
+    let who = owner(&t, "devtexts@example.com", t0).await;
+    assert!(mfa::status(&t.state, &who).await.unwrap().sms_available);
+    codes::start_sms_code(&t.state, &who, PASSWORD, "", "07400 123456", "", t0)
+        .await
+        .unwrap();
+    let page = t.get("/dev/mail", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Text message (SMS)"), "{}", page.body);
+    assert!(page.body.contains("+447400123456"));
+    assert!(page.body.contains("to turn on SMS codes"));
+
+    let prod = app_with(&[
+        ("LATCHKEY_SERVER_MODE", "production"),
+        ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+    ])
+    .await;
+    assert!(prod.state.sms.is_none());
+    assert!(matches!(
+        prod.state.config.sms,
+        latchkey::server::config::SmsTransport::Off
+    ));
+}
