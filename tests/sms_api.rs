@@ -211,14 +211,30 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
     codes::disable_sms_code(&t.state, &who, &code, t0 + 71)
         .await
         .unwrap();
-    // The auth token never reaches the log.
+    // Neither the auth token nor any texted code reaches the security log.
     let logged: Vec<String> = latchkey::server::store::events::all(&t.state.db)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| format!("{} {}", e.kind, e.detail))
+        .map(|e| format!("{} {} {}", e.kind, e.detail, e.user_agent))
         .collect();
-    assert!(logged.iter().all(|l| !l.contains("token-not-in-logs")));
+    let texted: Vec<String> = inbox
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let body = &t.form["Body"];
+            let start = body.find(" is ").unwrap() + 4;
+            body[start..start + 6].to_string()
+        })
+        .collect();
+    assert_eq!(texted.len(), 3);
+    for line in &logged {
+        assert!(!line.contains("token-not-in-logs"), "{line}");
+        for code in &texted {
+            assert!(!line.contains(code.as_str()), "code {code} in {line}");
+        }
+    }
     assert!(logged.iter().any(|l| l.starts_with("mfa_disabled")));
 }
 
@@ -240,15 +256,22 @@ async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
     assert_eq!(t.count("SELECT COUNT(*) FROM code_methods").await, 0);
     assert!(t.event_kinds().await.iter().any(|k| k == "sms_send_failed"));
     // Nothing to resend, nothing to confirm: start again.
-    assert!(
-        codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Sms, t0 + 1)
-            .await
-            .is_err()
-    );
-    assert!(codes::confirm_sms_code(&t.state, &who, "123456", t0 + 1)
+    let e = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Sms, t0 + 1)
         .await
-        .is_err());
-    // The failed send did not count against the interval: a working number goes at once.
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ApiError::invalid("Start again: choose Enable and confirm it is you.")
+    );
+    let e = codes::confirm_sms_code(&t.state, &who, "123456", t0 + 1)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.for_field("code").as_deref(),
+        Some("No code is waiting. Choose Request Code to get one.")
+    );
+    // No code was kept, so no resend interval runs: a working number goes at once
+    // (the failed send still counts against the hourly limits).
     codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123456", "", t0 + 2)
         .await
         .unwrap();
@@ -307,4 +330,43 @@ async fn without_a_provider_texts_go_to_the_development_outbox_and_production_of
         prod.state.config.sms,
         latchkey::server::config::SmsTransport::Off
     ));
+}
+
+#[tokio::test]
+async fn a_code_texted_to_one_number_never_turns_sms_on_for_another() {
+    let (t, inbox) = app_with_provider().await;
+    let t0 = now();
+    let who = owner(&t, "swap@example.com", t0).await;
+    codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123456", "", t0)
+        .await
+        .unwrap();
+    let first = code_in(&inbox, "+447400123456", "to turn on SMS codes");
+    // Past the interval, the owner starts again with another number.
+    codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 654321", "", t0 + 61)
+        .await
+        .unwrap();
+    let second = code_in(&inbox, "+447400654321", "to turn on SMS codes");
+    if first != second {
+        let e = codes::confirm_sms_code(&t.state, &who, &first, t0 + 62)
+            .await
+            .unwrap_err();
+        assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
+    }
+    let token = codes::confirm_sms_code(&t.state, &who, &second, t0 + 63)
+        .await
+        .unwrap();
+    let who = session_caller(&t, &token).await;
+    assert_eq!(
+        mfa::status(&t.state, &who)
+            .await
+            .unwrap()
+            .sms_number
+            .as_deref(),
+        Some("+44 •••• ••• 321")
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM code_methods WHERE destination = '+447400654321'")
+            .await,
+        1
+    );
 }

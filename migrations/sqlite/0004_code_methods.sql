@@ -11,8 +11,7 @@ CREATE TABLE code_methods (
 );
 
 -- Codes sent: a keyed hash only, one live code per account, purpose and channel (a
--- resend replaces it), with its own count of wrong tries; destination is the phone
--- number a code to turn SMS on went to (the number being verified).
+-- resend replaces it), with its own count of wrong tries.
 CREATE TABLE sent_codes (
     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     purpose      TEXT    NOT NULL,
@@ -20,7 +19,6 @@ CREATE TABLE sent_codes (
     code_hash    BLOB    NOT NULL,
     sent_at      INTEGER NOT NULL,
     expires_at   INTEGER NOT NULL,
-    destination  TEXT,
     failures     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, purpose, channel)
 );

@@ -144,11 +144,17 @@ pub struct SignInOptions {
 }
 
 impl SignInOptions {
-    /// Picks the method offered first: the one used last time when it is still on,
-    /// else the authenticator app, else email (recovery codes only as a last resort).
+    /// Picks the method offered first: the one used last time when it is still on
+    /// (SMS only when no stronger method is on), else the authenticator app, else email
+    /// (recovery codes only as a last resort).
     pub fn choose(methods: Vec<Method>, last: Option<Method>, email_hint: String) -> SignInOptions {
+        // SMS, the weakest, is chosen first only when nothing else is on.
+        let stronger_on = methods
+            .iter()
+            .any(|m| matches!(m, Method::Totp | Method::Email));
         let preferred = last
             .filter(|m| methods.contains(m) && *m != Method::Recovery)
+            .filter(|m| !(*m == Method::Sms && stronger_on))
             .or_else(|| methods.iter().copied().find(|m| *m != Method::Recovery))
             .unwrap_or(Method::Recovery);
         SignInOptions {
@@ -265,6 +271,16 @@ mod tests {
             "recovery codes are a last resort"
         );
         assert_eq!(pick(&[Email, Sms], None), Email);
+        assert_eq!(
+            pick(&[Totp, Sms], Some(Sms)),
+            Totp,
+            "SMS is never preferred over another"
+        );
+        assert_eq!(
+            pick(&[Sms, Recovery], Some(Sms)),
+            Sms,
+            "unless it is the only one"
+        );
         for m in [Totp, Email, Sms, Recovery] {
             assert_eq!(Method::parse(m.as_str()), Some(m));
         }

@@ -505,7 +505,9 @@ impl Config {
             .trim()
             .to_ascii_uppercase();
         if sms_default_country.len() != 2
-            || !sms_default_country.bytes().all(|b| b.is_ascii_uppercase())
+            || sms_default_country
+                .parse::<phonenumber::country::Id>()
+                .is_err()
         {
             return Err(src.error(
                 "sms.default_country",
@@ -719,7 +721,13 @@ mod tests {
             "the token is redacted"
         );
         // A provider without its token, or not a URL, stops the start.
-        assert!(parse(&provider[..3]).is_err());
+        let without_token: Vec<_> = provider
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "LATCHKEY_SMS_AUTH_TOKEN")
+            .collect();
+        assert!(parse(&without_token).is_err());
+        assert!(parse(&[("LATCHKEY_SMS_DEFAULT_COUNTRY", "ZZ")]).is_err());
         assert!(parse(&[("LATCHKEY_SMS_PROVIDER_URL", "api.twilio.com")]).is_err());
         assert!(parse(&[("LATCHKEY_SMS_DEFAULT_COUNTRY", "GBR")]).is_err());
         assert_eq!(

@@ -79,12 +79,10 @@ impl AppState {
                 account_sid,
                 auth_token,
                 from,
-            } => Some(Arc::new(sms::Twilio::new(
-                url,
-                account_sid,
-                auth_token,
-                from,
-            ))),
+            } => Some(Arc::new(
+                sms::Twilio::new(url, account_sid, auth_token, from)
+                    .map_err(|e| format!("sms settings: {e}"))?,
+            )),
         };
         // The common-password filter is built once, now, not at the first sign-up.
         tokio::task::spawn_blocking(crate::server::domain::common_passwords::load)

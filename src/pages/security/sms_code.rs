@@ -108,7 +108,8 @@ pub fn EnableSmsCode(
     let password = RwSignal::new(String::new());
     let identity_code = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
-    let country = RwSignal::new(default_country);
+    let listed = COUNTRIES.iter().any(|(id, _, _)| *id == default_country);
+    let country = RwSignal::new(default_country.clone());
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let clock = ResendClock::new();
@@ -134,7 +135,9 @@ pub fn EnableSmsCode(
         let Some(answer) = start_value.get() else {
             return;
         };
-        if matches!(answer, Ok(_) | Err(ApiError::TooManyRequests { .. })) {
+        // Only a code sent now moves on: a refusal (too soon, too many) stays on this
+        // step with its countdown, as the number typed may differ from the last one.
+        if answer.is_ok() {
             follow_send(clock, note, &answer);
             step.set(2);
             focus_when_present("field-code");
@@ -156,15 +159,7 @@ pub fn EnableSmsCode(
             country.get_untracked(),
         ));
     };
-    let first_step_error: Signal<Option<crate::components::Alert>> = Signal::derive(move || {
-        start_value.with(|v| match v {
-            Some(Err(ApiError::TooManyRequests { .. })) | Some(Ok(_)) | None => None,
-            Some(Err(e)) => e.general().map(|text| crate::components::Alert {
-                text,
-                retry_after: None,
-            }),
-        })
-    });
+    let first_step_error = general_error(start_value);
     view! {
         <div class="dialog-body">
             <h3 class="step-count" id="enable-sms-step" tabindex="-1" aria-live="polite">
@@ -204,6 +199,10 @@ pub fn EnableSmsCode(
                                 on:change=move |ev| country.set(event_target_value(&ev))
                                 aria-describedby="field-phone-hint"
                             >
+                                {(!listed).then(|| {
+                                    let id = default_country.clone();
+                                    view! { <option value=id.clone()>{id.clone()}</option> }
+                                })}
                                 {COUNTRIES.iter().map(|(id, name, dial)| view! {
                                     <option value=*id selected=move || country.get() == *id>{format!("{name} ({dial})")}</option>
                                 }).collect_view()}

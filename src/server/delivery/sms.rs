@@ -25,13 +25,21 @@ pub struct Twilio {
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Twilio {
-    pub fn new(base_url: &str, account_sid: &str, auth_token: &str, from: &str) -> Twilio {
+    pub fn new(
+        base_url: &str,
+        account_sid: &str,
+        auth_token: &str,
+        from: &str,
+    ) -> Result<Twilio, String> {
+        // No redirects: a redirected POST would carry the code (and the credentials)
+        // wherever the redirect points.
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
-        Twilio {
+            .map_err(|e| format!("cannot build the SMS client: {e}"))?;
+        Ok(Twilio {
             client,
             endpoint: format!(
                 "{}/2010-04-01/Accounts/{}/Messages.json",
@@ -41,7 +49,7 @@ impl Twilio {
             account_sid: account_sid.into(),
             auth_token: auth_token.into(),
             from: from.into(),
-        }
+        })
     }
 }
 

@@ -189,25 +189,28 @@ pub async fn send_code(
                 _ => Err("SMS codes are not offered".to_string()),
             };
             if let Err(why) = sent {
-                // Nothing went out: no code is kept as sent, and the send is not counted.
-                store::codes::forget(&state.db, to.user_id, purpose, channel)
+                // No code is kept as sent, in one transaction with the log entry. The
+                // send still counts against the account, address and number: a
+                // provider that refuses (or times out after delivering) must not open
+                // a way around the limits.
+                let mut tx = state.db.begin().await.map_err(internal)?;
+                store::codes::forget(&mut *tx, to.user_id, purpose, channel)
                     .await
                     .map_err(internal)?;
-                for (key, _) in &keys {
-                    store::throttles::refund(&state.db, key)
-                        .await
-                        .map_err(internal)?;
-                }
-                tracing::warn!(purpose = purpose.as_str(), error = %why, "could not send an SMS code");
-                log(
-                    state,
-                    caller,
-                    Some(to.user_id),
-                    "sms_send_failed",
-                    now,
-                    json!({"purpose": purpose.as_str(), "error": why}),
+                store::events::insert(
+                    &mut *tx,
+                    super::event(
+                        caller,
+                        Some(to.user_id),
+                        "sms_send_failed",
+                        now,
+                        json!({"purpose": purpose.as_str(), "error": why}),
+                    ),
                 )
-                .await?;
+                .await
+                .map_err(internal)?;
+                tx.commit().await.map_err(internal)?;
+                tracing::warn!(purpose = purpose.as_str(), error = %why, "could not send an SMS code");
                 return Err(ApiError::Unavailable(
                     "We could not send the text message. Check the number, or try again in a few minutes.".into(),
                 ));

@@ -228,17 +228,20 @@ pub async fn consume(
 }
 
 /// Forgets a code (a send that failed, a method turned off).
-pub async fn forget(
-    db: &Db,
+pub async fn forget<'e, E>(
+    exec: E,
     user_id: i64,
     purpose: CodePurpose,
     channel: Channel,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query("DELETE FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND channel = $3")
         .bind(user_id)
         .bind(purpose.as_str())
         .bind(channel.as_str())
-        .execute(db)
+        .execute(exec)
         .await?;
     Ok(())
 }
