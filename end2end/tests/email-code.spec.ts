@@ -176,9 +176,11 @@ test('both methods: the authenticator is added with an email code, and sign-in t
   await page.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
   await expect(security(page)).toBeVisible();
 
-  // Sign in with an email code, chosen by keyboard.
+  // Sign in with an email code, chosen by keyboard (once the page has put the focus
+  // on the code field, as it does on arrival).
   await signOut(page);
   await passwordStep(page, email);
+  await expect(page.getByLabel('Code', { exact: true })).toBeFocused();
   await choice.getByRole('radio', { name: 'Authenticator app' }).focus();
   await page.keyboard.press('ArrowDown');
   await expect(choice.getByRole('radio', { name: 'Email code' })).toBeChecked();
