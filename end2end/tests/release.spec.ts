@@ -55,7 +55,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 256 * 1024;
+const FIRST_LOAD_BUDGET = 262 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -175,9 +175,11 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   test.info().annotations.push({ type: 'first-load-bytes', description: String(total) });
   expect(fetched.some((f) => /latchkey\.[^/]+\.wasm$/.test(f.url))).toBe(true);
   // Issue 7's goal is 200 KiB; bench/run.sh reports against it. This budget (today's
-  // 254.5 KiB and a little room) makes any growth fail here until the goal is reached.
+  // 258.2 KiB and a little room) makes any growth fail here until the goal is reached.
   // It was 252 KiB until issue 10's focus handling and "Too many attempts" countdown,
-  // which the sign-in page needs, added 8.6 KB.
+  // which the sign-in page needs, added 8.6 KB; then 256 KiB until issue 11's second
+  // step (the method choice, email and SMS codes sent with their countdown) measured
+  // 264,368 bytes.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
   // A benchmark figure, not a pass/fail timing: printed for the record.
