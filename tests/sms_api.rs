@@ -86,26 +86,11 @@ fn caller(session: Option<AuthSession>) -> Caller {
 }
 
 async fn session_caller(t: &TestApp, token: &str) -> Caller {
-    let hash = t
-        .state
-        .keys
-        .hash(latchkey::server::domain::tokens::Purpose::Session, token);
-    let row = latchkey::server::store::sessions::by_token_hash(&t.state.db, &hash)
-        .await
-        .unwrap()
-        .unwrap();
-    caller(Some(AuthSession::from(row)))
+    t.session_caller(token, caller(None)).await
 }
 
 async fn owner(t: &TestApp, email: &str, at: i64) -> Caller {
-    t.sign_up_verified(email, PASSWORD).await;
-    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
-        .await
-        .unwrap()
-    {
-        accounts::SignInOutcome::Session { token, .. } => session_caller(t, &token).await,
-        accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
-    }
+    t.owner(email, at, caller(None)).await
 }
 
 /// The code in the newest text the provider got for `to` that says `reason`.

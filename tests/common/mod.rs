@@ -315,6 +315,44 @@ impl TestApp {
             .to_string()
     }
 
+    /// `base` (an address and user agent) signed in with the session `token`.
+    pub async fn session_caller(
+        &self,
+        token: &str,
+        mut base: latchkey::server::flows::Caller,
+    ) -> latchkey::server::flows::Caller {
+        let hash = self
+            .state
+            .keys
+            .hash(latchkey::server::domain::tokens::Purpose::Session, token);
+        let row = store::sessions::by_token_hash(&self.state.db, &hash)
+            .await
+            .unwrap()
+            .expect("a live session");
+        base.session = Some(latchkey::server::http::AuthSession::from(row));
+        base
+    }
+
+    /// A new verified account, signed in at `at` from `base` (no MFA yet).
+    pub async fn owner(
+        &self,
+        email: &str,
+        at: i64,
+        base: latchkey::server::flows::Caller,
+    ) -> latchkey::server::flows::Caller {
+        use latchkey::server::flows::accounts;
+        self.sign_up_verified(email, PASSWORD).await;
+        match accounts::sign_in(&self.state, &base, email, PASSWORD, None, at)
+            .await
+            .unwrap()
+        {
+            accounts::SignInOutcome::Session { token, .. } => {
+                self.session_caller(&token, base).await
+            }
+            accounts::SignInOutcome::SecondFactor { .. } => panic!("expected a session"),
+        }
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&self.state.db).await.unwrap();
         n

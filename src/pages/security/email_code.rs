@@ -71,10 +71,11 @@ pub fn follow_send(
 /// resend only corrects the count.
 pub fn resend_action(
     purpose: &'static str,
+    channel: &'static str,
     clock: ResendClock,
     note: RwSignal<Option<String>>,
 ) -> Action<(), Result<CodeSent, ApiError>> {
-    let action = Action::new(move |_: &()| request_code(purpose.into(), "email".into()));
+    let action = Action::new(move |_: &()| request_code(purpose.into(), channel.into()));
     Effect::new(move |_| {
         if let Some(answer) = action.value().get() {
             follow_send(clock, note, &answer);
@@ -135,7 +136,7 @@ pub fn EnableEmailCode(
             focus_when_present("field-code");
         }
     });
-    let resend = resend_action("enable", clock, sent_to);
+    let resend = resend_action("enable", "email", clock, sent_to);
     let confirm_value = confirm.value();
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
     let submit_identity = move || {
@@ -215,9 +216,11 @@ fn UnverifiedAddress(open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// The Disable dialog's content: a code is sent as it opens (seed 003).
+/// The Disable dialog's content for a code method ("email" or "sms"): a code is sent
+/// as it opens (seed 003).
 #[component]
-pub fn DisableEmailCode(
+pub fn DisableCodeMethod(
+    channel: &'static str,
     open: RwSignal<bool>,
     action: Action<String, Result<(), ApiError>>,
     last: bool,
@@ -226,11 +229,16 @@ pub fn DisableEmailCode(
     let last_code = StoredValue::new(String::new());
     let clock = ResendClock::new();
     let sent_to = RwSignal::new(None::<String>);
-    let resend = resend_action("disable", clock, sent_to);
+    let resend = resend_action("disable", channel, clock, sent_to);
     // The first code goes out as the dialog opens.
     resend.dispatch(());
     let value = action.value();
     let submit = Callback::new(move |_: ()| submit_once(action, code, last_code));
+    let ask = if channel == "sms" {
+        "To confirm, enter the code we text to your phone."
+    } else {
+        "To confirm, enter the code we send to your email address."
+    };
     view! {
         <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit.run(()); } novalidate>
             {last.then(|| view! {
@@ -238,7 +246,7 @@ pub fn DisableEmailCode(
                     "This is your only multi-factor method. After disabling it, signing in needs only your password."
                 </p>
             })}
-            <p>"To confirm, enter the code we send to your email address."</p>
+            <p>{ask}</p>
             <SentNote note=sent_to/>
             <FormAlert message=general_error(value)/>
             <FormAlert message=send_error(resend)/>

@@ -2,9 +2,9 @@
 //! and the Authenticator App Code block with its Enable (four steps), View Recovery
 //! Codes and Disable dialogs.
 use super::email_code::{
-    follow_send, send_error, DisableEmailCode, EmailCodeState, EnableEmailCode, SentNote,
+    follow_send, send_error, DisableCodeMethod, EmailCodeState, EnableEmailCode, SentNote,
 };
-use super::sms_code::{DisableSmsCode, EnableSmsCode, SmsCodeState};
+use super::sms_code::{EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
     confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
     disable_totp, get_mfa_status, regenerate_recovery_codes, request_code, start_totp,
@@ -298,10 +298,10 @@ pub fn MfaSection() -> impl IntoView {
             }}
         </Dialog>
         <Dialog open=sms_disable_open title="Disable SMS Code" id="disable-sms" toast=toast>
-            {move || view! { <DisableSmsCode open=sms_disable_open action=disable_sms last=untrack(move || last_method.get())/> }}
+            {move || view! { <DisableCodeMethod channel="sms" open=sms_disable_open action=disable_sms last=untrack(move || last_method.get())/> }}
         </Dialog>
         <Dialog open=email_disable_open title="Disable Email Code" id="disable-email" toast=toast>
-            {move || view! { <DisableEmailCode open=email_disable_open action=disable_email last=untrack(move || last_method.get())/> }}
+            {move || view! { <DisableCodeMethod channel="email" open=email_disable_open action=disable_email last=untrack(move || last_method.get())/> }}
         </Dialog>
         <EnableDialog
             open=enable_open

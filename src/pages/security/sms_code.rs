@@ -2,7 +2,7 @@
 //! state, the Enable dialog (identity and phone number, then the texted code) and the
 //! Disable dialog (a code texted as it opens). SMS is the weakest method and never the
 //! default.
-use super::email_code::{follow_send, send_error, SentNote};
+use super::email_code::{follow_send, resend_action, send_error, SentNote};
 use crate::api::mfa::{request_code, start_sms_code};
 use crate::components::{
     focus_when_present, submit_once, CodeInput, FormAlert, PasswordField, ResendButton,
@@ -143,12 +143,7 @@ pub fn EnableSmsCode(
             focus_when_present("field-code");
         }
     });
-    let resend = Action::new(|_: &()| request_code("enable".into(), "sms".into()));
-    Effect::new(move |_| {
-        if let Some(answer) = resend.value().get() {
-            follow_send(clock, note, &answer);
-        }
-    });
+    let resend = resend_action("enable", "sms", clock, note);
     let confirm_value = confirm.value();
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
     let submit_first = move || {
@@ -247,45 +242,4 @@ pub fn EnableSmsCode(
         </div>
     }
     .into_any()
-}
-
-/// The Disable dialog's content: a code is texted as it opens.
-#[component]
-pub fn DisableSmsCode(
-    open: RwSignal<bool>,
-    action: Action<String, Result<(), ApiError>>,
-    last: bool,
-) -> impl IntoView {
-    let code = RwSignal::new(String::new());
-    let last_code = StoredValue::new(String::new());
-    let clock = ResendClock::new();
-    let note = RwSignal::new(None::<String>);
-    let resend = Action::new(|_: &()| request_code("disable".into(), "sms".into()));
-    Effect::new(move |_| {
-        if let Some(answer) = resend.value().get() {
-            follow_send(clock, note, &answer);
-        }
-    });
-    resend.dispatch(());
-    let value = action.value();
-    let submit = Callback::new(move |_: ()| submit_once(action, code, last_code));
-    view! {
-        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit.run(()); } novalidate>
-            {last.then(|| view! {
-                <p class="notice notice-warning">
-                    "This is your only multi-factor method. After disabling it, signing in needs only your password."
-                </p>
-            })}
-            <p>"To confirm, enter the code we text to your phone."</p>
-            <SentNote note=note/>
-            <FormAlert message=general_error(value)/>
-            <FormAlert message=send_error(resend)/>
-            <CodeInput value=code error=field_error(value, "code")/>
-            <div class="dialog-actions">
-                <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                <ResendButton clock=clock pending=resend.pending() on_request=Callback::new(move |_| { resend.dispatch(()); })/>
-                <SubmitButton label="Disable" pending=action.pending() danger=true/>
-            </div>
-        </form>
-    }
 }
