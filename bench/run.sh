@@ -32,8 +32,10 @@ cargo leptos build --release --precompress --split >"$RUN/build.log" 2>&1 || { t
 echo "== one argon2id hash"
 target/release/latchkey hash-time | tee "$RUN/hash.txt"
 
-# start PORT DATABASE_URL POOL LOG: one instance in development mode (the outbox stands
-# in for SMTP, which production refuses; development listens on loopback only).
+# start PORT DATABASE_URL POOL LOG [HASH_THREADS]: one instance in development mode
+# (the outbox stands in for SMTP, which production refuses; development listens on
+# loopback only). HASH_THREADS: 0 (one per core) for a lone instance; instances that
+# share the machine get cores / instances each, as the README advises operators.
 start() {
   LATCHKEY_SERVER_MODE=development \
   LATCHKEY_SERVER_LISTEN="127.0.0.1:$1" \
@@ -42,6 +44,7 @@ start() {
   LATCHKEY_SERVER_DATA_DIR="$RUN" \
   LATCHKEY_DATABASE_URL="$2" \
   LATCHKEY_DATABASE_MAX_CONNECTIONS="$3" \
+  LATCHKEY_SERVER_HASH_THREADS="${5:-0}" \
   LATCHKEY_MAIL_TRANSPORT=outbox \
   LATCHKEY_ACCOUNTS_SIGN_UPS_PER_ADDRESS=1000 \
   RUST_LOG=warn \
@@ -164,15 +167,20 @@ kill "$sqlite_pid"
 echo "== PostgreSQL: a cluster in $RUN/pg (with fsync, as deployed), two instances on one database"
 PG_OPTIONS="-c shared_buffers=256MB" pg_start "$RUN/pg"
 pg_url=$(pg_new_database bench)
-start 3201 "$pg_url" 16 "$RUN/server-pg-1.log"
+per_instance=$(( $(nproc) / 2 )); [ "$per_instance" -ge 1 ] || per_instance=1
+start 3201 "$pg_url" 16 "$RUN/server-pg-1.log" "$per_instance"
 pg_pid=${servers[-1]}
-start 3202 "$pg_url" 16 "$RUN/server-pg-2.log"
+start 3202 "$pg_url" 16 "$RUN/server-pg-2.log" "$per_instance"
 measure postgres http://127.0.0.1:3201 http://127.0.0.1:3202
 pg_rss=$(peak_rss_mb "$pg_pid")
 
-hash_ms=$(awk '{for (i = 1; i <= NF; i++) if ($i == "ms") print $(i - 1)}' "$RUN/hash.txt")
+# The argon2 bound: what all the cores hash per second when they hash at once (they
+# share caches and memory bandwidth, so this is a little under cores / one hash
+# alone, which the table shows beside it).
+hash_ms=$(awk '/per hash alone/ {for (i = 1; i <= NF; i++) if ($i == "ms") print $(i - 1)}' "$RUN/hash.txt")
 cores=$(nproc)
-bound=$(awk -v c="$cores" -v h="$hash_ms" 'BEGIN {printf "%.1f", c * 1000 / h}')
+alone_bound=$(awk -v c="$cores" -v h="$hash_ms" 'BEGIN {printf "%.1f", c * 1000 / h}')
+bound=$(awk '/hashing at once/ {for (i = 1; i <= NF; i++) if ($i == "hashes/s") printf "%.1f", $(i - 1)}' "$RUN/hash.txt")
 sign_target=$(awk -v b="$bound" 'BEGIN {printf "%.1f", b * 0.9}')
 hydration=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").median_ms)')
 first_load=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").first_load_bytes)')
@@ -188,13 +196,14 @@ backend_rows() { # NAME LABEL PAGE_TARGET RSS
   if [ "$1" = sqlite ]; then
     row "$2: settings page, p99 ms" "< 20" "$page_p99" "$(check "$page_p99" "<=" 20)"
   fi
-  row "$2: sign-in/s (bound $bound = cores / hash)" ">= $sign_target" "$sign_rps" "$(check "$sign_rps" ">=" "$sign_target")"
+  row "$2: sign-in/s (bound $bound = $cores cores hashing)" ">= $sign_target" "$sign_rps" "$(check "$sign_rps" ">=" "$sign_target")"
   row "$2: page p99 ms during a 500-connection sign-in storm" "< 50" "$storm_p99" "$(check "$storm_p99" "<=" 50)"
   row "$2: peak RSS MB of an instance (after the storm)" "< 200" "$4" "$(check "$4" "<=" 200)"
 }
 {
   echo
-  echo "== summary ($cores cores; one argon2id hash ${hash_ms} ms; wrk shares the cores with the servers)"
+  echo "== summary ($cores cores; one argon2id hash alone ${hash_ms} ms, so cores / hash = $alone_bound/s;"
+  echo "   all cores hashing at once: $bound/s, the sign-in bound; wrk and PostgreSQL share the cores)"
   row "figure" "target" "measured" "ok"
   row "----------------------------------------------------" "------------" "------------" "----"
   row "first load of /signin, brotli bytes" "<= 204800" "$first_load" "$(check "$first_load" "<=" 204800)"

@@ -309,6 +309,67 @@ async fn fifty_wrong_passwords_sent_at_once_are_counted_one_by_one() {
     assert_eq!(kinds.iter().filter(|k| *k == "sign_in_failed").count(), 51);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_free_allowance_is_counted_in_one_statement_exactly_even_in_parallel() {
+    use latchkey::server::store::throttles;
+    let t = app().await;
+    let at = now();
+    let db = t.state.db.clone();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                throttles::count_within_allowance(&db, b"hot-key", 10, 3600, at)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut counted = 0;
+    for task in tasks {
+        counted += task.await.unwrap() as usize;
+    }
+    assert_eq!(counted, 10);
+    let state = throttles::get(&db, b"hot-key").await.unwrap().unwrap();
+    assert_eq!((state.failures, state.last_failure), (10, at));
+    // Past the allowance, nothing changes: the caller decides with the policy.
+    assert!(
+        !throttles::count_within_allowance(&db, b"hot-key", 10, 3600, at)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        throttles::get(&db, b"hot-key")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        10
+    );
+    // A counter old enough to be forgotten is not added to here either (the policy
+    // starts it again at one).
+    assert!(
+        throttles::count_within_allowance(&db, b"old-key", 10, 60, at - 100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !throttles::count_within_allowance(&db, b"old-key", 10, 60, at)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        throttles::get(&db, b"old-key")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        1
+    );
+}
+
 #[tokio::test]
 async fn a_right_password_gives_the_address_its_attempt_back() {
     let t = app().await;

@@ -83,6 +83,8 @@ pub struct Config {
     pub forwarded_header: crate::server::domain::client_address::ForwardedHeader,
     pub database_url: Redacted<String>, // may hold the database password
     pub database_max_connections: u32,
+    /// Password hashes computed at once by this instance (0: one per core).
+    pub hash_threads: usize,
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
     pub password: PasswordPolicy,
@@ -385,6 +387,7 @@ impl Config {
             ));
         }
         let database_max_connections = src.int("database.max_connections", 1, 512)? as u32;
+        let hash_threads = src.int("server.hash_threads", 0, 256)? as usize;
 
         let session_idle_secs = src.int("session.idle_timeout_minutes", 1, 60 * 24 * 30)? * 60;
         let session_absolute_secs = src.int("session.absolute_timeout_hours", 1, 24 * 365)? * 3600;
@@ -572,6 +575,7 @@ impl Config {
             forwarded_header,
             database_url: Redacted(database_url),
             database_max_connections,
+            hash_threads,
             session_idle_secs,
             session_absolute_secs,
             password,

@@ -88,9 +88,12 @@ impl AppState {
         tokio::task::spawn_blocking(crate::server::domain::common_passwords::load)
             .await
             .map_err(|e| e.to_string())?;
-        let parallelism = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let parallelism = match config.hash_threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            n => n,
+        };
         let hasher = Hasher::new(parallelism, &config.secret, &config.previous_secrets);
         let dummy_hash = hasher
             .hash(&crate::server::domain::tokens::new_token())

@@ -285,16 +285,20 @@ pub async fn sign_in(
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
     };
-    guard.succeeded(state).await?;
-
-    // A fresh session id at every sign-in; any session the browser had is ended.
+    let next = safe_next(next);
+    let second_step = super::mfa::needs_second_factor(state, user.id).await?;
+    // The counters' reset, the end of the browser's old session (a fresh session id at
+    // every sign-in) and, without a second step, the new session and its log entry: one
+    // transaction, one commit.
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    guard.succeeded_in(&mut tx).await?;
     if let Some(old) = &caller.session {
-        store::sessions::delete(&state.db, old.session_id)
+        store::sessions::delete(&mut *tx, old.session_id)
             .await
             .map_err(internal)?;
     }
-    let next = safe_next(next);
-    if super::mfa::needs_second_factor(state, user.id).await? {
+    if second_step {
+        tx.commit().await.map_err(internal)?;
         let pending_token = super::mfa::begin_second_step(state, user.id, &next, now).await?;
         log(
             state,
@@ -307,16 +311,14 @@ pub async fn sign_in(
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
     }
-    let token = start_session(&state.db, state, user.id, caller, now, now).await?;
-    log(
-        state,
-        caller,
-        Some(user.id),
-        "sign_in_succeeded",
-        now,
-        json!({}),
+    let token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
+    store::events::insert(
+        &mut *tx,
+        super::event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
     )
-    .await?;
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
     Ok(SignInOutcome::Session {
         token,
         signed_in: SignedIn { redirect_to: next },

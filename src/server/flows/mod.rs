@@ -247,6 +247,35 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 /// first (the account at this address): in a storm from one address the address
 /// refuses first, so a refusal costs one read, with nothing counted to give back.
 pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Result<(), ApiError> {
+    // The common case: every counter is within its free allowance. Then all of them are
+    // counted in one transaction (one commit, not one per counter), taking their rows in
+    // one fixed order so that two such transactions cannot wait on each other.
+    if keys.len() > 1 {
+        let mut sorted: Vec<&(Vec<u8>, Policy)> = keys.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut tx = state.db.begin().await.map_err(internal)?;
+        let mut all = true;
+        for (key, policy) in sorted {
+            if !store::throttles::count_within_allowance(
+                &mut *tx,
+                key,
+                policy.free,
+                policy.forget_after_secs,
+                now,
+            )
+            .await
+            .map_err(internal)?
+            {
+                all = false;
+                break;
+            }
+        }
+        if all {
+            tx.commit().await.map_err(internal)?;
+            return Ok(());
+        }
+        // Dropping the transaction undoes its counts; the careful path follows.
+    }
     let order: Vec<&(Vec<u8>, Policy)> = keys.iter().rev().collect();
     for (n, (key, policy)) in order.iter().enumerate() {
         if let Decision::Wait(secs) = take_one(state, key, policy, now).await? {
@@ -278,8 +307,22 @@ async fn take_one(
     policy: &Policy,
     now: i64,
 ) -> Result<Decision, ApiError> {
-    // Each lost race means another request was counted, so this ends quickly; the
-    // bound only keeps a pathological storm from spinning.
+    // The common case, within the free allowance, is one atomic statement.
+    if store::throttles::count_within_allowance(
+        &state.db,
+        key,
+        policy.free,
+        policy.forget_after_secs,
+        now,
+    )
+    .await
+    .map_err(internal)?
+    {
+        return Ok(Decision::Allow);
+    }
+    // Past the allowance (or forgotten): read, decide, compare-and-swap. Each lost race
+    // means another request was counted, so this ends quickly; the bound only keeps a
+    // pathological storm from spinning.
     for _ in 0..1000 {
         let current = store::throttles::get(&state.db, key)
             .await
@@ -364,13 +407,18 @@ impl SecretGuard {
     /// The secret was right: the account's counters start again, and the address's
     /// (and the day's) counted attempt is given back.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        for (key, _) in self.keys.iter().take(2) {
-            store::throttles::clear(&state.db, key)
-                .await
-                .map_err(internal)?;
-        }
+        let mut tx = state.db.begin().await.map_err(internal)?;
+        self.succeeded_in(&mut tx).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    /// [`SecretGuard::succeeded`] as part of a larger change (the session it opens).
+    pub async fn succeeded_in(&self, conn: &mut sqlx::AnyConnection) -> Result<(), ApiError> {
+        store::throttles::clear_two(&mut *conn, &self.keys[0].0, &self.keys[1].0)
+            .await
+            .map_err(internal)?;
         for (key, _) in self.keys.iter().skip(2) {
-            store::throttles::refund(&state.db, key)
+            store::throttles::refund(&mut *conn, key)
                 .await
                 .map_err(internal)?;
         }

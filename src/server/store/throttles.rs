@@ -15,6 +15,37 @@ pub async fn get(db: &Db, key: &[u8]) -> Result<Option<State>, sqlx::Error> {
     }))
 }
 
+/// Counts one attempt in a single statement when the counter allows it without any
+/// reading: the row is missing, or it holds fewer than `free` failures that are not yet
+/// forgotten. True: counted (the policy allows it). False: nothing changed; the caller
+/// decides with [`get`] and [`swap`]. Atomic on both databases, so racing requests on
+/// a hot counter (one address signing many people in) need no retries here.
+pub async fn count_within_allowance<'e, E>(
+    exec: E,
+    key: &[u8],
+    free: u32,
+    forget_after_secs: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "INSERT INTO throttles (key, failures, last_failure) VALUES ($1, 1, $2)
+         ON CONFLICT(key) DO UPDATE SET failures = throttles.failures + 1,
+             last_failure = excluded.last_failure
+         WHERE throttles.failures < $3
+           AND excluded.last_failure - throttles.last_failure < $4",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(free as i64)
+    .bind(forget_after_secs)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Replaces `seen` (what `get` returned) with `next`, only if nobody changed the row
 /// in between. False means another request got there first: read again and decide again.
 pub async fn swap(
@@ -53,18 +84,26 @@ pub async fn swap(
 }
 
 /// Gives back one counted attempt (it turned out to be a success, or was never made).
-pub async fn refund(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
+pub async fn refund<'e, E>(exec: E, key: &[u8]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = $1 AND failures > 0")
         .bind(key)
-        .execute(db)
+        .execute(exec)
         .await?;
     Ok(())
 }
 
-pub async fn clear(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM throttles WHERE key = $1")
-        .bind(key)
-        .execute(db)
+/// Forgets two counters (an account's, after a right secret).
+pub async fn clear_two<'e, E>(exec: E, first: &[u8], second: &[u8]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("DELETE FROM throttles WHERE key = $1 OR key = $2")
+        .bind(first)
+        .bind(second)
+        .execute(exec)
         .await?;
     Ok(())
 }
