@@ -285,13 +285,12 @@ pub async fn sign_in(
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
     };
+    guard.succeeded(state).await?;
     let next = safe_next(next);
     let second_step = super::mfa::needs_second_factor(state, user.id).await?;
-    // The counters' reset, the end of the browser's old session (a fresh session id at
-    // every sign-in) and, without a second step, the new session and its log entry: one
-    // transaction, one commit.
+    // The end of the browser's old session (a fresh session id at every sign-in) and,
+    // without a second step, the new session and its log entry: one transaction.
     let mut tx = state.db.begin().await.map_err(internal)?;
-    guard.succeeded_in(&mut tx).await?;
     if let Some(old) = &caller.session {
         store::sessions::delete(&mut *tx, old.session_id)
             .await

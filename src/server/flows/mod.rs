@@ -239,77 +239,81 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal { reference }
 }
 
-/// Counts one attempt on each of `keys` before the attempt is made, each counter by a
-/// compare-and-swap, so that racing requests are counted one by one. When one counter
-/// refuses, the ones already counted are given back and the longest wait is reported.
+/// Counts one attempt on each of `keys` before the attempt is made, or refuses it with
+/// the longest wait owed. All the counters change in one transaction (see
+/// [`store::throttles::begin`]): a refusal rolls back what this request counted, so
+/// nothing has to be given back, and racing requests are counted one by one (each
+/// counter is an atomic upsert within its free allowance, a compare-and-swap past it).
 ///
-/// The keys are tried from the last (the broadest: the address, the day) to the
-/// first (the account at this address): in a storm from one address the address
-/// refuses first, so a refusal costs one read, with nothing counted to give back.
+/// Rows are taken in the callers' order: for a secret check the address's counter,
+/// which every request from that address updates, comes last and is held the
+/// shortest. Each kind of check always lists the same kinds of counter in the same
+/// order, and counters of different kinds never share a key, so two such transactions
+/// cannot wait on each other.
 pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Result<(), ApiError> {
-    // The common case: every counter is within its free allowance. Then all of them are
-    // counted in one transaction (one commit, not one per counter), taking their rows in
-    // one fixed order so that two such transactions cannot wait on each other.
-    if keys.len() > 1 {
-        let mut sorted: Vec<&(Vec<u8>, Policy)> = keys.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut tx = state.db.begin().await.map_err(internal)?;
-        let mut all = true;
-        for (key, policy) in sorted {
-            if !store::throttles::count_within_allowance(
-                &mut *tx,
-                key,
-                policy.free,
-                policy.forget_after_secs,
-                now,
-            )
-            .await
-            .map_err(internal)?
-            {
-                all = false;
-                break;
-            }
-        }
-        if all {
-            tx.commit().await.map_err(internal)?;
-            return Ok(());
-        }
-        // Dropping the transaction undoes its counts; the careful path follows.
+    // First one plain read of every counter: a request that must wait (most of a
+    // storm) is refused by it, without a transaction that would lock rows and hold a
+    // connection while others queue behind it. The transaction below decides for
+    // certain; this read only spares it the attempts that are refused anyway.
+    if let Some(wait) = wait_owed(state, keys, now).await? {
+        return Err(ApiError::TooManyRequests {
+            retry_after: wait as u64,
+        });
     }
-    let order: Vec<&(Vec<u8>, Policy)> = keys.iter().rev().collect();
-    for (n, (key, policy)) in order.iter().enumerate() {
-        if let Decision::Wait(secs) = take_one(state, key, policy, now).await? {
-            for (taken, _) in &order[..n] {
-                store::throttles::refund(&state.db, taken)
-                    .await
-                    .map_err(internal)?;
-            }
+    let mut tx = store::throttles::begin(&state.db).await.map_err(internal)?;
+    for (n, (key, policy)) in keys.iter().enumerate() {
+        if let Decision::Wait(secs) = take_one(&mut tx, key, policy, now).await? {
             let mut wait = secs;
-            for (key, policy) in &order[n + 1..] {
-                let current = store::throttles::get(&state.db, key)
+            for (key, policy) in &keys[n + 1..] {
+                let current = store::throttles::get(&mut *tx, key)
                     .await
                     .map_err(internal)?;
                 if let Decision::Wait(s) = policy.decide(current, now) {
                     wait = wait.max(s);
                 }
             }
+            tx.rollback().await.map_err(internal)?;
             return Err(ApiError::TooManyRequests {
                 retry_after: wait as u64,
             });
         }
     }
-    Ok(())
+    tx.commit().await.map_err(internal)
+}
+
+/// The longest wait that `keys`' counters owe now, if any.
+async fn wait_owed(
+    state: &AppState,
+    keys: &[(Vec<u8>, Policy)],
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
+    let names: Vec<&[u8]> = keys.iter().map(|(k, _)| k.as_slice()).collect();
+    let rows = store::throttles::get_many(&state.db, &names)
+        .await
+        .map_err(internal)?;
+    let decisions: Vec<Decision> = keys
+        .iter()
+        .map(|(key, policy)| {
+            let current = rows.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+            policy.decide(current, now)
+        })
+        .collect();
+    Ok(match throttle::combine(&decisions) {
+        Decision::Wait(secs) => Some(secs),
+        Decision::Allow => None,
+    })
 }
 
 async fn take_one(
-    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
     key: &[u8],
     policy: &Policy,
     now: i64,
 ) -> Result<Decision, ApiError> {
-    // The common case, within the free allowance, is one atomic statement.
+    // Within the free allowance: one atomic statement. (Always a write first, so on
+    // SQLite the transaction holds the write lock from its first statement on.)
     if store::throttles::count_within_allowance(
-        &state.db,
+        &mut *conn,
         key,
         policy.free,
         policy.forget_after_secs,
@@ -324,14 +328,14 @@ async fn take_one(
     // means another request was counted, so this ends quickly; the bound only keeps a
     // pathological storm from spinning.
     for _ in 0..1000 {
-        let current = store::throttles::get(&state.db, key)
+        let current = store::throttles::get(&mut *conn, key)
             .await
             .map_err(internal)?;
         if let Decision::Wait(secs) = policy.decide(current, now) {
             return Ok(Decision::Wait(secs));
         }
         let next = policy.record_failure(current, now);
-        if store::throttles::swap(&state.db, key, current, next)
+        if store::throttles::swap(&mut *conn, key, current, next)
             .await
             .map_err(internal)?
         {
@@ -406,23 +410,19 @@ impl SecretGuard {
 
     /// The secret was right: the account's counters start again, and the address's
     /// (and the day's) counted attempt is given back.
+    /// One transaction of counting (see [`store::throttles::begin`]): the address's
+    /// counter, which every request from it updates, is locked for a round trip only.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        let mut tx = state.db.begin().await.map_err(internal)?;
-        self.succeeded_in(&mut tx).await?;
-        tx.commit().await.map_err(internal)
-    }
-
-    /// [`SecretGuard::succeeded`] as part of a larger change (the session it opens).
-    pub async fn succeeded_in(&self, conn: &mut sqlx::AnyConnection) -> Result<(), ApiError> {
-        store::throttles::clear_two(&mut *conn, &self.keys[0].0, &self.keys[1].0)
+        let mut tx = store::throttles::begin(&state.db).await.map_err(internal)?;
+        store::throttles::clear_two(&mut *tx, &self.keys[0].0, &self.keys[1].0)
             .await
             .map_err(internal)?;
         for (key, _) in self.keys.iter().skip(2) {
-            store::throttles::refund(&mut *conn, key)
+            store::throttles::refund(&mut *tx, key)
                 .await
                 .map_err(internal)?;
         }
-        Ok(())
+        tx.commit().await.map_err(internal)
     }
 
     /// The attempt was never judged (the method is off, say): every count is given back.

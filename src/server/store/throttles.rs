@@ -3,16 +3,35 @@
 use super::Db;
 use crate::server::domain::throttle::State;
 
-pub async fn get(db: &Db, key: &[u8]) -> Result<Option<State>, sqlx::Error> {
+pub async fn get<'e, E>(exec: E, key: &[u8]) -> Result<Option<State>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT failures, last_failure FROM throttles WHERE key = $1")
             .bind(key)
-            .fetch_optional(db)
+            .fetch_optional(exec)
             .await?;
     Ok(row.map(|(f, l)| State {
         failures: f.clamp(0, u32::MAX as i64) as u32,
         last_failure: l,
     }))
+}
+
+/// A transaction for counting attempts. On PostgreSQL its commit does not wait for the
+/// disk (`synchronous_commit = off`, for this transaction only): a counter row that
+/// every sign-in from one address updates is then locked for a round trip, not for a
+/// flush, and the counts have the durability SQLite's `synchronous = NORMAL` gives them
+/// (a crash of the machine may forget the last fraction of a second of counting; the
+/// database stays consistent). Every other change keeps waiting for the disk.
+pub async fn begin(db: &Db) -> Result<super::Tx<'static>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if tx.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        sqlx::query("SET LOCAL synchronous_commit TO OFF")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
 }
 
 /// Counts one attempt in a single statement when the counter allows it without any
@@ -46,14 +65,47 @@ where
     Ok(done.rows_affected() == 1)
 }
 
+/// The counters of several keys in one read (keys without a row are left out).
+pub async fn get_many(db: &Db, keys: &[&[u8]]) -> Result<Vec<(Vec<u8>, State)>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT key, failures, last_failure FROM throttles WHERE key IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (Vec<u8>, i64, i64)>(&sql);
+    for key in keys {
+        query = query.bind(*key);
+    }
+    Ok(query
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(key, f, l)| {
+            (
+                key,
+                State {
+                    failures: f.clamp(0, u32::MAX as i64) as u32,
+                    last_failure: l,
+                },
+            )
+        })
+        .collect())
+}
+
 /// Replaces `seen` (what `get` returned) with `next`, only if nobody changed the row
 /// in between. False means another request got there first: read again and decide again.
-pub async fn swap(
-    db: &Db,
+pub async fn swap<'e, E>(
+    exec: E,
     key: &[u8],
     seen: Option<State>,
     next: State,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let done = match seen {
         None => {
             sqlx::query(
@@ -63,7 +115,7 @@ pub async fn swap(
             .bind(key)
             .bind(next.failures as i64)
             .bind(next.last_failure)
-            .execute(db)
+            .execute(exec)
             .await?
         }
         Some(seen) => {
@@ -76,7 +128,7 @@ pub async fn swap(
             .bind(key)
             .bind(seen.failures as i64)
             .bind(seen.last_failure)
-            .execute(db)
+            .execute(exec)
             .await?
         }
     };
