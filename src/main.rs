@@ -1,5 +1,5 @@
 //! The Latchkey server. `latchkey` serves; `latchkey hash-time` prints how long one
-//! password hash takes on this machine.
+//! password hash takes on this machine, alone and with every core hashing at once.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -748,18 +748,39 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
         before.0 == 1 && before.1 >= 3 && before.2 == 1,
         "{before:?}"
     );
-    assert!(housekeeping(&t.state.db, t0 + 60).await);
+    assert!(housekeeping(&t.state.db, t0 + 60, t.state.config.log_retention_secs).await);
     assert_eq!(
         counts(&t).await,
         before,
         "nothing is removed while still of use"
     );
-    assert!(housekeeping(&t.state.db, t0 + mfa::PENDING_SECS).await);
+    assert!(
+        housekeeping(
+            &t.state.db,
+            t0 + mfa::PENDING_SECS,
+            t.state.config.log_retention_secs
+        )
+        .await
+    );
     assert_eq!(counts(&t).await, (0, before.1, 1));
-    assert!(housekeeping(&t.state.db, t0 + LONGEST_MEMORY_SECS + 100).await);
+    assert!(
+        housekeeping(
+            &t.state.db,
+            t0 + LONGEST_MEMORY_SECS + 100,
+            t.state.config.log_retention_secs
+        )
+        .await
+    );
     assert_eq!(counts(&t).await, (0, 0, 1));
     // The verification link lives 24 hours, then is kept a while to say "expired".
-    assert!(housekeeping(&t.state.db, t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100).await);
+    assert!(
+        housekeeping(
+            &t.state.db,
+            t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100,
+            t.state.config.log_retention_secs
+        )
+        .await
+    );
     assert_eq!(counts(&t).await, (0, 0, 0));
 }
 
@@ -1109,12 +1130,29 @@ async fn instances_take_turns_at_housekeeping() {
     let a = app().await;
     let b = a.another_instance().await;
     let t0 = now();
-    let (ra, rb) = tokio::join!(housekeeping(&a.state.db, t0), housekeeping(&b.state.db, t0));
+    let (ra, rb) = tokio::join!(
+        housekeeping(&a.state.db, t0, a.state.config.log_retention_secs),
+        housekeeping(&b.state.db, t0, b.state.config.log_retention_secs)
+    );
     assert_eq!(
         (ra as u8) + (rb as u8),
         1,
         "exactly one instance runs this round"
     );
-    assert!(!housekeeping(&b.state.db, t0 + HOUSEKEEPING_GAP_SECS - 1).await);
-    assert!(housekeeping(&b.state.db, t0 + HOUSEKEEPING_GAP_SECS).await);
+    assert!(
+        !housekeeping(
+            &b.state.db,
+            t0 + HOUSEKEEPING_GAP_SECS - 1,
+            b.state.config.log_retention_secs
+        )
+        .await
+    );
+    assert!(
+        housekeeping(
+            &b.state.db,
+            t0 + HOUSEKEEPING_GAP_SECS,
+            b.state.config.log_retention_secs
+        )
+        .await
+    );
 }

@@ -104,6 +104,10 @@ pub struct Config {
     pub sms: SmsTransport,
     /// The country assumed for a phone number typed without its `+` prefix.
     pub sms_default_country: String,
+    /// Security-log events older than this are removed.
+    pub log_retention_secs: i64,
+    /// The GeoIP City database, if any.
+    pub geoip_database: Option<PathBuf>,
 }
 
 impl Config {
@@ -517,6 +521,10 @@ impl Config {
                 "must be a two-letter country code such as GB or US",
             ));
         }
+        let log_retention_secs = src.int("log.retention_days", 1, 36500)? * 24 * 3600;
+        let geoip_database = Some(src.string("geoip.database")?.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
         match mode {
             // /dev/mail shows every emailed link to whoever can reach it.
             Mode::Development if !listen.ip().is_loopback() => {
@@ -590,6 +598,8 @@ impl Config {
             mail,
             sms,
             sms_default_country,
+            log_retention_secs,
+            geoip_database,
         })
     }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The built site, kept in memory (see [`Assets`]).
     pub assets: Arc<Assets>,
+    /// Places client addresses (`geoip.database`).
+    pub geo: Arc<crate::server::domain::geo::Geo>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -95,6 +97,11 @@ impl AppState {
             n => n,
         };
         let hasher = Hasher::new(parallelism, &config.secret, &config.previous_secrets);
+        let geo = match &config.geoip_database {
+            Some(path) => crate::server::domain::geo::Geo::open(path)
+                .map_err(|e| format!("geoip.database: {e}"))?,
+            None => crate::server::domain::geo::Geo::none(),
+        };
         let dummy_hash = hasher
             .hash(&crate::server::domain::tokens::new_token())
             .await
@@ -110,17 +117,19 @@ impl AppState {
             dummy_hash: Arc::new(dummy_hash),
             leptos_options,
             assets: Arc::new(assets),
+            geo: Arc::new(geo),
         })
     }
 
     /// Every ten minutes, on every instance, runs [`housekeeping`].
     pub fn spawn_housekeeping(&self) {
         let db = self.db.clone();
+        let retention = self.config.log_retention_secs;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                let _ = housekeeping(&db, crate::server::now()).await;
+                let _ = housekeeping(&db, crate::server::now(), retention).await;
             }
         });
     }
@@ -133,10 +142,11 @@ pub const KEEP_OLD_LINKS_SECS: i64 = 7 * 24 * 3600;
 pub const HOUSEKEEPING_GAP_SECS: i64 = 300;
 
 /// Removes what can no longer be used: expired sessions, stale half-done sign-ins,
-/// throttle counters past every policy's memory, old links. Instances sharing the
+/// throttle counters past every policy's memory, old links, security-log events past
+/// `log_retention_secs` (`log.retention_days`). Instances sharing the
 /// database take turns (a claim on one row, [`store::housekeeping::claim`]); each
 /// delete is idempotent besides. False when another instance had this round.
-pub async fn housekeeping(db: &store::Db, now: i64) -> bool {
+pub async fn housekeeping(db: &store::Db, now: i64, log_retention_secs: i64) -> bool {
     match store::housekeeping::claim(db, now, HOUSEKEEPING_GAP_SECS).await {
         Ok(true) => {}
         Ok(false) => return false,
@@ -145,7 +155,11 @@ pub async fn housekeeping(db: &store::Db, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 5] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 6] = [
+        (
+            "security log",
+            store::events::prune(db, now - log_retention_secs).await,
+        ),
         ("sessions", store::sessions::delete_expired(db, now).await),
         (
             "pending sign-ins",

@@ -2,6 +2,7 @@
 //! with the development outbox standing in for SMTP (the end-to-end tests use a real
 //! SMTP server).
 #![allow(dead_code)]
+pub mod mmdb;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, Response, StatusCode};

@@ -5,6 +5,8 @@ pub mod common_passwords;
 pub mod crypto;
 pub mod device;
 pub mod email;
+pub mod export;
+pub mod geo;
 pub mod password_hash;
 pub mod phone;
 pub mod recovery;

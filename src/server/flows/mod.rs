@@ -414,9 +414,14 @@ impl SecretGuard {
     /// counter, which every request from it updates, is locked for a round trip only.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
         let mut tx = store::throttles::begin(&state.db).await.map_err(internal)?;
-        store::throttles::clear_two(&mut *tx, &self.keys[0].0, &self.keys[1].0)
-            .await
-            .map_err(internal)?;
+        // One row at a time, in the order `take` locks them: a statement that locked
+        // two rows at once would lock them in the table's order, and a double-sent
+        // form's `take` could then wait on it while it waits on that `take`.
+        for (key, _) in self.keys.iter().take(2) {
+            store::throttles::clear(&mut *tx, key)
+                .await
+                .map_err(internal)?;
+        }
         for (key, _) in self.keys.iter().skip(2) {
             store::throttles::refund(&mut *tx, key)
                 .await

@@ -50,3 +50,94 @@ pub async fn all(db: &Db) -> Result<Vec<Event>, sqlx::Error> {
         .fetch_all(db)
         .await
 }
+
+/// Which events of an account one page of the log shows.
+#[derive(Clone, Debug, Default)]
+pub struct Filter<'a> {
+    /// Only these kinds (a category); `None`: every kind.
+    pub kinds: Option<&'a [&'a str]>,
+    /// From this time on (Unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// Before this time (exclusive).
+    pub until: Option<i64>,
+}
+
+/// Where a page ends: the last event shown. The next page starts after it, in the
+/// order newest first (time, then id), so events of the same second are neither
+/// repeated nor skipped, whatever is written meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: i64,
+    pub id: i64,
+}
+
+/// The SQL condition and its parameters for an account's events under `filter`,
+/// after `after`. Parameters are numbered from 1.
+fn condition(
+    user_id: i64,
+    filter: &Filter,
+    after: Option<Cursor>,
+) -> (String, Vec<i64>, Vec<String>) {
+    let mut ints = vec![user_id];
+    let mut sql = String::from("user_id = $1");
+    if let Some(from) = filter.from {
+        ints.push(from);
+        sql.push_str(&format!(" AND at >= ${}", ints.len()));
+    }
+    if let Some(until) = filter.until {
+        ints.push(until);
+        sql.push_str(&format!(" AND at < ${}", ints.len()));
+    }
+    if let Some(c) = after {
+        ints.push(c.at);
+        ints.push(c.id);
+        let (a, i) = (ints.len() - 1, ints.len());
+        sql.push_str(&format!(" AND (at < ${a} OR (at = ${a} AND id < ${i}))"));
+    }
+    let mut texts = Vec::new();
+    if let Some(kinds) = filter.kinds {
+        let first = ints.len() + 1;
+        let marks: Vec<String> = (0..kinds.len())
+            .map(|n| format!("${}", first + n))
+            .collect();
+        texts = kinds.iter().map(|k| k.to_string()).collect();
+        if marks.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
+        }
+    }
+    (sql, ints, texts)
+}
+
+/// One page of an account's log, newest first: at most `limit` events after `after`.
+pub async fn page(
+    db: &Db,
+    user_id: i64,
+    filter: &Filter<'_>,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let (cond, ints, texts) = condition(user_id, filter, after);
+    let sql = format!(
+        "SELECT * FROM security_events WHERE {cond} ORDER BY at DESC, id DESC LIMIT ${}",
+        ints.len() + texts.len() + 1
+    );
+    let mut query = sqlx::query_as::<_, Event>(&sql);
+    for v in &ints {
+        query = query.bind(*v);
+    }
+    for t in &texts {
+        query = query.bind(t.as_str());
+    }
+    query.bind(limit).fetch_all(db).await
+}
+
+/// Removes events older than `before` (the log's retention).
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM security_events WHERE at < $1")
+        .bind(before)
+        .execute(db)
+        .await?
+        .rows_affected())
+}

@@ -147,14 +147,13 @@ where
     Ok(())
 }
 
-/// Forgets two counters (an account's, after a right secret).
-pub async fn clear_two<'e, E>(exec: E, first: &[u8], second: &[u8]) -> Result<(), sqlx::Error>
+/// Forgets a counter (an account's, after a right secret).
+pub async fn clear<'e, E>(exec: E, key: &[u8]) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("DELETE FROM throttles WHERE key = $1 OR key = $2")
-        .bind(first)
-        .bind(second)
+    sqlx::query("DELETE FROM throttles WHERE key = $1")
+        .bind(key)
         .execute(exec)
         .await?;
     Ok(())
