@@ -3,4 +3,5 @@ pub mod account;
 pub mod error;
 pub mod mfa;
 pub mod password;
+pub mod sessions;
 pub mod time;

@@ -74,8 +74,14 @@ fn api_request(
     let mut req = Request::post(format!("/api/{name}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("origin", ORIGIN)
-        .header("sec-fetch-site", "same-origin")
-        .header("user-agent", "latchkey-tests/1.0");
+        .header("sec-fetch-site", "same-origin");
+    // A browser of the caller's choosing, else the tests' own name.
+    if !extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+    {
+        req = req.header("user-agent", "latchkey-tests/1.0");
+    }
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod codes;
 pub mod mfa;
 pub mod password;
+pub mod sessions;
 
 use crate::model::error::ApiError;
 use crate::server::domain::throttle::{self, Decision, Policy};

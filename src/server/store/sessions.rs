@@ -106,3 +106,46 @@ pub async fn delete_for_user(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// One session as the Sessions page lists it.
+#[derive(Clone, Debug, FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A user's live sessions (not past their absolute expiry, active since
+/// `active_since`), most recently active first.
+pub async fn list_for_user(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    active_since: i64,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query_as::<_, Listed>(
+        "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
+         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+         ORDER BY last_seen_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(active_since)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends one session of `user_id` (never another user's); true when it existed.
+pub async fn delete_of_user<'e, E>(exec: E, user_id: i64, id: i64) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

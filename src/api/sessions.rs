@@ -1,0 +1,31 @@
+//! Sessions: the account's signed-in browsers, and ending them.
+use crate::model::error::ApiError;
+use crate::model::sessions::ActiveSession;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::caller,
+    crate::server::{flows::sessions as flow, now},
+};
+
+/// The account's live sessions, most recently active first.
+#[server(prefix = "/api", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<ActiveSession>, ApiError> {
+    let (state, who) = caller()?;
+    flow::list(&state, &who, now()).await
+}
+
+/// Ends one other session of the account.
+#[server(prefix = "/api", endpoint = "revoke_session")]
+pub async fn revoke_session(id: i64) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    flow::revoke(&state, &who, id, now()).await
+}
+
+/// Ends every session of the account but this one; how many ended.
+#[server(prefix = "/api", endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, ApiError> {
+    let (state, who) = caller()?;
+    flow::revoke_others(&state, &who, now()).await
+}

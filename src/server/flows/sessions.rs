@@ -1,0 +1,103 @@
+//! Settings > Sessions: the account's signed-in browsers, and ending them.
+use super::accounts::not_signed_in;
+use super::{event, internal, Caller};
+use crate::model::error::ApiError;
+use crate::model::sessions::ActiveSession;
+use crate::server::domain::device;
+use crate::server::{store, AppState};
+use serde_json::json;
+
+/// Every live session of the caller's account, most recently active first; the
+/// caller's own is marked `current`.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<Vec<ActiveSession>, ApiError> {
+    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    let rows = store::sessions::list_for_user(
+        &state.db,
+        me.user_id,
+        now,
+        now - state.config.session_idle_secs,
+    )
+    .await
+    .map_err(internal)?;
+    let mut sessions: Vec<ActiveSession> = rows
+        .into_iter()
+        .map(|r| ActiveSession {
+            id: r.id,
+            device: device::describe(&r.user_agent),
+            kind: device::kind(&r.user_agent),
+            location: state.geo.locate(&r.ip),
+            ip: r.ip,
+            signed_in_at: r.created_at,
+            // The caller is active now, whatever the once-a-minute record says.
+            last_active_at: if r.id == me.session_id {
+                now
+            } else {
+                r.last_seen_at
+            },
+            current: r.id == me.session_id,
+        })
+        .collect();
+    // Most recent first; this device (active now) before others of the same second.
+    sessions.sort_by_key(|s| std::cmp::Reverse((s.last_active_at, s.current, s.id)));
+    Ok(sessions)
+}
+
+/// Ends one other session of the caller's account: at once (its next request,
+/// server functions included, finds no session) and logged. The caller's own session
+/// is ended by signing out, not here; another account's session is "not found".
+pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Result<(), ApiError> {
+    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    if id == me.session_id {
+        return Err(ApiError::Invalid {
+            field: None,
+            message: "This is the session you are using. To end it, sign out.".into(),
+        });
+    }
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    if !store::sessions::delete_of_user(&mut *tx, me.user_id, id)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::NotFound("That session has already ended.".into()));
+    }
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            Some(me.user_id),
+            "session_revoked",
+            now,
+            json!({"session": id}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)
+}
+
+/// Ends every session of the caller's account but the caller's own; how many ended.
+pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Result<u64, ApiError> {
+    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+    let mut tx = state.db.begin().await.map_err(internal)?;
+    let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id))
+        .await
+        .map_err(internal)?;
+    store::events::insert(
+        &mut *tx,
+        event(
+            caller,
+            Some(me.user_id),
+            "other_sessions_revoked",
+            now,
+            json!({"ended": ended}),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(ended)
+}
