@@ -175,3 +175,33 @@ async fn sessions_are_placed_with_the_configured_city_database() {
     let list = t.call("sessions", &[], Some(&laptop)).await.json();
     assert_eq!(list[0]["location"], "Tokyo, Japan");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_devices_signing_each_other_out_at_once_leave_one_signed_in() {
+    let t = app().await;
+    t.sign_up_verified("ann@example.com", PASSWORD).await;
+    for round in 0..8 {
+        let laptop = browser(&t, "ann@example.com", LINUX).await;
+        let phone = browser(&t, "ann@example.com", IPHONE).await;
+        let (a, b) = tokio::join!(
+            t.call("revoke_other_sessions", &[], Some(&laptop)),
+            t.call("revoke_other_sessions", &[], Some(&phone)),
+        );
+        let left = t.count("SELECT COUNT(*) FROM sessions").await;
+        assert_eq!(
+            left, 1,
+            "round {round}: {} {} / {} {}",
+            a.status, a.body, b.status, b.body
+        );
+        let ok = [&a, &b]
+            .iter()
+            .filter(|r| r.status == StatusCode::OK)
+            .count();
+        assert_eq!(ok, 1, "round {round}: one of them was already signed out");
+        // Start the next round from nothing.
+        sqlx::query("DELETE FROM sessions")
+            .execute(&t.state.db)
+            .await
+            .unwrap();
+    }
+}

@@ -5,7 +5,9 @@
 
 /// One CSV cell, escaped.
 pub fn csv_cell(value: &str) -> String {
-    let neutral = match value.chars().next() {
+    // Spreadsheets may trim leading spaces and line breaks before they look.
+    let first = value.trim_start_matches([' ', '\n']).chars().next();
+    let neutral = match first {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_string(),
     };
@@ -58,6 +60,8 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("\tcmd"), "'\tcmd");
         assert_eq!(csv_cell("a=b"), "a=b");
+        assert_eq!(csv_cell("  =1+1"), "'  =1+1");
+        assert_eq!(csv_cell("\n@x"), "\"'\n@x\"");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub async fn list(
         &state.db,
         me.user_id,
         now,
+        now - state.config.session_absolute_secs,
         now - state.config.session_idle_secs,
     )
     .await
@@ -58,6 +59,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
         });
     }
     let mut tx = state.db.begin().await.map_err(internal)?;
+    still_signed_in(&mut tx, me.user_id, me.session_id).await?;
     if !store::sessions::delete_of_user(&mut *tx, me.user_id, id)
         .await
         .map_err(internal)?
@@ -83,6 +85,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
 pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Result<u64, ApiError> {
     let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
     let mut tx = state.db.begin().await.map_err(internal)?;
+    still_signed_in(&mut tx, me.user_id, me.session_id).await?;
     let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id))
         .await
         .map_err(internal)?;
@@ -100,4 +103,22 @@ pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Resul
     .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     Ok(ended)
+}
+
+/// Under the lock on the account's sessions: is the caller's session still there? A
+/// session revoked by another device while its own request was on the way must not
+/// go on to sign that device out.
+async fn still_signed_in(
+    tx: &mut store::Tx<'_>,
+    user_id: i64,
+    session_id: i64,
+) -> Result<(), ApiError> {
+    let live = store::sessions::lock_for_user(tx, user_id)
+        .await
+        .map_err(internal)?;
+    if live.contains(&session_id) {
+        Ok(())
+    } else {
+        Err(not_signed_in())
+    }
 }

@@ -117,21 +117,24 @@ pub struct Listed {
     pub user_agent: String,
 }
 
-/// A user's live sessions (not past their absolute expiry, active since
-/// `active_since`), most recently active first.
+/// A user's live sessions (not past their stored absolute expiry, signed in since
+/// `signed_in_since` under the current setting, active since `active_since`), most
+/// recently active first: the same rule the middleware applies to each request.
 pub async fn list_for_user(
     db: &Db,
     user_id: i64,
     now: i64,
+    signed_in_since: i64,
     active_since: i64,
 ) -> Result<Vec<Listed>, sqlx::Error> {
     sqlx::query_as::<_, Listed>(
         "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
-         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+         WHERE user_id = $1 AND expires_at > $2 AND created_at > $3 AND last_seen_at > $4
          ORDER BY last_seen_at DESC, id DESC",
     )
     .bind(user_id)
     .bind(now)
+    .bind(signed_in_since)
     .bind(active_since)
     .fetch_all(db)
     .await
@@ -148,4 +151,17 @@ where
         .execute(exec)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Locks every session row of a user (in the order one scan of the index yields, the
+/// same for every caller) and gives their ids: a change to a user's sessions first
+/// makes sure, under the lock, that the session asking for it still exists.
+pub async fn lock_for_user(tx: &mut super::Tx<'_>, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "UPDATE sessions SET last_seen_at = last_seen_at WHERE user_id = $1 RETURNING id",
+    )
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
