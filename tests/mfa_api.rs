@@ -35,15 +35,7 @@ async fn session_token(t: &TestApp, email: &str, at: i64) -> String {
 }
 
 async fn session_caller(t: &TestApp, token: &str) -> Caller {
-    let hash = t
-        .state
-        .keys
-        .hash(latchkey::server::domain::tokens::Purpose::Session, token);
-    let row = latchkey::server::store::sessions::by_token_hash(&t.state.db, &hash)
-        .await
-        .unwrap()
-        .unwrap();
-    caller(Some(AuthSession::from(row)))
+    t.session_caller(token, caller(None)).await
 }
 
 fn secret_of(setup: &latchkey::model::mfa::TotpSetup) -> Vec<u8> {
@@ -748,39 +740,18 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
         before.0 == 1 && before.1 >= 3 && before.2 == 1,
         "{before:?}"
     );
-    assert!(housekeeping(&t.state.db, t0 + 60, t.state.config.log_retention_secs).await);
+    assert!(housekeeping(&t.state, t0 + 60).await);
     assert_eq!(
         counts(&t).await,
         before,
         "nothing is removed while still of use"
     );
-    assert!(
-        housekeeping(
-            &t.state.db,
-            t0 + mfa::PENDING_SECS,
-            t.state.config.log_retention_secs
-        )
-        .await
-    );
+    assert!(housekeeping(&t.state, t0 + mfa::PENDING_SECS).await);
     assert_eq!(counts(&t).await, (0, before.1, 1));
-    assert!(
-        housekeeping(
-            &t.state.db,
-            t0 + LONGEST_MEMORY_SECS + 100,
-            t.state.config.log_retention_secs
-        )
-        .await
-    );
+    assert!(housekeeping(&t.state, t0 + LONGEST_MEMORY_SECS + 100).await);
     assert_eq!(counts(&t).await, (0, 0, 1));
     // The verification link lives 24 hours, then is kept a while to say "expired".
-    assert!(
-        housekeeping(
-            &t.state.db,
-            t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100,
-            t.state.config.log_retention_secs
-        )
-        .await
-    );
+    assert!(housekeeping(&t.state, t0 + 24 * 3600 + KEEP_OLD_LINKS_SECS + 100).await);
     assert_eq!(counts(&t).await, (0, 0, 0));
 }
 
@@ -1130,29 +1101,12 @@ async fn instances_take_turns_at_housekeeping() {
     let a = app().await;
     let b = a.another_instance().await;
     let t0 = now();
-    let (ra, rb) = tokio::join!(
-        housekeeping(&a.state.db, t0, a.state.config.log_retention_secs),
-        housekeeping(&b.state.db, t0, b.state.config.log_retention_secs)
-    );
+    let (ra, rb) = tokio::join!(housekeeping(&a.state, t0), housekeeping(&b.state, t0));
     assert_eq!(
         (ra as u8) + (rb as u8),
         1,
         "exactly one instance runs this round"
     );
-    assert!(
-        !housekeeping(
-            &b.state.db,
-            t0 + HOUSEKEEPING_GAP_SECS - 1,
-            b.state.config.log_retention_secs
-        )
-        .await
-    );
-    assert!(
-        housekeeping(
-            &b.state.db,
-            t0 + HOUSEKEEPING_GAP_SECS,
-            b.state.config.log_retention_secs
-        )
-        .await
-    );
+    assert!(!housekeeping(&b.state, t0 + HOUSEKEEPING_GAP_SECS - 1).await);
+    assert!(housekeeping(&b.state, t0 + HOUSEKEEPING_GAP_SECS).await);
 }

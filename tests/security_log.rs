@@ -187,7 +187,7 @@ async fn housekeeping_removes_events_past_the_retention() {
     write(&t, ann, "sign_in_failed", t0 - 401 * day).await;
     write(&t, ann, "password_changed", t0 - 399 * day).await;
     let before = t.count("SELECT COUNT(*) FROM security_events").await;
-    assert!(housekeeping(&t.state.db, t0, t.state.config.log_retention_secs).await);
+    assert!(housekeeping(&t.state, t0).await);
     assert_eq!(
         t.count("SELECT COUNT(*) FROM security_events").await,
         before - 1

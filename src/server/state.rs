@@ -123,13 +123,12 @@ impl AppState {
 
     /// Every ten minutes, on every instance, runs [`housekeeping`].
     pub fn spawn_housekeeping(&self) {
-        let db = self.db.clone();
-        let retention = self.config.log_retention_secs;
+        let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                let _ = housekeeping(&db, crate::server::now(), retention).await;
+                let _ = housekeeping(&state, crate::server::now()).await;
             }
         });
     }
@@ -143,10 +142,11 @@ pub const HOUSEKEEPING_GAP_SECS: i64 = 300;
 
 /// Removes what can no longer be used: expired sessions, stale half-done sign-ins,
 /// throttle counters past every policy's memory, old links, security-log events past
-/// `log_retention_secs` (`log.retention_days`). Instances sharing the
+/// `log.retention_days`. Instances sharing the
 /// database take turns (a claim on one row, [`store::housekeeping::claim`]); each
 /// delete is idempotent besides. False when another instance had this round.
-pub async fn housekeeping(db: &store::Db, now: i64, log_retention_secs: i64) -> bool {
+pub async fn housekeeping(state: &AppState, now: i64) -> bool {
+    let db = &state.db;
     match store::housekeeping::claim(db, now, HOUSEKEEPING_GAP_SECS).await {
         Ok(true) => {}
         Ok(false) => return false,
@@ -158,7 +158,7 @@ pub async fn housekeeping(db: &store::Db, now: i64, log_retention_secs: i64) -> 
     let jobs: [(&str, Result<u64, sqlx::Error>); 6] = [
         (
             "security log",
-            store::events::prune(db, now - log_retention_secs).await,
+            store::events::prune(db, now - state.config.log_retention_secs).await,
         ),
         ("sessions", store::sessions::delete_expired(db, now).await),
         (
