@@ -2,6 +2,7 @@
 //! GeoIP City database, the log read a page at a time, its retention.
 mod common;
 
+use axum::http::StatusCode;
 use common::{app, mmdb};
 use latchkey::server::domain::geo::{Geo, LOCAL, UNKNOWN};
 use latchkey::server::now;
@@ -197,4 +198,218 @@ async fn housekeeping_removes_events_past_the_retention() {
             .await,
         1
     );
+}
+
+/// Ann, signed in, with a log of `n` failed sign-ins at one second plus what her own
+/// sign-up and sign-in wrote; gives her session cookie.
+async fn ann_with_events(t: &common::TestApp, n: usize, at: i64) -> (i64, String) {
+    let ann = user(t, "ann@example.com").await;
+    for _ in 0..n {
+        write(t, ann, "sign_in_failed", at).await;
+    }
+    let cookie = t
+        .sign_in("ann@example.com", common::PASSWORD)
+        .await
+        .session_cookie();
+    (ann, cookie)
+}
+
+#[tokio::test]
+async fn the_log_page_reads_in_words_fifty_at_a_time() {
+    let t = app().await;
+    let (_, cookie) = ann_with_events(&t, 120, now() - 60).await;
+    let bob = user(&t, "bob@example.com").await;
+    write(&t, bob, "password_changed", now()).await;
+    let mut after = String::new();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = t
+            .call("security_log", &[("after", after.as_str())], Some(&cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = r.json();
+        let entries = page["entries"].as_array().unwrap().clone();
+        assert!(entries.len() <= 50);
+        pages += 1;
+        seen.extend(entries);
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    // 120 wrong passwords + sign-up, verification and the sign-in: three pages.
+    assert_eq!(pages, 3);
+    let ids: std::collections::HashSet<i64> =
+        seen.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), seen.len(), "no event twice");
+    assert_eq!(seen[0]["event"], "Signed in");
+    assert_eq!(seen[0]["outcome"], "Success");
+    let wrong = seen
+        .iter()
+        .filter(|e| e["event"] == "Wrong password")
+        .count();
+    assert_eq!(wrong, 120);
+    assert!(seen
+        .iter()
+        .filter(|e| e["event"] == "Wrong password")
+        .all(|e| e["outcome"] == "Refused" && e["ip"] == "203.0.113.7"));
+    // Bob's password change is not in Ann's log.
+    assert!(!seen.iter().any(|e| e["event"] == "Password changed"));
+    // Filters: a category, and a date range that leaves out the older events.
+    let r = t
+        .call("security_log", &[("category", "password")], Some(&cookie))
+        .await;
+    assert!(r.json()["entries"].as_array().unwrap().is_empty());
+    let from = (now() - 30).to_string();
+    let r = t
+        .call("security_log", &[("from", from.as_str())], Some(&cookie))
+        .await;
+    let recent = r.json()["entries"].as_array().unwrap().clone();
+    assert!(!recent.is_empty() && recent.iter().all(|e| e["event"] != "Wrong password"));
+    // Bad input is a 400 with words; signed out is a 401.
+    for form in [
+        [("category", "everything"), ("after", "")],
+        [("category", ""), ("after", "not-a-cursor")],
+    ] {
+        let r = t.call("security_log", &form, Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    }
+    let r = t
+        .call(
+            "security_log",
+            &[("from", "100"), ("until", "50")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(
+        t.call("security_log", &[], None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn exports_stream_every_event_as_csv_and_json_lines() {
+    let t = app().await;
+    let (ann, cookie) = ann_with_events(&t, 2_345, now() - 60).await;
+    // A hostile user agent: a formula, quotes, a line break and markup.
+    let hostile = "=HYPERLINK(\"http://evil\")\n<script>alert(1)</script>, \"x\"";
+    events::insert(
+        &t.state.db,
+        NewEvent {
+            user_id: Some(ann),
+            kind: "password_changed",
+            at: now() - 30,
+            ip: "203.0.113.7",
+            user_agent: hostile,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await
+    .unwrap();
+    let total = t
+        .count(&format!(
+            "SELECT COUNT(*) FROM security_events WHERE user_id = {ann}"
+        ))
+        .await as usize;
+
+    let csv = t
+        .get("/api/security-log/export?format=csv", Some(&cookie))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let day = &latchkey::model::time::format_iso(now())[..10];
+    assert_eq!(
+        csv.headers["content-disposition"],
+        format!("attachment; filename=\"security-log-ann_example.com-{day}.csv\"").as_str()
+    );
+    let mut reader = csv.body.as_bytes();
+    let rows = parse_csv(&mut reader);
+    assert_eq!(rows[0][0], "Time (UTC)");
+    assert_eq!(rows.len(), total + 1, "a header and every event");
+    let changed = rows.iter().find(|r| r[1] == "Password changed").unwrap();
+    // The formula is neutralised, the rest kept as it was, in one cell.
+    assert_eq!(changed[6], format!("'{hostile}"));
+    assert_eq!(
+        rows.iter().filter(|r| r[1] == "Wrong password").count(),
+        2_345
+    );
+
+    let jsonl = t
+        .get("/api/security-log/export?format=jsonl", Some(&cookie))
+        .await;
+    assert_eq!(jsonl.status, StatusCode::OK);
+    let lines: Vec<serde_json::Value> = jsonl
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), total);
+    let changed = lines
+        .iter()
+        .find(|l| l["event"] == "Password changed")
+        .unwrap();
+    assert_eq!(changed["user_agent"], hostile);
+    assert!(!jsonl.body.contains("<script>"), "markup escaped in JSON");
+    // Newest first, as on the page.
+    assert!(lines
+        .windows(2)
+        .all(|w| w[0]["unix_time"].as_i64() >= w[1]["unix_time"].as_i64()));
+
+    // Filters are honoured.
+    let only = t
+        .get(
+            "/api/security-log/export?format=jsonl&category=password",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(only.body.lines().count(), 1);
+    // Signed out, a bad format or category: an error, not a file.
+    let r = t.get("/api/security-log/export?format=csv", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = t
+        .get("/api/security-log/export?format=xls", Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = t
+        .get(
+            "/api/security-log/export?format=csv&category=nope",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = t
+        .get("/api/security-log/export?format=csv&from=x", Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+/// A small RFC 4180 reader (quoted cells, doubled quotes, line breaks in cells).
+fn parse_csv(input: &mut &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(input).unwrap();
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
 }

@@ -57,6 +57,15 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await check(page, 'email verified');
         await gotoReady(page, '/settings/security');
         await check(page, 'security');
+        await gotoReady(page, '/settings/sessions');
+        await check(page, 'sessions, this device only');
+        await gotoReady(page, '/settings/security-log');
+        await expect(page.getByRole('table')).toBeVisible();
+        await check(page, 'security log');
+        await gotoReady(page, '/settings/security-log?category=tokens');
+        await expect(page.getByText('No events match these filters.')).toBeVisible();
+        await check(page, 'security log, filtered to nothing');
+        await gotoReady(page, '/settings/security');
 
         // Change Password, empty and with its errors.
         await page.getByRole('button', { name: 'Change Password' }).click();

@@ -1,8 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import {
   STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, tabTo,
   uniqueEmail, waitForCode, waitForMail, waitHydrated,
+  axe,
 } from './helpers';
 
 // Email Code (seed 003) in Chromium, with every code read from the mail the real SMTP
@@ -10,14 +10,7 @@ import {
 // Playwright's clock), a resend refused by the server, signing in by email, and both
 // methods on at once.
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
 const security = (page: Page) => page.getByRole('heading', { name: 'Security', level: 1 });
-
-async function axe(page: Page, state: string) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = results.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(found, `axe on "${state}"`).toEqual([]);
-}
 
 async function signOut(page: Page) {
   await gotoReady(page, '/settings/security');

@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 
 const MAIL_API = 'http://127.0.0.1:2580';
@@ -162,4 +163,13 @@ export async function enableEmailCode(page: Page, email: string) {
   await expect(dialog.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
   await dialog.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+}
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+/** axe-core (WCAG 2.2 A and AA) finds nothing wrong with the page as it is now. */
+export async function axe(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  const found = results.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found, `axe on "${state}"`).toEqual([]);
 }

@@ -1,13 +1,11 @@
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail, waitHydrated } from './helpers';
+import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail, waitHydrated, axe } from './helpers';
 
 // SMS Code (seed 002) in Chromium, with every code read from what a Twilio-compatible
 // provider (sms-sink.mjs, started for the suite) received: a number validated to
 // E.164, the texted code, sign-in by SMS, turning it off, and a provider that fails.
 
 const SMS_API = 'http://127.0.0.1:2590';
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
 const security = (page: Page) => page.getByRole('heading', { name: 'Security', level: 1 });
 
 type Text = { to: string; from: string; body: string };
@@ -26,12 +24,6 @@ async function waitForText(to: string, reason: string, count = 1): Promise<strin
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no ${count} text(s) "${reason}" to ${to}`);
-}
-
-async function axe(page: Page, state: string) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = results.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(found, `axe on "${state}"`).toEqual([]);
 }
 
 test('sms code: a validated number, a provider that fails, the texted code, sign in by SMS, turn off', async ({ page }) => {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod mfa;
 pub mod password;
+pub mod security_log;
 pub mod sessions;
 
 #[cfg(feature = "ssr")]

@@ -5,8 +5,9 @@ use crate::model::account::Me;
 use crate::model::error::ApiError;
 use crate::pages::{
     forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
-    reset_password::ResetPasswordPage, security::SecurityPage, sign_in::SignInPage,
-    sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, verify_email::VerifyEmailPage,
+    reset_password::ResetPasswordPage, security::SecurityPage, security_log::SecurityLogPage,
+    sessions::SessionsPage, sign_in::SignInPage, sign_in_verify::SignInVerifyPage,
+    sign_up::SignUpPage, verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -99,6 +100,8 @@ lazy_pages! {
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     SecurityRoute => SecurityPage,
+    SessionsRoute => SessionsPage,
+    SecurityLogRoute => SecurityLogPage,
 }
 
 #[component]
@@ -119,6 +122,8 @@ pub fn App() -> impl IntoView {
                 // a stream of small ones.
                 <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::Async>
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()}/>
+                    <Route path=path!("sessions") view={Lazy::<SessionsRoute>::new()}/>
+                    <Route path=path!("security-log") view={Lazy::<SecurityLogRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

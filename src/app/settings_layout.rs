@@ -27,6 +27,8 @@ pub fn SettingsLayout() -> impl IntoView {
             <div class="settings">
                 <nav class="settings-nav" aria-label="Settings">
                     <A href="/settings/security">"Security"</A>
+                    <A href="/settings/sessions">"Sessions"</A>
+                    <A href="/settings/security-log">"Security log"</A>
                 </nav>
                 <div class="content">
                     <Suspense fallback=|| ()>

@@ -113,4 +113,32 @@ impl FromServerFnError for ApiError {
             other => ApiError::Transport(format!("Unexpected answer from the server: {other}")),
         }
     }
+
+    /// Reads an error sent by the server. In the browser, on a settings page, "your
+    /// session has ended" (revoked from another device, expired) sends the visitor to
+    /// sign-in and back here after it, whatever server function found it out.
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        use leptos::server_fn::Decodes;
+        let error = <JsonEncoding as Decodes<ApiError>>::decode(data).unwrap_or_else(|e| {
+            ApiError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string()))
+        });
+        #[cfg(feature = "hydrate")]
+        if matches!(error, ApiError::Unauthorized(_)) {
+            session_ended();
+        }
+        error
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn session_ended() {
+    let Some(location) = leptos::web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    let path = location.pathname().unwrap_or_default();
+    if path == "/settings" || path.starts_with("/settings/") {
+        let here = format!("{path}{}", location.search().unwrap_or_default());
+        let next = String::from(leptos::web_sys::js_sys::encode_uri_component(&here));
+        let _ = location.set_href(&format!("/signin?next={next}"));
+    }
 }

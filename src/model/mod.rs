@@ -3,5 +3,6 @@ pub mod account;
 pub mod error;
 pub mod mfa;
 pub mod password;
+pub mod security_log;
 pub mod sessions;
 pub mod time;

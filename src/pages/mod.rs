@@ -3,6 +3,8 @@ pub mod forgot_password;
 pub mod not_found;
 pub mod reset_password;
 pub mod security;
+pub mod security_log;
+pub mod sessions;
 pub mod sign_in;
 pub mod sign_in_verify;
 pub mod sign_up;

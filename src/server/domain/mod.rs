@@ -10,6 +10,7 @@ pub mod geo;
 pub mod password_hash;
 pub mod phone;
 pub mod recovery;
+pub mod security_log;
 pub mod sent_code;
 pub mod session;
 pub mod strength;

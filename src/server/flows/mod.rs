@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod codes;
 pub mod mfa;
 pub mod password;
+pub mod security_log;
 pub mod sessions;
 
 use crate::model::error::ApiError;

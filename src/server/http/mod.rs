@@ -2,6 +2,7 @@
 pub mod assets;
 pub mod cookies;
 pub mod dev_mail;
+pub mod export;
 pub mod middleware;
 
 use crate::app::{shell, App};
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     // AppState in its context.
     Router::new()
         .route("/dev/mail", get(dev_mail::page))
+        .route("/api/security-log/export", get(export::security_log))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(static_or_not_found)
         .layer(axum::middleware::from_fn(middleware::api_status))

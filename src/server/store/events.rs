@@ -92,7 +92,8 @@ fn condition(
         ints.push(c.at);
         ints.push(c.id);
         let (a, i) = (ints.len() - 1, ints.len());
-        sql.push_str(&format!(" AND (at < ${a} OR (at = ${a} AND id < ${i}))"));
+        // A row comparison: both databases walk the (user_id, at, id) index with it.
+        sql.push_str(&format!(" AND (at, id) < (${a}, ${i})"));
     }
     let mut texts = Vec::new();
     if let Some(kinds) = filter.kinds {

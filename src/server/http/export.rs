@@ -1,0 +1,58 @@
+//! The security log's downloads: `GET /api/security-log/export?format=csv|jsonl` with
+//! the page's filters (`category`, `from`, `until`), streamed a batch at a time.
+use super::middleware::{api_error_response, RequestCtx};
+use crate::model::error::ApiError;
+use crate::model::security_log::LogFilter;
+use crate::server::flows::security_log::{start_export, Format};
+use crate::server::{now, AppState};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    format: String,
+    #[serde(flatten)]
+    filter: LogFilter,
+}
+
+pub async fn security_log(
+    State(state): State<AppState>,
+    ctx: Option<Extension<RequestCtx>>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return api_error_response(&ApiError::invalid(
+            "The export was asked for with a filter that is not valid.",
+        ));
+    };
+    let format = match query.format.as_str() {
+        "csv" => Format::Csv,
+        "jsonl" => Format::JsonLines,
+        _ => return api_error_response(&ApiError::field("format", "Choose CSV or JSON Lines.")),
+    };
+    let caller = ctx.map(|c| c.0 .0.clone()).unwrap_or_default();
+    let export = match start_export(&caller, query.filter, format, now()) {
+        Ok(e) => e,
+        Err(e) => return api_error_response(&e),
+    };
+    let disposition = format!("attachment; filename=\"{}\"", export.file_name);
+    // A few batches in flight at most: the database is read as fast as the client
+    // takes the file, no faster.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(export.run(state, tx));
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let mut res = body.into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
