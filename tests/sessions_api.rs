@@ -205,3 +205,40 @@ async fn two_devices_signing_each_other_out_at_once_leave_one_signed_in() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn last_activity_is_written_at_most_once_a_minute() {
+    let t = app().await;
+    t.sign_up_verified("ann@example.com", PASSWORD).await;
+    let laptop = browser(&t, "ann@example.com", LINUX).await;
+    let phone = browser(&t, "ann@example.com", IPHONE).await;
+    // The phone's session is the newest.
+    let phone_seen = "SELECT last_seen_at FROM sessions ORDER BY id DESC LIMIT 1";
+    let shift = |secs: i64| format!("UPDATE sessions SET last_seen_at = last_seen_at - {secs}");
+    // 50 seconds after its last record, requests do not write.
+    sqlx::query(&shift(50)).execute(&t.state.db).await.unwrap();
+    let before = t.count(phone_seen).await;
+    for _ in 0..5 {
+        assert_eq!(
+            t.call("sessions", &[], Some(&phone)).await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(t.count(phone_seen).await, before);
+    // A minute after it, the next request records it, and the laptop sees it.
+    sqlx::query(&shift(15)).execute(&t.state.db).await.unwrap();
+    t.call("sessions", &[], Some(&phone)).await;
+    let list = t.call("sessions", &[], Some(&laptop)).await.json();
+    let phone_row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()
+        .clone();
+    let now = latchkey::server::now();
+    assert!(
+        phone_row["last_active_at"].as_i64().unwrap() >= now - 2,
+        "{phone_row}"
+    );
+}

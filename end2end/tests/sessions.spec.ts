@@ -12,6 +12,9 @@ import {
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
+// A user agent carrying markup, quotes and a spreadsheet formula's characters.
+const HOSTILE = 'Mozilla/5.0 <img src=x onerror="window.__pwned=1"> "quoted", =1+1';
+
 async function browserOf(browser: Browser, userAgent?: string): Promise<Page> {
   const context = await browser.newContext(userAgent ? { userAgent } : {});
   return context.newPage();
@@ -22,6 +25,7 @@ const settingsHeading = (page: Page) => page.getByRole('heading', { name: 'Secur
 async function signedIn(page: Page, email: string) {
   await signIn(page, email);
   await expect(settingsHeading(page)).toBeVisible();
+  await waitHydrated(page);
 }
 
 async function openSessions(page: Page) {
@@ -173,7 +177,7 @@ test('the security log tells what happened in words, exports it, and keeps its f
   test.setTimeout(180_000);
   const email = uniqueEmail('log');
   const page = await browserOf(browser);
-  const other = await browserOf(browser, IPHONE);
+  const other = await browserOf(browser, HOSTILE);
   await signUpVerified(page, email);
   // A wrong password, then the right one.
   await signIn(page, email, 'Not-The-Password-1');
@@ -203,6 +207,7 @@ test('the security log tells what happened in words, exports it, and keeps its f
   await sessions.filter({ hasNotText: 'This device' }).getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('dialog', { name: 'Revoke Session' }).getByRole('button', { name: 'Revoke' }).click();
   await expect(sessions).toHaveCount(1);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
   await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security log' }).click();
   await expect(page.getByRole('heading', { name: 'Security log', level: 1 })).toBeVisible();
@@ -227,6 +232,8 @@ test('the security log tells what happened in words, exports it, and keeps its f
   await expect(row('Session revoked')).toContainText('127.0.0.1');
   await expect(row('Session revoked')).toContainText('Local network');
   await axe(page, 'security log');
+  // The hostile user agent stayed text: nothing ran.
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
   // Both exports hold the page's rows, in its order, named after the account and day.
   const shown = await eventsOnPage(page);
@@ -238,11 +245,14 @@ test('the security log tells what happened in words, exports it, and keeps its f
   expect(rows[0].slice(0, 4)).toEqual(['Time (UTC)', 'Event', 'Outcome', 'IP address']);
   expect(rows.slice(1).map((r) => r[1])).toEqual(shown);
   expect(rows.find((r) => r[1] === 'Wrong password')![2]).toBe('refused');
+  // The hostile user agent is one cell, whole, as it was sent.
+  expect(rows.filter((r) => r[6] === HOSTILE).map((r) => r[1])).toEqual(['Signed in']);
   const jsonl = await download(page, 'Download JSON Lines');
   expect(jsonl.file).toBe(`security-log-${account}-${day}.jsonl`);
   const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
   expect(lines.map((l) => l.event)).toEqual(shown);
   expect(lines[0]).toMatchObject({ event: 'Session revoked', outcome: 'success', ip: '127.0.0.1' });
+  expect(lines.filter((l) => l.user_agent === HOSTILE).map((l) => l.event)).toEqual(['Signed in']);
 
   // A category filter goes into the URL, survives a reload, and narrows the export.
   await page.getByLabel('Category').selectOption({ label: 'Password' });
