@@ -308,6 +308,11 @@ async fn exports_stream_every_event_as_csv_and_json_lines() {
     )
     .await
     .unwrap();
+    // Bob's events, older and newer, are in nobody's export but his.
+    let bob = user(&t, "bob@example.com").await;
+    for at in [now() - 90, now() - 45, now()] {
+        write(&t, bob, "mfa_enabled", at).await;
+    }
     let total = t
         .count(&format!(
             "SELECT COUNT(*) FROM security_events WHERE user_id = {ann}"
@@ -365,6 +370,51 @@ async fn exports_stream_every_event_as_csv_and_json_lines() {
         )
         .await;
     assert_eq!(only.body.lines().count(), 1);
+    assert!(!csv.body.contains("turned on") && !jsonl.body.contains("turned on"));
+    // So is a date range (the 2,345 wrong passwords are a minute old).
+    let from = now() - 40;
+    let recent = t
+        .get(
+            &format!(
+                "/api/security-log/export?format=jsonl&from={from}&until={}",
+                now() + 5
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(recent.status, StatusCode::OK, "{}", recent.body);
+    let recent: Vec<serde_json::Value> = recent
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!recent.is_empty());
+    assert!(recent
+        .iter()
+        .all(|l| l["unix_time"].as_i64().unwrap() >= from && l["event"] != "Wrong password"));
+    let old = t
+        .get(
+            &format!("/api/security-log/export?format=csv&until={from}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::OK, "{}", old.body);
+    let old_rows = parse_csv(&mut old.body.as_bytes());
+    assert_eq!(old_rows.len(), 1 + 2_345);
+    assert!(old_rows[1..]
+        .iter()
+        .all(|r| r[1] == "Wrong password" && r[7].parse::<i64>().unwrap() < from));
+    // Another site cannot start a download for a signed-in visitor.
+    let cross = t
+        .send(
+            axum::http::Request::get("/api/security-log/export?format=csv")
+                .header("cookie", &cookie)
+                .header("sec-fetch-site", "cross-site")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
     // Signed out, a bad format or category: an error, not a file.
     let r = t.get("/api/security-log/export?format=csv", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

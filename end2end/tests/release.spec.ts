@@ -55,7 +55,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 262 * 1024;
+const FIRST_LOAD_BUDGET = 268 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -86,6 +86,15 @@ test('every page of the release build hydrates, with no console error and no fai
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
   problems.push(...(await cspViolations(page)).map((v) => `CSP on /settings/security: ${v}`));
+  // Sessions and Security log (one chunk), loaded and reached through the navigation.
+  await gotoReady(page, '/settings/sessions');
+  await expect(page.getByRole('heading', { name: 'Active Sessions' })).toBeVisible();
+  const nav = page.getByRole('navigation', { name: 'Settings' });
+  await nav.getByRole('link', { name: 'Security log' }).click();
+  await expect(page.getByRole('table').getByRole('cell', { name: 'Signed in', exact: true })).toBeVisible();
+  await nav.getByRole('link', { name: 'Sessions' }).click();
+  await expect(page.getByText('No other active sessions')).toBeVisible();
+  problems.push(...(await cspViolations(page)).map((v) => `CSP on the activity pages: ${v}`));
   expect(problems).toEqual([]);
 });
 
@@ -179,7 +188,9 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // It was 252 KiB until issue 10's focus handling and "Too many attempts" countdown,
   // which the sign-in page needs, added 8.6 KB; then 256 KiB until issue 11's second
   // step (the method choice, email and SMS codes sent with their countdown) measured
-  // 264,368 bytes.
+  // 264,368 bytes; then 262 KiB until issue 12's Sessions and Security log pages
+  // measured 272,473 (wasm-split keeps some of every chunk's code and all static data
+  // in the main module; the two pages share one chunk, which saved 5 KB of it).
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
   // A benchmark figure, not a pass/fail timing: printed for the record.

@@ -100,8 +100,24 @@ lazy_pages! {
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     SecurityRoute => SecurityPage,
-    SessionsRoute => SessionsPage,
-    SecurityLogRoute => SecurityLogPage,
+    ActivityRoute => ActivityPages,
+}
+
+/// Sessions and Security log share one WebAssembly chunk: what they have in common
+/// (times, tables, transitions) then stays out of the first load of every page,
+/// where wasm-split puts code that two chunks need.
+#[component]
+fn ActivityPages() -> impl IntoView {
+    // Read once: each route makes its own instance, and one that followed the
+    // location would build the next page inside the one being taken down.
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    if path.ends_with("/sessions") {
+        view! { <SessionsPage/> }.into_any()
+    } else {
+        view! { <SecurityLogPage/> }.into_any()
+    }
 }
 
 #[component]
@@ -122,8 +138,8 @@ pub fn App() -> impl IntoView {
                 // a stream of small ones.
                 <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::Async>
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()}/>
-                    <Route path=path!("sessions") view={Lazy::<SessionsRoute>::new()}/>
-                    <Route path=path!("security-log") view={Lazy::<SecurityLogRoute>::new()}/>
+                    <Route path=path!("sessions") view={Lazy::<ActivityRoute>::new()}/>
+                    <Route path=path!("security-log") view={Lazy::<ActivityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -23,8 +23,22 @@ pub fn exact_time(unix: i64) -> Signal<String> {
 #[component]
 pub fn TimeAgo(at: i64, now: i64) -> impl IntoView {
     let exact = exact_time(at);
+    // Escape hides the exact time until the pointer or the focus leaves (WCAG 1.4.13).
+    let dismissed = RwSignal::new(false);
     view! {
-        <time class="time-ago" datetime=format_iso(at) tabindex="0">
+        <time
+            class="time-ago"
+            class:time-dismissed=move || dismissed.get()
+            datetime=format_iso(at)
+            tabindex="0"
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Escape" {
+                    dismissed.set(true);
+                }
+            }
+            on:blur=move |_| dismissed.set(false)
+            on:mouseleave=move |_| dismissed.set(false)
+        >
             {format_ago(at, now)}
             <span class="time-exact">" ("{exact}")"</span>
         </time>

@@ -1,7 +1,7 @@
 //! Settings > Security log: the account's events, newest first, 50 at a time, with
 //! filters in the URL (`?category=mfa&from=2026-11-01&to=2026-11-24`) and exports.
 use crate::api::security_log::security_log;
-use crate::components::ExactTime;
+use crate::components::{focus_when_present, ExactTime};
 use crate::model::security_log::{Category, LogEntry, LogFilter, LogPage, Outcome};
 use crate::model::time::{parse_day, utc_midnight};
 use leptos::prelude::*;
@@ -58,23 +58,53 @@ pub fn SecurityLogPage() -> impl IntoView {
     // Pages after the first ("Load more"), and where the next one starts.
     let more = RwSignal::new(Vec::<LogEntry>::new());
     let cursor = RwSignal::new(None::<Option<String>>);
+    // What the last "Load more" brought, for screen readers (and where the focus goes
+    // when the button is gone).
+    let status = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         filter.track();
         more.set(Vec::new());
         cursor.set(None);
+        status.set(None);
     });
+    // Each answer carries the filter it was asked under: one that arrives after the
+    // filter changed belongs to a list no longer shown, and is dropped.
     let load_more = Action::new(move |after: &String| {
         let f = filter.get_untracked();
         let after = after.clone();
-        async move { security_log(f.category, f.from, f.until, Some(after)).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(page)) = load_more.value().get() {
-            let LogPage { entries, next } = page;
-            more.update(|m| m.extend(entries));
-            cursor.set(Some(next));
+        async move {
+            let page = security_log(f.category.clone(), f.from, f.until, Some(after)).await;
+            (f, page)
         }
     });
+    Effect::new(move |_| {
+        let Some((asked, Ok(page))) = load_more.value().get() else {
+            return;
+        };
+        if asked != filter.get_untracked() {
+            return;
+        }
+        let LogPage { entries, next } = page;
+        let n = entries.len();
+        let shown = if n == 1 {
+            "1 more event shown.".to_string()
+        } else {
+            format!("{n} more events shown.")
+        };
+        let last = next.is_none();
+        more.update(|m| m.extend(entries));
+        cursor.set(Some(next));
+        if last {
+            status.set(Some(format!("{shown} That is all of them.")));
+            focus_when_present("log-status");
+        } else {
+            status.set(Some(shown));
+        }
+    });
+    let load_error = move || match load_more.value().get() {
+        Some((_, Err(e))) => Some(e),
+        _ => None,
+    };
     let export_href = move |format: &str| {
         let q = filter.get().query();
         if q.is_empty() {
@@ -103,11 +133,11 @@ pub fn SecurityLogPage() -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="log-from">"From"</label>
-                        <input id="log-from" type="date" name="from" prop:value=move || param("from").unwrap_or_default()/>
+                        <input id="log-from" type="date" name="from" value=param("from").unwrap_or_default() prop:value=move || param("from").unwrap_or_default()/>
                     </div>
                     <div class="field">
                         <label for="log-to">"To"</label>
-                        <input id="log-to" type="date" name="to" prop:value=move || param("to").unwrap_or_default()/>
+                        <input id="log-to" type="date" name="to" value=param("to").unwrap_or_default() prop:value=move || param("to").unwrap_or_default()/>
                     </div>
                     <div class="filter-actions">
                         <button type="submit" class="btn btn-secondary">"Apply Filters"</button>
@@ -116,7 +146,8 @@ pub fn SecurityLogPage() -> impl IntoView {
                 </div>
             </Form>
         </section>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        // A new filter keeps the old list shown until the new one is there.
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match first.await {
                     Err(e) => view! {
@@ -157,7 +188,8 @@ pub fn SecurityLogPage() -> impl IntoView {
                                         </div>
                                     }.into_any()
                                 }}
-                                <div class="log-footer" aria-live="polite">
+                                <div class="log-footer">
+                                    <p id="log-status" class="muted" role="status" tabindex="-1">{move || status.get()}</p>
                                     {move || next().map(|_| view! {
                                         <button type="button" class="btn btn-secondary"
                                             disabled=move || load_more.pending().get()
@@ -172,7 +204,7 @@ pub fn SecurityLogPage() -> impl IntoView {
                                             "Load more"
                                         </button>
                                     })}
-                                    {move || load_more.value().get().and_then(|r| r.err()).map(|e| view! {
+                                    {move || load_error().map(|e| view! {
                                         <p class="alert alert-error" role="alert">{format!("More events could not be loaded: {e}")}</p>
                                     })}
                                 </div>
@@ -181,7 +213,7 @@ pub fn SecurityLogPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export Log"</h2>
             <p class="muted">"Download the events that match the filters above, for your records or an audit."</p>

@@ -1,6 +1,8 @@
 //! Settings > Sessions: every browser signed in to the account, and ending them.
 use crate::api::sessions::{list_sessions, revoke_other_sessions, revoke_session};
-use crate::components::{Dialog, ExactTime, FormAlert, SubmitButton, TimeAgo, Toast};
+use crate::components::{
+    focus_when_present, Dialog, ExactTime, FormAlert, SubmitButton, TimeAgo, Toast,
+};
 use crate::model::error::ApiError;
 use crate::model::sessions::{ActiveSession, DeviceKind};
 use crate::pages::general_error;
@@ -23,6 +25,9 @@ pub fn SessionsPage() -> impl IntoView {
     let on_revoked = Callback::new(move |message: String| {
         sessions.refetch();
         toast.set(Some(message));
+        // The button that opened the dialog is gone with its row (or with the last
+        // other session): the focus goes to the list's heading, not the page's start.
+        focus_when_present("active-sessions-title");
     });
     view! {
         <Title text="Sessions · Latchkey"/>
@@ -30,39 +35,45 @@ pub fn SessionsPage() -> impl IntoView {
         <p class="lead">
             "The browsers and devices signed in to your account. If you do not recognise one, revoke it and change your password."
         </p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match sessions.await {
-                    Err(e) => view! {
-                        <div class="alert alert-error" role="alert">{format!("Your sessions could not be loaded: {e}")}</div>
-                        <button type="button" class="btn btn-secondary" on:click=move |_| sessions.refetch()>"Try Again"</button>
-                    }.into_any(),
-                    Ok(list) => {
-                        // The server counts this device as active now.
-                        let now = list.iter().map(|s| s.last_active_at).max().unwrap_or(0);
-                        let others = list.iter().filter(|s| !s.current).count();
-                        view! {
-                            <section class="card" aria-labelledby="active-sessions-title">
-                                <div class="card-heading">
-                                    <h2 id="active-sessions-title">"Active Sessions"</h2>
-                                    {(others > 0).then(|| view! {
-                                        <button type="button" class="btn btn-danger btn-small" on:click=move |_| others_open.set(true)>
-                                            "Sign out all other sessions"
-                                        </button>
-                                    })}
-                                </div>
+        <section class="card" aria-labelledby="active-sessions-title">
+            <div class="card-heading">
+                <h2 id="active-sessions-title" tabindex="-1">"Active Sessions"</h2>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let others = sessions.await.map(|l| l.iter().filter(|s| !s.current).count()).unwrap_or(0);
+                        (others > 0).then(|| view! {
+                            <button type="button" class="btn btn-danger btn-small" on:click=move |_| others_open.set(true)>
+                                "Sign out all other sessions"
+                            </button>
+                        })
+                    })}
+                </Transition>
+            </div>
+            // A reload keeps the list shown until the new one is there.
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! {
+                            <div class="alert alert-error" role="alert">{format!("Your sessions could not be loaded: {e}")}</div>
+                            <button type="button" class="btn btn-secondary" on:click=move |_| sessions.refetch()>"Try Again"</button>
+                        }.into_any(),
+                        Ok(list) => {
+                            // The server counts this device as active now.
+                            let now = list.iter().map(|s| s.last_active_at).max().unwrap_or(0);
+                            let others = list.iter().filter(|s| !s.current).count();
+                            view! {
                                 <ul class="session-list">
                                     {list.into_iter().map(|s| view! { <SessionItem session=s now=now revoking=revoking open=revoke_open/> }).collect_view()}
                                 </ul>
                                 {(others == 0).then(|| view! {
                                     <p class="muted empty">"No other active sessions. Only this browser is signed in."</p>
                                 })}
-                            </section>
-                        }.into_any()
+                            }.into_any()
+                        }
                     }
-                }
-            })}
-        </Suspense>
+                })}
+            </Transition>
+        </section>
         <Dialog open=revoke_open title="Revoke Session" id="revoke-session">
             <RevokeOne session=revoking open=revoke_open on_revoked=on_revoked/>
         </Dialog>

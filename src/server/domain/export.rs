@@ -11,7 +11,10 @@ pub fn csv_cell(value: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_string(),
     };
-    if neutral.contains([',', '"', '\n', '\r']) {
+    // Quoted also when it holds a semicolon or a tab: spreadsheets in locales whose
+    // list separator is `;` split unquoted cells there, and the piece after it would
+    // start a new cell (one that could be a formula).
+    if neutral.contains([',', '"', '\n', '\r', ';', '\t']) {
         format!("\"{}\"", neutral.replace('"', "\"\""))
     } else {
         neutral
@@ -58,8 +61,11 @@ mod tests {
         assert_eq!(csv_cell("+1+1"), "'+1+1");
         assert_eq!(csv_cell("-2"), "'-2");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("\tcmd"), "'\tcmd");
+        assert_eq!(csv_cell("\tcmd"), "\"'\tcmd\"");
         assert_eq!(csv_cell("a=b"), "a=b");
+        // A separator of another locale cannot start a cell.
+        assert_eq!(csv_cell("Mozilla;=cmd|x"), "\"Mozilla;=cmd|x\"");
+        assert_eq!(csv_cell("a\t=1"), "\"a\t=1\"");
         assert_eq!(csv_cell("  =1+1"), "'  =1+1");
         assert_eq!(csv_cell("\n@x"), "\"'\n@x\"");
     }
@@ -67,8 +73,12 @@ mod tests {
     #[test]
     fn quotes_commas_and_newlines_stay_inside_one_cell() {
         assert_eq!(
+            csv_cell("Mozilla/5.0 (X11 Linux)"),
+            "Mozilla/5.0 (X11 Linux)"
+        );
+        assert_eq!(
             csv_cell("Mozilla/5.0 (X11; Linux)"),
-            "Mozilla/5.0 (X11; Linux)"
+            "\"Mozilla/5.0 (X11; Linux)\""
         );
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");

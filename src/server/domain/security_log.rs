@@ -183,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_the_server_writes_is_in_words() {
+    fn every_kind_of_every_category_has_words_of_its_own() {
         // Each kind of every category has words of its own, not its raw name.
         for c in Category::ALL {
             for k in kinds(c) {
