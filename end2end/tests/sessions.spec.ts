@@ -73,6 +73,10 @@ test('two browsers: this device is marked, the other is revoked and sent to sign
   const hidden = (await exact.boundingBox())!.width;
   await ago.focus();
   expect((await exact.boundingBox())!.width).toBeGreaterThan(hidden + 40);
+  // Escape hides it again without moving the focus (WCAG 1.4.13).
+  await laptop.keyboard.press('Escape');
+  await expect(ago).toBeFocused();
+  expect((await exact.boundingBox())!.width).toBeLessThanOrEqual(hidden);
 
   // Revoke asks first; Escape keeps the session.
   await theirs.getByRole('button', { name: 'Revoke' }).click();
@@ -89,6 +93,8 @@ test('two browsers: this device is marked, the other is revoked and sent to sign
   await expect(laptop.getByRole('status').filter({ hasText: 'Session revoked' })).toBeVisible();
   await expect(sessions).toHaveCount(1);
   await expect(laptop.getByText('No other active sessions')).toBeVisible();
+  // The Revoke button that opened the dialog is gone: the focus is on the list's heading.
+  await expect(laptop.getByRole('heading', { name: 'Active Sessions' })).toBeFocused();
 
   // The phone's next step, a server call from the page it still shows, sends it to
   // sign-in (and back here after it); it could not revoke the laptop.
@@ -287,6 +293,14 @@ test('the security log tells what happened in words, exports it, and keeps its f
   await expect(page.getByLabel('From')).toHaveValue(today);
   await expect(row('Session revoked')).toHaveCount(1);
   await expect(row('Account created')).toHaveCount(1);
+  // The export carries the date range as the page reads it.
+  await gotoReady(page, `/settings/security-log?from=${yesterday}&to=${yesterday}`);
+  await expect(page.getByText('No events match these filters.')).toBeVisible();
+  expect((await download(page, 'Download JSON Lines')).text).toBe('');
+  await gotoReady(page, `/settings/security-log?category=password&from=${today}&to=${today}`);
+  await expect(row('Password changed')).toHaveCount(2);
+  const ranged = await download(page, 'Download CSV');
+  expect(parseCsv(ranged.text).slice(1).map((r) => r[1])).toEqual(await eventsOnPage(page));
 
   // Past 50 events, "Load more" brings the next page, without repeating a row.
   const api = await apiRequest.newContext({ baseURL, extraHTTPHeaders: { origin: baseURL! } });

@@ -1,5 +1,5 @@
 //! Sign-up, email verification, sign-in and sign-out.
-use super::{event, internal, log, Caller, SecretGuard};
+use super::{internal, log, Caller, SecretGuard};
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
 use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
@@ -101,12 +101,7 @@ pub async fn sign_up(
         .map_err(internal)?;
     match created {
         Some(user_id) => {
-            store::events::insert(
-                &mut *tx,
-                event(caller, Some(user_id), "sign_up", now, json!({})),
-            )
-            .await
-            .map_err(internal)?;
+            super::log_within(&mut tx, caller, Some(user_id), "sign_up", now, json!({})).await?;
             tx.commit().await.map_err(internal)?;
             issue_verification(state, user_id, &email, now).await?;
         }
@@ -160,12 +155,15 @@ pub async fn verify_email(
         store::users::mark_verified(&mut tx, user_id, now)
             .await
             .map_err(internal)?;
-        store::events::insert(
-            &mut *tx,
-            event(caller, Some(user_id), "email_verified", now, json!({})),
+        super::log_within(
+            &mut tx,
+            caller,
+            Some(user_id),
+            "email_verified",
+            now,
+            json!({}),
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         tx.commit().await.map_err(internal)?;
         return Ok(VerifyOutcome::Verified);
     }
@@ -311,12 +309,15 @@ pub async fn sign_in(
         return Ok(SignInOutcome::SecondFactor { pending_token });
     }
     let token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
-    store::events::insert(
-        &mut *tx,
-        super::event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(user.id),
+        "sign_in_succeeded",
+        now,
+        json!({}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     Ok(SignInOutcome::Session {
         token,

@@ -3,8 +3,8 @@
 //! any method.
 use super::mfa::{check_code, require_verified_email, session};
 use super::{
-    confirm_own_password, event, internal, log, notify, rotate_session, take, Caller,
-    PasswordProof, SecretGuard,
+    confirm_own_password, internal, log, notify, rotate_session, take, Caller, PasswordProof,
+    SecretGuard,
 };
 use crate::model::error::ApiError;
 use crate::model::mfa::{CodeSent, IdentityProof, Method};
@@ -197,18 +197,15 @@ pub async fn send_code(
                 store::codes::forget(&mut *tx, to.user_id, purpose, channel)
                     .await
                     .map_err(internal)?;
-                store::events::insert(
-                    &mut *tx,
-                    super::event(
-                        caller,
-                        Some(to.user_id),
-                        "sms_send_failed",
-                        now,
-                        json!({"purpose": purpose.as_str(), "error": why}),
-                    ),
+                super::log_within(
+                    &mut tx,
+                    caller,
+                    Some(to.user_id),
+                    "sms_send_failed",
+                    now,
+                    json!({"purpose": purpose.as_str(), "error": why}),
                 )
-                .await
-                .map_err(internal)?;
+                .await?;
                 tx.commit().await.map_err(internal)?;
                 tracing::warn!(purpose = purpose.as_str(), error = %why, "could not send an SMS code");
                 return Err(ApiError::Unavailable(
@@ -610,18 +607,15 @@ async fn confirm_code_method(
         )));
     }
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(s.user_id),
-            "mfa_enabled",
-            now,
-            json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(s.user_id),
+        "mfa_enabled",
+        now,
+        json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     let what = match &destination {
         Some(number) => format!(
@@ -694,18 +688,15 @@ async fn disable_code_method(
         .await
         .map_err(internal)?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(s.user_id),
-            "mfa_disabled",
-            now,
-            json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(s.user_id),
+        "mfa_disabled",
+        now,
+        json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     let what = match channel {
         Channel::Email => "two-step sign-in with codes sent to this address was turned off",

@@ -1,7 +1,7 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
 use super::codes::{active_methods, check_sent_code, send_code, Recipient};
-use super::{event, internal, log, notify, rotate_session, Caller, SecretGuard};
+use super::{internal, log, notify, rotate_session, Caller, SecretGuard};
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
 use crate::model::mfa::{
@@ -219,18 +219,15 @@ pub async fn confirm_totp(
         .await
         .map_err(internal)?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(s.user_id),
-            "mfa_enabled",
-            now,
-            json!({"method": "totp", "other_sessions_ended": others_ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(s.user_id),
+        "mfa_enabled",
+        now,
+        json!({"method": "totp", "other_sessions_ended": others_ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     notify(
         state,
@@ -326,18 +323,15 @@ pub async fn regenerate_codes(
     store::mfa::replace_recovery_codes(&mut tx, s.user_id, &stored)
         .await
         .map_err(internal)?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(s.user_id),
-            "recovery_codes_regenerated",
-            now,
-            json!({}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(s.user_id),
+        "recovery_codes_regenerated",
+        now,
+        json!({}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     notify(
         state,
@@ -376,18 +370,15 @@ pub async fn disable_totp(
         .await
         .map_err(internal)?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(s.user_id),
-            "mfa_disabled",
-            now,
-            json!({"method": "totp", "other_sessions_ended": others_ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(s.user_id),
+        "mfa_disabled",
+        now,
+        json!({"method": "totp", "other_sessions_ended": others_ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     let email_on = store::codes::method(&state.db, s.user_id, Channel::Email)
         .await
@@ -696,18 +687,15 @@ pub async fn finish_second_step_with(
     store::codes::set_last_second_factor(&mut *tx, user.id, method)
         .await
         .map_err(internal)?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(user.id),
-            "sign_in_succeeded",
-            now,
-            json!({"second_factor": method}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(user.id),
+        "sign_in_succeeded",
+        now,
+        json!({"second_factor": method}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     Ok(SecondStepDone {
         session_token,

@@ -32,7 +32,7 @@ impl Caller {
 }
 
 /// A security-log entry for what `caller` did (or tried) to account `user_id`.
-pub fn event<'a>(
+fn event<'a>(
     caller: &'a Caller,
     user_id: Option<i64>,
     kind: &'a str,
@@ -66,6 +66,21 @@ pub async fn log(
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
     store::events::insert(&state.db, event(caller, user_id, kind, now, detail))
+        .await
+        .map_err(internal)
+}
+
+/// Writes a security-log entry inside the transaction of the change it records, so
+/// that both are kept or neither.
+pub async fn log_within(
+    tx: &mut store::Tx<'_>,
+    caller: &Caller,
+    user_id: Option<i64>,
+    kind: &str,
+    now: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    store::events::insert(&mut **tx, event(caller, user_id, kind, now, detail))
         .await
         .map_err(internal)
 }

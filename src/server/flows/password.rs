@@ -1,6 +1,6 @@
 //! Changing the password (signed in), and resetting it by an emailed link.
 use super::{
-    answer_after, confirm_own_password, event, internal, log, notify, rotate_session, Caller,
+    answer_after, confirm_own_password, internal, log, notify, rotate_session, Caller,
     PasswordProof,
 };
 use crate::model::account::{PasswordOverview, ResetRequested};
@@ -221,18 +221,15 @@ pub async fn change(
         .map_err(internal)?;
     end_password_uses(&mut tx, user.id, now).await?;
     let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(user.id),
-            "password_changed",
-            now,
-            json!({"other_sessions_ended": others_ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(user.id),
+        "password_changed",
+        now,
+        json!({"other_sessions_ended": others_ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
 
     notify(
@@ -298,18 +295,15 @@ pub async fn request_reset(
             )
             .await
             .map_err(internal)?;
-            store::events::insert(
-                &mut *tx,
-                event(
-                    caller,
-                    Some(user.id),
-                    "password_reset_requested",
-                    now,
-                    json!({}),
-                ),
+            super::log_within(
+                &mut tx,
+                caller,
+                Some(user.id),
+                "password_reset_requested",
+                now,
+                json!({}),
             )
-            .await
-            .map_err(internal)?;
+            .await?;
             tx.commit().await.map_err(internal)?;
             let link = state.config.link(&format!("/reset-password#token={token}"));
             super::deliver(
@@ -410,18 +404,15 @@ pub async fn reset(
     let ended = store::sessions::delete_for_user(&mut tx, user_id, None)
         .await
         .map_err(internal)?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(user_id),
-            "password_reset",
-            now,
-            json!({"sessions_ended": ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(user_id),
+        "password_reset",
+        now,
+        json!({"sessions_ended": ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
 
     if let Some(user) = store::users::by_id(&state.db, user_id)

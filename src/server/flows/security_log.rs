@@ -191,7 +191,7 @@ pub struct Export {
     pub file_name: String,
     pub format: Format,
     user_id: i64,
-    filter: LogFilter,
+    filter: Filter<'static>,
 }
 
 /// Checks the caller and the filter before anything is sent, so that a bad request
@@ -203,7 +203,7 @@ pub fn start_export(
     now: i64,
 ) -> Result<Export, ApiError> {
     let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
-    store_filter(&filter)?;
+    let filter = store_filter(&filter)?;
     let day = crate::model::time::format_iso(now);
     Ok(Export {
         file_name: export::file_name(&me.email, &day[..10], format.extension()),
@@ -222,25 +222,28 @@ impl Export {
         state: AppState,
         out: tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
     ) {
-        let filter = match store_filter(&self.filter) {
-            Ok(f) => f,
-            Err(_) => return,
-        };
         if self.format == Format::Csv && out.send(Ok(export::csv_line(CSV_HEADER))).await.is_err() {
             return;
         }
         let mut after = None;
         let mut devices = Devices::default();
         loop {
-            let rows =
-                match events::page(&state.db, self.user_id, &filter, after, EXPORT_BATCH).await {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        tracing::error!(error = %e, "security log export failed");
-                        let _ = out.send(Err(std::io::Error::other("export failed"))).await;
-                        return;
-                    }
-                };
+            let rows = match events::page(
+                &state.db,
+                self.user_id,
+                &self.filter,
+                after,
+                EXPORT_BATCH,
+            )
+            .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "security log export failed");
+                    let _ = out.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
             let mut text = String::with_capacity(rows.len() * 200);
             for e in &rows {
                 let entry = entry_with(&state, e, devices.describe(&e.user_agent));

@@ -1,6 +1,6 @@
 //! Settings > Sessions: the account's signed-in browsers, and ending them.
 use super::accounts::not_signed_in;
-use super::{event, internal, Caller};
+use super::{internal, Caller};
 use crate::model::error::ApiError;
 use crate::model::sessions::ActiveSession;
 use crate::server::domain::device;
@@ -66,18 +66,15 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
     {
         return Err(ApiError::NotFound("That session has already ended.".into()));
     }
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(me.user_id),
-            "session_revoked",
-            now,
-            json!({"session": id}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(me.user_id),
+        "session_revoked",
+        now,
+        json!({"session": id}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)
 }
 
@@ -89,18 +86,15 @@ pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Resul
     let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id))
         .await
         .map_err(internal)?;
-    store::events::insert(
-        &mut *tx,
-        event(
-            caller,
-            Some(me.user_id),
-            "other_sessions_revoked",
-            now,
-            json!({"ended": ended}),
-        ),
+    super::log_within(
+        &mut tx,
+        caller,
+        Some(me.user_id),
+        "other_sessions_revoked",
+        now,
+        json!({"ended": ended}),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await.map_err(internal)?;
     Ok(ended)
 }
