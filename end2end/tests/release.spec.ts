@@ -98,6 +98,42 @@ test('every page of the release build hydrates, with no console error and no fai
   expect(problems).toEqual([]);
 });
 
+test("every page preloads its own code chunks, the same on every load, and each is served", async ({ page }) => {
+  // The chunks a page needs download beside the main module, not after it. (leptos's
+  // own preloads came and went between loads of the same page.)
+  const email = uniqueEmail('preload');
+  await signUp(page, email);
+  await signIn(page, email);
+  const paths = [
+    '/signin', '/signin/verify', '/signup', '/verify-email', '/forgot-password', '/reset-password',
+    '/settings/security', '/settings/sessions', '/settings/security-log',
+  ];
+  const served = new Set<string>();
+  const chunksOf: Record<string, string> = {};
+  for (const path of paths) {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      // Settings pages as the signed-in browser, the others as a visitor.
+      const html = path.startsWith('/settings/')
+        ? await (await page.request.get(path)).text()
+        : (await rawGet(path)).body.toString('utf8');
+      const preloads = [...html.matchAll(/<link rel="(?:preload|modulepreload)" href="([^"]+)"/g)].map((m) => m[1]);
+      seen.add(JSON.stringify(preloads));
+    }
+    expect([...seen], `${path}: the same preloads on every load`).toHaveLength(1);
+    const preloads: string[] = JSON.parse([...seen][0]);
+    expect(preloads.filter((p) => MAIN.test(p)).length, path).toBe(2);
+    expect(preloads.some((p) => /\/pkg\/split___\w+_route_view_\d+\./.test(p)), `${path}: its own chunk`).toBe(true);
+    expect(preloads.some((p) => /\/pkg\/__wasm_split\.[A-Za-z0-9_-]{22}\.js$/.test(p)), `${path}: the chunk loader`).toBe(true);
+    chunksOf[path] = preloads.filter((p) => p.includes('/split___')).join();
+    for (const p of preloads) served.add(p);
+  }
+  // Sessions and Security log share one chunk; the other pages each have their own.
+  expect(chunksOf['/settings/sessions']).toBe(chunksOf['/settings/security-log']);
+  expect(new Set(Object.values(chunksOf)).size).toBe(paths.length - 1);
+  for (const file of served) expect((await rawGet(file)).status, file).toBe(200);
+});
+
 test('the favicon is served, and the pages point to it', async ({ page }) => {
   for (const [path, type] of [['/favicon.ico', 'image/x-icon'], ['/favicon.svg', 'image/svg+xml']]) {
     const res = await rawGet(path);

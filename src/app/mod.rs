@@ -10,7 +10,9 @@ use crate::pages::{
     sign_up::SignUpPage, verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode};
@@ -20,9 +22,39 @@ pub use settings_layout::SettingsLayout;
 #[derive(Clone, Copy)]
 pub struct MeResource(pub Resource<Result<Option<Me>, ApiError>>);
 
+/// The HTML around every page (server only; the browser hydrates `<body>`).
+///
+/// The head's links and start-up script are worked out once at start
+/// ([`PageHead`](crate::server::http::page_head::PageHead)); a page adds its nonce and
+/// the preloads of its own WebAssembly chunks, so they download beside the main
+/// module instead of after it.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    content_security_policy(&options);
+    use crate::server::http::page_head::PageHead;
+    use std::sync::Arc;
+    let head = use_context::<crate::server::AppState>()
+        .map(|s| s.page_head.clone())
+        .unwrap_or_else(|| Arc::new(PageHead::load(&options)));
+    let nonce = leptos::nonce::use_nonce();
+    content_security_policy(nonce.as_ref(), head.live_reload, &options);
+    let route = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| lazy_route_of(parts.uri.path()));
+    let chunks = route.map(|r| head.chunks(r)).unwrap_or_default();
+    let chunk_preloads = chunks
+        .iter()
+        .map(|href| {
+            view! {
+                <link rel="preload" href=href.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+            }
+        })
+        .collect_view();
+    let split_loader = (!chunks.is_empty())
+        .then(|| head.split_loader.clone())
+        .flatten()
+        .map(|href| view! { <link rel="modulepreload" href=href crossorigin=""/> });
+    let live_reload = head
+        .live_reload
+        .then(|| view! { <AutoReload options=options.clone()/> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,9 +64,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="icon" href="/favicon.ico" sizes="32x32"/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" id="leptos" href=head.stylesheet.clone()/>
+                <link rel="modulepreload" href=head.script.clone() crossorigin=""/>
+                <link rel="preload" href=head.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+                {chunk_preloads}
+                {split_loader}
+                <script type="module" nonce=nonce>{head.bootstrap.clone()}</script>
+                {live_reload}
                 <MetaTags/>
             </head>
             <body>
@@ -44,19 +80,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The lazy route (see `lazy_pages!`) whose code a page path needs.
+pub fn lazy_route_of(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "/signin" => "sign_in_route",
+        "/signin/verify" => "sign_in_verify_route",
+        "/signup" => "sign_up_route",
+        "/verify-email" => "verify_email_route",
+        "/forgot-password" => "forgot_password_route",
+        "/reset-password" => "reset_password_route",
+        "/settings/security" => "security_route",
+        "/settings/sessions" | "/settings/security-log" => "activity_route",
+        _ => return None,
+    })
+}
+
 /// Sends the page's Content-Security-Policy: scripts only from this origin or carrying
-/// this response's nonce (leptos puts it on the hydration script and its inline data),
-/// WebAssembly allowed to compile, no inline style, nothing from elsewhere.
+/// this response's nonce (the start-up script and leptos's inline data), WebAssembly
+/// allowed to compile, no inline style, nothing from elsewhere.
 #[cfg(feature = "ssr")]
-fn content_security_policy(options: &LeptosOptions) {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
+fn content_security_policy(
+    nonce: Option<&leptos::nonce::Nonce>,
+    live_reload: bool,
+    options: &LeptosOptions,
+) {
+    let (Some(nonce), Some(response)) = (nonce, use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     // Under `cargo leptos watch` the page also talks to the live-reload socket.
-    let reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+    let reload = if live_reload {
         format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
     } else {
         String::new()
@@ -89,7 +142,11 @@ macro_rules! lazy_pages {
                 view! { <$page/> }.into_any()
             }
         }
-    )*};
+    )*
+        /// The lazy routes' type names (their chunks are named after them).
+        #[cfg(test)]
+        const LAZY_ROUTES: &[&str] = &[$(stringify!($route)),*];
+    };
 }
 
 lazy_pages! {
@@ -143,5 +200,36 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// `lazy_route_of` names a lazy route for every page path, and every lazy route
+    /// for some path: a new page or route cannot go without its chunk preloads.
+    #[test]
+    fn every_page_path_names_its_lazy_route() {
+        let snake = |camel: &str| {
+            let mut out = String::new();
+            for (i, c) in camel.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            out
+        };
+        let mut named = std::collections::BTreeSet::new();
+        for listing in leptos_axum::generate_route_list(App) {
+            let route = lazy_route_of(listing.path())
+                .unwrap_or_else(|| panic!("{} has no lazy route", listing.path()));
+            named.insert(route.to_string());
+        }
+        let declared: std::collections::BTreeSet<String> =
+            LAZY_ROUTES.iter().map(|r| snake(r)).collect();
+        assert_eq!(named, declared);
+        assert_eq!(lazy_route_of("/nope"), None);
     }
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The built site, kept in memory (see [`Assets`]).
     pub assets: Arc<Assets>,
+    /// The links and start-up script every page's head carries.
+    pub page_head: Arc<crate::server::http::page_head::PageHead>,
     /// Places client addresses (`geoip.database`).
     pub geo: Arc<crate::server::domain::geo::Geo>,
 }
@@ -115,6 +117,9 @@ impl AppState {
             mailer,
             sms,
             dummy_hash: Arc::new(dummy_hash),
+            page_head: Arc::new(crate::server::http::page_head::PageHead::load(
+                &leptos_options,
+            )),
             leptos_options,
             assets: Arc::new(assets),
             geo: Arc::new(geo),

@@ -4,6 +4,7 @@ pub mod cookies;
 pub mod dev_mail;
 pub mod export;
 pub mod middleware;
+pub mod page_head;
 
 use crate::app::{shell, App};
 use crate::server::AppState;
