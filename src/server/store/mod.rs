@@ -59,6 +59,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error>
     };
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
+        // sqlx pings a connection when it goes back to the pool and, by default, again
+        // when it is taken out: a round trip to the database (to SQLite's worker thread)
+        // on top of every query. The ping on return stays: it closes a connection that
+        // broke, so one that went back was working a moment ago.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
