@@ -48,6 +48,9 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 /// Opens (creating a SQLite file when missing) and migrates the database. On
 /// PostgreSQL, instances starting together take turns: sqlx holds an advisory lock
 /// while it migrates.
+/// How long a PostgreSQL connection may wait in the pool before it is checked again.
+const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url).ok_or_else(|| {
@@ -57,13 +60,28 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error>
         Backend::Sqlite => sqlite_url(url)?,
         Backend::Postgres => url.to_string(),
     };
-    let pool = AnyPoolOptions::new()
+    let mut options = AnyPoolOptions::new()
         .max_connections(max_connections)
         // sqlx pings a connection when it goes back to the pool and, by default, again
         // when it is taken out: a round trip to the database (to SQLite's worker thread)
         // on top of every query. The ping on return stays: it closes a connection that
         // broke, so one that went back was working a moment ago.
-        .test_before_acquire(false)
+        .test_before_acquire(false);
+    if backend == Backend::Postgres {
+        // A PostgreSQL server can close connections while they wait in the pool (a
+        // restart, a failover, an idle timeout). One that waited a while is pinged as
+        // it is taken, and a dead one is replaced instead of failing a request; under
+        // load no connection waits that long, so busy instances pay nothing for this.
+        options = options.before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        });
+    }
+    let pool = options
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
