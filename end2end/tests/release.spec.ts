@@ -98,7 +98,7 @@ test('every page of the release build hydrates, with no console error and no fai
   expect(problems).toEqual([]);
 });
 
-test("every page preloads its own code chunks, the same on every load, and each is served", async ({ page }) => {
+test("every page preloads its own code chunks, the same on every load, and each is served", async ({ page, browser }) => {
   // The chunks a page needs download beside the main module, not after it. (leptos's
   // own preloads came and went between loads of the same page.)
   const email = uniqueEmail('preload');
@@ -127,6 +127,19 @@ test("every page preloads its own code chunks, the same on every load, and each 
     expect(preloads.some((p) => /\/pkg\/__wasm_split\.[A-Za-z0-9_-]{22}\.js$/.test(p)), `${path}: the chunk loader`).toBe(true);
     chunksOf[path] = preloads.filter((p) => p.includes('/split___')).join();
     for (const p of preloads) served.add(p);
+    // The page's own chunk, not another page's: a fresh browser (signed in for the
+    // settings pages) asks for no chunk of a page's code beyond those it preloaded.
+    const fresh = await browser.newContext();
+    if (path.startsWith('/settings/')) await fresh.addCookies(await page.context().cookies());
+    const tab = await fresh.newPage();
+    const asked = new Set<string>();
+    tab.on('request', (r) => {
+      const p = new URL(r.url()).pathname;
+      if (p.startsWith('/pkg/split___')) asked.add(p);
+    });
+    await gotoReady(tab, path);
+    expect([...asked].sort().join(), `${path}: the chunk it loads is the one it preloads`).toBe(chunksOf[path]);
+    await fresh.close();
   }
   // Sessions and Security log share one chunk; the other pages each have their own.
   expect(chunksOf['/settings/sessions']).toBe(chunksOf['/settings/security-log']);

@@ -32,9 +32,12 @@ pub struct MeResource(pub Resource<Result<Option<Me>, ApiError>>);
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use crate::server::http::page_head::PageHead;
     use std::sync::Arc;
-    let head = use_context::<crate::server::AppState>()
-        .map(|s| s.page_head.clone())
-        .unwrap_or_else(|| Arc::new(PageHead::load(&options)));
+    // Both the page routes and the not-found handler provide the state.
+    let head =
+        with_context::<crate::server::AppState, _>(|s| s.page_head.clone()).unwrap_or_else(|| {
+            tracing::error!("the app state is missing from a page's context");
+            Arc::new(PageHead::default())
+        });
     let nonce = leptos::nonce::use_nonce();
     content_security_policy(nonce.as_ref(), head.live_reload, &options);
     let route = use_context::<axum::http::request::Parts>()

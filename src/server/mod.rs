@@ -62,10 +62,8 @@ fn leptos_options_from_env() -> leptos::config::LeptosOptions {
                 .build()
         });
     if !options.hash_files {
-        let beside_exe = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join(options.hash_file.as_ref())));
-        options.hash_files = beside_exe.is_some_and(|p| p.is_file());
+        options.hash_files =
+            crate::server::http::page_head::hash_file(&options).is_some_and(|p| p.is_file());
     }
     options
 }

@@ -49,7 +49,8 @@ impl AppState {
         leptos_options.site_addr = config.listen;
         // `cargo leptos watch` rebuilds the site under a running server: read it from
         // disk then (leptos_axum's file handler), from memory otherwise.
-        let assets = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        let watching = std::env::var_os("LEPTOS_WATCH").is_some();
+        let assets = if watching {
             Assets::default()
         } else {
             Assets::load(std::path::Path::new(&config.site_root)).map_err(|e| {
@@ -119,6 +120,7 @@ impl AppState {
             dummy_hash: Arc::new(dummy_hash),
             page_head: Arc::new(crate::server::http::page_head::PageHead::load(
                 &leptos_options,
+                watching,
             )),
             leptos_options,
             assets: Arc::new(assets),

@@ -8,7 +8,7 @@
 //! script and each page's chunks are known once; a page adds only its nonce.
 use leptos::config::LeptosOptions;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PageHead {
@@ -85,33 +85,58 @@ fn parse_manifest(json: &str, pkg: &str) -> HashMap<String, Vec<String>> {
         .collect()
 }
 
+/// Where leptos (and so the server) finds `hash.txt`: beside the running binary.
+pub fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.join(options.hash_file.as_ref()))
+}
+
+/// The names `cargo leptos build --split` gives wasm-split's files when it does not
+/// hash file names.
+const UNHASHED_SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// Puts a string into the start-up script as a JavaScript string literal that cannot
+/// end the `<script>` element, whatever the settings it came from hold.
+fn js_string(s: &str) -> String {
+    serde_json::to_string(s)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+}
+
 impl PageHead {
-    /// From leptos's options and the `hash.txt` beside the running binary (as
-    /// leptos itself finds it); a missing file gives unhashed names.
-    pub fn load(options: &LeptosOptions) -> PageHead {
+    /// From leptos's options, the `hash.txt` beside the running binary and the split
+    /// manifest in the site folder. What is missing or unreadable is logged (the pages
+    /// would name files that do not exist) and the server goes on with plain names.
+    pub fn load(options: &LeptosOptions, live_reload: bool) -> PageHead {
         let hashes = if options.hash_files {
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(|d| d.join(options.hash_file.as_ref())))
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .map(|t| parse_hashes(&t))
-                .unwrap_or_default()
+            let path = hash_file(options);
+            match path.as_ref().map(std::fs::read_to_string) {
+                Some(Ok(text)) => parse_hashes(&text),
+                _ => {
+                    tracing::error!(
+                        "file names are hashed but {} cannot be read: pages will name unhashed files",
+                        path.map(|p| p.display().to_string()).unwrap_or_default()
+                    );
+                    Hashes::default()
+                }
+            }
         } else {
             Hashes::default()
         };
         let manifest_file = hashed("__wasm_split_manifest", hashes.manifest.as_ref(), "json");
-        let manifest = std::fs::read_to_string(
-            Path::new(options.site_root.as_ref())
-                .join(options.site_pkg_dir.as_ref())
-                .join(manifest_file),
-        )
-        .ok();
-        PageHead::new(
-            options,
-            &hashes,
-            manifest.as_deref(),
-            std::env::var_os("LEPTOS_WATCH").is_some(),
-        )
+        let manifest_path = Path::new(options.site_root.as_ref())
+            .join(options.site_pkg_dir.as_ref())
+            .join(manifest_file);
+        // Only a build with --split has one.
+        let manifest = std::fs::read_to_string(&manifest_path).ok();
+        let head = PageHead::new(options, &hashes, manifest.as_deref(), live_reload);
+        if manifest.is_some() && head.chunks.is_empty() {
+            tracing::error!(
+                "{} names no lazy route: pages will not preload their code",
+                manifest_path.display()
+            );
+        }
+        head
     }
 
     fn new(
@@ -131,19 +156,19 @@ impl PageHead {
         };
         let script = format!("{pkg}/{}", hashed(name, hashes.js.as_ref(), "js"));
         let wasm = format!("{pkg}/{}", hashed(&wasm_name, hashes.wasm.as_ref(), "wasm"));
+        // No top-level await: browsers without it would never hydrate.
         let bootstrap = format!(
-            "import init, {{ hydrate }} from {script:?};\n\
-             await init({{ module_or_path: {wasm:?} }});\n\
-             hydrate();"
+            "import init, {{ hydrate }} from {};\n\
+             init({{ module_or_path: {} }}).then(() => hydrate());",
+            js_string(&script),
+            js_string(&wasm)
         );
         let chunks = manifest
             .map(|m| parse_manifest(m, &pkg))
             .unwrap_or_default();
-        let split_loader = (!chunks.is_empty()).then(|| {
-            format!(
-                "{pkg}/{}",
-                hashed("__wasm_split", hashes.split.as_ref(), "js")
-            )
+        let split_loader = (!chunks.is_empty()).then(|| match &hashes.split {
+            Some(h) => format!("{pkg}/__wasm_split.{h}.js"),
+            None => format!("{pkg}/{UNHASHED_SPLIT_LOADER}"),
         });
         PageHead {
             stylesheet: format!("{pkg}/{}", hashed(name, hashes.css.as_ref(), "css")),
@@ -190,11 +215,11 @@ mod tests {
             head.split_loader.as_deref(),
             Some("/pkg/__wasm_split.S5.js")
         );
-        assert!(head.bootstrap.contains(r#"from "/pkg/latchkey.J1.js""#));
-        assert!(head
-            .bootstrap
-            .contains(r#"module_or_path: "/pkg/latchkey.W2.wasm""#));
-        assert!(head.bootstrap.ends_with("hydrate();"));
+        assert_eq!(
+            head.bootstrap,
+            "import init, { hydrate } from \"/pkg/latchkey.J1.js\";\n\
+             init({ module_or_path: \"/pkg/latchkey.W2.wasm\" }).then(() => hydrate());"
+        );
     }
 
     #[test]
@@ -220,9 +245,31 @@ mod tests {
         let head = PageHead::new(&options(), &Hashes::default(), None, false);
         assert_eq!(head.stylesheet, "/pkg/latchkey.css");
         assert_eq!(head.script, "/pkg/latchkey.js");
-        assert!(head.wasm == "/pkg/latchkey_bg.wasm" || head.wasm == "/pkg/latchkey.wasm");
+        let renamed_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some();
+        let wasm = if renamed_by_cargo_leptos {
+            "latchkey"
+        } else {
+            "latchkey_bg"
+        };
+        assert_eq!(head.wasm, format!("/pkg/{wasm}.wasm"));
         assert_eq!(head.split_loader, None);
         assert!(head.chunks("sign_in_route").is_empty());
+        // --split without hashed names: cargo-leptos's placeholder name for the loader.
+        let head = PageHead::new(&options(), &Hashes::default(), Some(MANIFEST), false);
+        assert_eq!(
+            head.split_loader.as_deref(),
+            Some("/pkg/__wasm_split.______________________.js")
+        );
+        assert_eq!(head.chunks("activity_route").len(), 2);
+    }
+
+    #[test]
+    fn settings_cannot_end_the_start_up_script() {
+        let mut o = options();
+        o.site_pkg_dir = "pkg</script><script>alert(1)//".into();
+        let head = PageHead::new(&o, &Hashes::default(), None, false);
+        assert!(!head.bootstrap.contains('<'), "{}", head.bootstrap);
+        assert!(head.bootstrap.contains(r"\u003c/script>"));
     }
 
     #[test]

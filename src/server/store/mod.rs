@@ -38,6 +38,11 @@ impl Backend {
             None
         }
     }
+
+    /// The database a pool is connected to.
+    pub fn of(db: &Db) -> Backend {
+        Backend::of_url(db.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
+    }
 }
 
 /// Per connection: SQLite's write-ahead log (readers never wait for the writer),
@@ -45,12 +50,12 @@ impl Backend {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
-/// Opens (creating a SQLite file when missing) and migrates the database. On
-/// PostgreSQL, instances starting together take turns: sqlx holds an advisory lock
-/// while it migrates.
 /// How long a PostgreSQL connection may wait in the pool before it is checked again.
 const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Opens (creating a SQLite file when missing) and migrates the database. On
+/// PostgreSQL, instances starting together take turns: sqlx holds an advisory lock
+/// while it migrates.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url).ok_or_else(|| {
@@ -70,8 +75,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error>
     if backend == Backend::Postgres {
         // A PostgreSQL server can close connections while they wait in the pool (a
         // restart, a failover, an idle timeout). One that waited a while is pinged as
-        // it is taken, and a dead one is replaced instead of failing a request; under
-        // load no connection waits that long, so busy instances pay nothing for this.
+        // it is taken, and a dead one is replaced instead of failing a request. Under
+        // load no connection waits that long, so a busy instance pays nothing for this.
         options = options.before_acquire(|conn, meta| {
             Box::pin(async move {
                 if meta.idle_for >= CHECK_AFTER_IDLE {

@@ -1,6 +1,6 @@
 //! Throttle counters. Every change is a compare-and-swap on the row, so requests that
 //! race each other cannot both spend the same allowance.
-use super::Db;
+use super::{Backend, Db};
 use crate::server::domain::throttle::State;
 
 pub async fn get<'e, E>(exec: E, key: &[u8]) -> Result<Option<State>, sqlx::Error>
@@ -24,14 +24,15 @@ where
 /// flush, and the counts have the durability SQLite's `synchronous = NORMAL` gives them
 /// (a crash of the machine may forget the last fraction of a second of counting; the
 /// database stays consistent). Every other change keeps waiting for the disk.
+/// (Both statements go in one round trip.)
 pub async fn begin(db: &Db) -> Result<super::Tx<'static>, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    if tx.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
+    match Backend::of(db) {
+        Backend::Postgres => {
+            db.begin_with("BEGIN; SET LOCAL synchronous_commit TO OFF")
+                .await
+        }
+        Backend::Sqlite => db.begin().await,
     }
-    Ok(tx)
 }
 
 /// Counts one attempt in a single statement when the counter allows it without any
@@ -160,8 +161,21 @@ where
 }
 
 /// Forgets counters untouched for longer than any policy remembers them.
+///
+/// On PostgreSQL, rows that a request holds right now are left for the next round:
+/// a plain DELETE would lock the stale rows in the table's order and wait for a held
+/// one while holding the others, and a sign-in that holds it and locks its rows in
+/// its own order could be waiting for one of those (a deadlock, which PostgreSQL ends
+/// by failing one side). SQLite has no row locks: its writers take turns.
 pub async fn prune(db: &Db, older_than: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM throttles WHERE last_failure < $1")
+    let sql = match Backend::of(db) {
+        Backend::Postgres => {
+            "DELETE FROM throttles WHERE key IN
+               (SELECT key FROM throttles WHERE last_failure < $1 FOR UPDATE SKIP LOCKED)"
+        }
+        Backend::Sqlite => "DELETE FROM throttles WHERE last_failure < $1",
+    };
+    Ok(sqlx::query(sql)
         .bind(older_than)
         .execute(db)
         .await?
