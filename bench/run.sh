@@ -120,6 +120,10 @@ measure() {
   local cookie; cookie=$(cookie_on "${bases[0]}")
   [ -n "$cookie" ] || { echo "could not sign in on $name"; exit 1; }
 
+  # This machine's speed drifts by a fifth over minutes (a shared virtual machine):
+  # the bound is measured again just before the load it bounds.
+  echo "== $name: the sign-in bound now"
+  target/release/latchkey hash-time | tee "$RUN/$name-hash.txt"
   echo "== $name: sign-in throughput (32 clients, $DURATION)"
   local i=0 pids=()
   for base in "${bases[@]}"; do
@@ -127,12 +131,19 @@ measure() {
       >"$RUN/$name-sign_in-$i.txt" & pids+=($!); i=$((i + 1))
   done
   wait "${pids[@]}"
-  echo "== $name: authenticated page GET /settings/security (32 clients, $DURATION)"
-  i=0; pids=()
-  for base in "${bases[@]}"; do
-    page_load "$RUN/$name-page-$i.txt" $((32 / n)) "$cookie" "$base" & pids+=($!); i=$((i + 1))
+  # Three rounds; the table takes the median round (its req/s and its p99), so one
+  # round in a slow spell of the machine neither makes nor breaks the figure.
+  local round
+  for round in 1 2 3; do
+    echo "== $name: authenticated page GET /settings/security (32 clients, $DURATION), round $round of 3"
+    i=0; pids=()
+    for base in "${bases[@]}"; do
+      page_load "$RUN/$name-page$round-$i.txt" $((32 / n)) "$cookie" "$base" & pids+=($!); i=$((i + 1))
+    done
+    wait "${pids[@]}"
+    echo "$(for f in "$RUN/$name-page$round"-*.txt; do rps "$f"; done | sum) $round" >>"$RUN/$name-rounds.txt"
   done
-  wait "${pids[@]}"
+  local median; median=$(sort -n "$RUN/$name-rounds.txt" | awk 'NR == 2 {print $2}')
   echo "== $name: sign-in storm (500 connections) with another client's page (4 clients), $DURATION"
   wrk -t1 -c500 -d"$DURATION" -s "$(sign_in_script "${bases[0]}" "$name-storm")" "${bases[0]}/api/sign_in" \
     >"$RUN/$name-storm.txt" & local storm=$!
@@ -142,12 +153,14 @@ measure() {
 
   {
     echo "sign_rps=$(for f in "$RUN/$name"-sign_in-*.txt; do signed_in_rate "$f"; done | sum)"
-    echo "page_rps=$(for f in "$RUN/$name"-page-*.txt; do rps "$f"; done | sum)"
-    echo "page_p99=$(for f in "$RUN/$name"-page-*.txt; do p99 "$f"; done | max)"
+    echo "page_rps=$(for f in "$RUN/$name-page$median"-*.txt; do rps "$f"; done | sum)"
+    echo "page_p99=$(for f in "$RUN/$name-page$median"-*.txt; do p99 "$f"; done | max)"
+    echo "page_rounds=\"$(sort -n "$RUN/$name-rounds.txt" | awk '{printf "%s%s", sep, $1; sep = ", "}')\""
+    echo "sign_bound=$(awk '/hashing at once/ {for (i = 1; i <= NF; i++) if ($i == "hashes/s") printf "%.1f", $(i - 1)}' "$RUN/$name-hash.txt")"
     echo "storm_p99=$(p99 "$RUN/$name-storm-page.txt")"
     echo "storm_rps=$(signed_in_rate "$RUN/$name-storm.txt")"
   } >"$RUN/$name.env"
-  for f in "$RUN/$name"-page-*.txt "$RUN/$name"-storm-page.txt; do
+  for f in "$RUN/$name"-page*-*.txt "$RUN/$name"-storm-page.txt; do
     bad=$(non2xx "$f"); [ -z "$bad" ] || echo "warning: $(basename "$f") had $bad non-2xx answers"
   done
   for f in "$RUN/$name"-sign_in-*.txt "$RUN/$name"-storm.txt; do
@@ -176,12 +189,12 @@ pg_rss=$(peak_rss_mb "$pg_pid")
 
 # The argon2 bound: what all the cores hash per second when they hash at once (they
 # share caches and memory bandwidth, so this is a little under cores / one hash
-# alone, which the table shows beside it).
+# alone, which the table shows beside it). The sign-in rows use the bound measured
+# just before their own load (see `measure`); these are the figures at the start.
 hash_ms=$(awk '/per hash alone/ {for (i = 1; i <= NF; i++) if ($i == "ms") print $(i - 1)}' "$RUN/hash.txt")
 cores=$(nproc)
 alone_bound=$(awk -v c="$cores" -v h="$hash_ms" 'BEGIN {printf "%.1f", c * 1000 / h}')
 bound=$(awk '/hashing at once/ {for (i = 1; i <= NF; i++) if ($i == "hashes/s") printf "%.1f", $(i - 1)}' "$RUN/hash.txt")
-sign_target=$(awk -v b="$bound" 'BEGIN {printf "%.1f", b * 0.9}')
 hydration=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").median_ms)')
 first_load=$(node -e 'console.log(require("./'"$RUN"'/hydration.json").first_load_bytes)')
 
@@ -192,22 +205,28 @@ check() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {ok = (op == ">=") ? (a >= b
 backend_rows() { # NAME LABEL PAGE_TARGET RSS
   # shellcheck disable=SC1090
   source "$RUN/$1.env"
-  row "$2: settings page, req/s (32 clients)" ">= $3" "$page_rps" "$(check "$page_rps" ">=" "$3")"
+  local sign_target; sign_target=$(awk -v b="$sign_bound" 'BEGIN {printf "%.1f", b * 0.9}')
+  row "$2: settings page, req/s (32 clients, median round)" ">= $3" "$page_rps" "$(check "$page_rps" ">=" "$3")"
   if [ "$1" = sqlite ]; then
-    row "$2: settings page, p99 ms" "< 20" "$page_p99" "$(check "$page_p99" "<=" 20)"
+    row "$2: settings page, p99 ms (median round)" "< 20" "$page_p99" "$(check "$page_p99" "<=" 20)"
   fi
-  row "$2: sign-in/s (bound $bound = $cores cores hashing)" ">= $sign_target" "$sign_rps" "$(check "$sign_rps" ">=" "$sign_target")"
+  row "$2: sign-in/s (bound $sign_bound: $cores cores hashing)" ">= $sign_target" "$sign_rps" "$(check "$sign_rps" ">=" "$sign_target")"
   row "$2: page p99 ms during a 500-connection sign-in storm" "< 50" "$storm_p99" "$(check "$storm_p99" "<=" 50)"
   row "$2: peak RSS MB of an instance (after the storm)" "< 200" "$4" "$(check "$4" "<=" 200)"
 }
 {
   echo
   echo "== summary ($cores cores; one argon2id hash alone ${hash_ms} ms, so cores / hash = $alone_bound/s;"
-  echo "   all cores hashing at once: $bound/s, the sign-in bound; wrk and PostgreSQL share the cores)"
+  echo "   all cores hashing at once: $bound/s; wrk and PostgreSQL share the cores)"
   row "figure" "target" "measured" "ok"
   row "----------------------------------------------------" "------------" "------------" "----"
   row "first load of /signin, brotli bytes" "<= 204800" "$first_load" "$(check "$first_load" "<=" 204800)"
   row "hydrated after navigation start, ms (median)" "<= 300" "$hydration" "$(check "$hydration" "<=" 300)"
   backend_rows sqlite "SQLite" 3000 "$sqlite_rss"
   backend_rows postgres "PostgreSQL x2" 2000 "$pg_rss"
+  for b in sqlite postgres; do
+    # shellcheck disable=SC1090
+    source "$RUN/$b.env"
+    echo "$b: settings page rounds, req/s: $page_rounds; sign-in bound just before the load: $sign_bound/s"
+  done
 } | tee "$RUN/summary.txt"
