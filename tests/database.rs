@@ -1,12 +1,149 @@
 //! The database under an operator's feet: connections that PostgreSQL closed while
 //! they waited in the pool (a restart, a failover, an idle timeout) cost no request,
-//! and housekeeping never waits for rows a sign-in holds.
+//! housekeeping never waits for rows a sign-in holds, sign-ins never hold a connection
+//! while they wait for another, and the session a password alone completes is only
+//! stored for an account without a second factor.
 mod common;
 
 use axum::http::StatusCode;
-use common::{app, on_postgres, PASSWORD};
-use latchkey::server::store::throttles;
+use common::{app, app_with, on_postgres, Reply, PASSWORD};
+use latchkey::server::store::{sessions, throttles, users};
 use std::time::Duration;
+
+#[tokio::test]
+async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() {
+    let t = app().await;
+    t.sign_up_verified("ann@example.com", PASSWORD).await;
+    let ann = users::by_email(&t.state.db, "ann@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut n = 0u8;
+    let mut insert = || {
+        n += 1;
+        let token_hash = vec![n; 32];
+        let db = t.state.db.clone();
+        async move {
+            sessions::insert_unless_second_factor(
+                &db,
+                sessions::NewSession {
+                    token_hash: &token_hash,
+                    user_id: ann,
+                    signed_in_at: 1000,
+                    now: 1000,
+                    expires_at: 9000,
+                    ip: "203.0.113.7",
+                    user_agent: "test",
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let sessions_now = || t.count("SELECT COUNT(*) FROM sessions");
+    let before = sessions_now().await;
+    assert!(insert().await.is_some(), "no method: a session");
+    assert_eq!(sessions_now().await, before + 1);
+    let exec = |sql: &'static str| {
+        let db = t.state.db.clone();
+        async move {
+            sqlx::query(sql).bind(ann).execute(&db).await.unwrap();
+        }
+    };
+    // An authenticator being set up (not yet confirmed) does not count.
+    sqlx::query("INSERT INTO totp_methods (user_id, secret_sealed, created_at) VALUES ($1, $2, 1)")
+        .bind(ann)
+        .bind(b"sealed".as_slice())
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    assert!(insert().await.is_some(), "an unconfirmed authenticator");
+    exec("UPDATE totp_methods SET enabled_at = 2 WHERE user_id = $1").await;
+    assert!(insert().await.is_none(), "an enabled authenticator");
+    exec("DELETE FROM totp_methods WHERE user_id = $1").await;
+    exec("INSERT INTO code_methods (user_id, channel, enabled_at) VALUES ($1, 'email', 3)").await;
+    assert!(insert().await.is_none(), "email codes");
+    exec("UPDATE code_methods SET channel = 'sms', destination = '+15550100' WHERE user_id = $1")
+        .await;
+    assert!(insert().await.is_none(), "SMS codes");
+    exec("DELETE FROM code_methods WHERE user_id = $1").await;
+    assert!(insert().await.is_some(), "every method off again");
+    assert_eq!(sessions_now().await, before + 3);
+}
+
+/// Sign-ins hold a connection of the pool around their queries and give it back before
+/// the hash and before anything that takes another one: with a pool of one, sign-ins
+/// of every outcome sent at once all finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_ins_of_every_outcome_at_once_all_finish_on_a_pool_of_one_connection() {
+    let t = app_with(&[("LATCHKEY_DATABASE_MAX_CONNECTIONS", "1")]).await;
+    for who in ["ann", "bob", "carol", "dan"] {
+        t.sign_up_verified(&format!("{who}@example.com"), PASSWORD)
+            .await;
+    }
+    // Bob has an authenticator on; Carol's account must wait after five wrong passwords.
+    sqlx::query(
+        "INSERT INTO totp_methods (user_id, secret_sealed, created_at, enabled_at)
+         SELECT id, $1, 1, 2 FROM users WHERE email = 'bob@example.com'",
+    )
+    .bind(b"sealed".as_slice())
+    .execute(&t.state.db)
+    .await
+    .unwrap();
+    for _ in 0..5 {
+        t.sign_in("carol@example.com", "Wrong-Password-1!").await;
+    }
+    let attempts = [
+        ("ann@example.com", PASSWORD),
+        ("bob@example.com", PASSWORD),
+        ("carol@example.com", PASSWORD),
+        ("dan@example.com", "Wrong-Password-1!"),
+        ("nobody@example.com", PASSWORD),
+    ];
+    let forms: Vec<Vec<(&str, &str)>> = attempts
+        .iter()
+        .flat_map(|&(email, password)| {
+            std::iter::repeat_n(vec![("email", email), ("password", password)], 4)
+        })
+        .collect();
+    let replies = tokio::time::timeout(
+        Duration::from_secs(120),
+        t.call_each_at_once("sign_in", &forms),
+    )
+    .await
+    .expect("every sign-in finishes");
+    let replies: Vec<(&str, Reply)> = forms.iter().map(|f| f[0].1).zip(replies).collect();
+    for (email, reply) in &replies {
+        let cookie = reply.set_cookie().unwrap_or_default();
+        match *email {
+            "ann@example.com" => {
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                assert!(cookie.contains("latchkey_session="), "{cookie}");
+            }
+            "bob@example.com" => {
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                assert!(reply.body.contains("/signin/verify"), "{}", reply.body);
+                assert!(!cookie.contains("latchkey_session="), "{cookie}");
+            }
+            "carol@example.com" => {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "{}",
+                    reply.body
+                )
+            }
+            _ => assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body),
+        }
+    }
+    assert_eq!(replies.len(), 20);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM pending_sign_ins").await,
+        4,
+        "one second step per sign-in of Bob's"
+    );
+}
 
 #[tokio::test]
 async fn connections_the_server_closed_while_idle_are_replaced_not_failed() {
@@ -90,13 +227,20 @@ async fn only_the_counting_of_attempts_skips_waiting_for_the_disk() {
     }
     let t = app().await;
     let show = "SELECT current_setting('synchronous_commit')";
-    let mut counting = throttles::begin(&t.state.db).await.unwrap();
+    let mut conn = t.state.db.acquire().await.unwrap();
+    let mut counting = throttles::begin(&mut conn).await.unwrap();
     let inside: String = sqlx::query_scalar(show)
         .fetch_one(&mut *counting)
         .await
         .unwrap();
     assert_eq!(inside, "off");
     counting.commit().await.unwrap();
+    let after: String = sqlx::query_scalar(show)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(after, "on");
+    drop(conn);
     // The same connection, back in the pool, waits for the disk again.
     for _ in 0..4 {
         let after: String = sqlx::query_scalar(show)

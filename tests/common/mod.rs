@@ -240,6 +240,29 @@ impl TestApp {
         replies
     }
 
+    /// Sends one call of a server function per form, all at once, each on its own task,
+    /// and gives the replies in the forms' order.
+    pub async fn call_each_at_once(&self, name: &str, forms: &[Vec<(&str, &str)>]) -> Vec<Reply> {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(forms.len()));
+        let tasks: Vec<_> = forms
+            .iter()
+            .map(|form| {
+                let app = self.app.clone();
+                let barrier = barrier.clone();
+                let req = api_request(name, &form_body(form), None, &[]);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    reply_of(app, req).await
+                })
+            })
+            .collect();
+        let mut replies = Vec::with_capacity(forms.len());
+        for task in tasks {
+            replies.push(task.await.unwrap());
+        }
+        replies
+    }
+
     /// The failures counted under a throttle key (its name before hashing).
     pub async fn throttle_count(&self, name: &str) -> i64 {
         let key = self

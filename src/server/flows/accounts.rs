@@ -240,11 +240,18 @@ pub async fn sign_in(
     let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
     check_password_size("password", password)?;
 
-    let user = store::users::by_email(&state.db, &email)
-        .await
-        .map_err(internal)?;
+    // The account and the counting of this attempt on one connection of the pool, which
+    // goes back before the hash: hashing never holds a connection.
+    let (user, taken) = {
+        let mut conn = state.db.acquire().await.map_err(internal)?;
+        let user = store::users::by_email(&mut *conn, &email)
+            .await
+            .map_err(internal)?;
+        let taken = SecretGuard::take_on(&mut conn, state, "sign-in", &email, caller, now).await;
+        (user, taken)
+    };
     let user_id = user.as_ref().map(|u| u.id);
-    let guard = match SecretGuard::take(state, "sign-in", &email, caller, now).await {
+    let guard = match taken {
         Ok(guard) => guard,
         Err(refused) => {
             log(
@@ -283,19 +290,26 @@ pub async fn sign_in(
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
     };
-    guard.succeeded(state).await?;
     let next = safe_next(next);
-    let second_step = super::mfa::needs_second_factor(state, user.id).await?;
+    // The counters' reset and the session on one connection again.
+    let mut conn = state.db.acquire().await.map_err(internal)?;
+    guard.succeeded_on(&mut conn).await?;
     // The end of the browser's old session (a fresh session id at every sign-in) and,
-    // without a second step, the new session and its log entry: one transaction.
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    // unless the account has a second factor on, the new session and its log entry:
+    // one transaction. Whether a second step is needed is decided by the insert itself.
+    let mut tx = sqlx::Connection::begin(&mut *conn)
+        .await
+        .map_err(internal)?;
     if let Some(old) = &caller.session {
         store::sessions::delete(&mut *tx, old.session_id)
             .await
             .map_err(internal)?;
     }
-    if second_step {
+    let Some(token) =
+        start_session_unless_second_factor(&mut *tx, state, user.id, caller, now).await?
+    else {
         tx.commit().await.map_err(internal)?;
+        drop(conn);
         let pending_token = super::mfa::begin_second_step(state, user.id, &next, now).await?;
         log(
             state,
@@ -307,8 +321,7 @@ pub async fn sign_in(
         )
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
-    }
-    let token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
+    };
     super::log_within(
         &mut tx,
         caller,
@@ -323,6 +336,48 @@ pub async fn sign_in(
         token,
         signed_in: SignedIn { redirect_to: next },
     })
+}
+
+/// The session of a new sign-in, unless the account has a second factor on (`None`:
+/// nothing was stored, the sign-in goes on to its second step).
+async fn start_session_unless_second_factor<'e, E>(
+    exec: E,
+    state: &AppState,
+    user_id: i64,
+    caller: &Caller,
+    now: i64,
+) -> Result<Option<String>, ApiError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let token = new_token();
+    let hash = state.keys.hash(Purpose::Session, &token);
+    let stored = store::sessions::insert_unless_second_factor(
+        exec,
+        new_session(state, &hash, user_id, caller, now, now),
+    )
+    .await
+    .map_err(internal)?;
+    Ok(stored.map(|_| token))
+}
+
+fn new_session<'a>(
+    state: &AppState,
+    token_hash: &'a [u8],
+    user_id: i64,
+    caller: &'a Caller,
+    signed_in_at: i64,
+    now: i64,
+) -> NewSession<'a> {
+    NewSession {
+        token_hash,
+        user_id,
+        signed_in_at,
+        now,
+        expires_at: signed_in_at + state.config.session_absolute_secs,
+        ip: &caller.ip,
+        user_agent: &caller.user_agent,
+    }
 }
 
 /// Creates a session for a user and gives its token (for the cookie); only the keyed
@@ -343,15 +398,7 @@ where
     let hash = state.keys.hash(Purpose::Session, &token);
     store::sessions::insert(
         exec,
-        NewSession {
-            token_hash: &hash,
-            user_id,
-            signed_in_at,
-            now,
-            expires_at: signed_in_at + state.config.session_absolute_secs,
-            ip: &caller.ip,
-            user_agent: &caller.user_agent,
-        },
+        new_session(state, &hash, user_id, caller, signed_in_at, now),
     )
     .await
     .map_err(internal)?;

@@ -421,12 +421,6 @@ pub async fn begin_second_step(
     Ok(token)
 }
 
-pub async fn needs_second_factor(state: &AppState, user_id: i64) -> Result<bool, ApiError> {
-    store::mfa::has_second_factor(&state.db, user_id)
-        .await
-        .map_err(internal)
-}
-
 pub struct SecondStepDone {
     pub session_token: String,
     pub signed_in: SignedIn,

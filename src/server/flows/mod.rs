@@ -268,16 +268,27 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 /// order, and counters of different kinds never share a key, so two such transactions
 /// cannot wait on each other.
 pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Result<(), ApiError> {
+    let mut conn = state.db.acquire().await.map_err(internal)?;
+    take_on(&mut conn, keys, now).await
+}
+
+/// [`take`] on a connection the caller holds (the read and the transaction share it:
+/// one checkout of the pool, and one ping when it goes back, instead of two).
+pub async fn take_on(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[(Vec<u8>, Policy)],
+    now: i64,
+) -> Result<(), ApiError> {
     // First one plain read of every counter: a request that must wait (most of a
-    // storm) is refused by it, without a transaction that would lock rows and hold a
-    // connection while others queue behind it. The transaction below decides for
-    // certain; this read only spares it the attempts that are refused anyway.
-    if let Some(wait) = wait_owed(state, keys, now).await? {
+    // storm) is refused by it, without a transaction that would lock rows while others
+    // queue behind it. The transaction below decides for certain; this read only
+    // spares it the attempts that are refused anyway.
+    if let Some(wait) = wait_owed(&mut *conn, keys, now).await? {
         return Err(ApiError::TooManyRequests {
             retry_after: wait as u64,
         });
     }
-    let mut tx = store::throttles::begin(&state.db).await.map_err(internal)?;
+    let mut tx = store::throttles::begin(conn).await.map_err(internal)?;
     for (n, (key, policy)) in keys.iter().enumerate() {
         if let Decision::Wait(secs) = take_one(&mut tx, key, policy, now).await? {
             let mut wait = secs;
@@ -300,12 +311,12 @@ pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Res
 
 /// The longest wait that `keys`' counters owe now, if any.
 async fn wait_owed(
-    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
     keys: &[(Vec<u8>, Policy)],
     now: i64,
 ) -> Result<Option<i64>, ApiError> {
     let names: Vec<&[u8]> = keys.iter().map(|(k, _)| k.as_slice()).collect();
-    let rows = store::throttles::get_many(&state.db, &names)
+    let rows = store::throttles::get_many(conn, &names)
         .await
         .map_err(internal)?;
     let decisions: Vec<Decision> = keys
@@ -398,8 +409,22 @@ impl SecretGuard {
         caller: &Caller,
         now: i64,
     ) -> Result<SecretGuard, ApiError> {
+        let mut conn = state.db.acquire().await.map_err(internal)?;
+        Self::take_on(&mut conn, state, scope, account, caller, now).await
+    }
+
+    /// [`SecretGuard::take`] on a connection the caller holds (and releases before the
+    /// secret is checked: a hash must never hold a connection of the pool).
+    pub async fn take_on(
+        conn: &mut sqlx::AnyConnection,
+        state: &AppState,
+        scope: &str,
+        account: &str,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<SecretGuard, ApiError> {
         let keys = Self::keys(state, scope, account, &caller.ip_group());
-        take(state, &keys, now).await?;
+        take_on(conn, &keys, now).await?;
         Ok(SecretGuard { keys })
     }
 
@@ -430,7 +455,13 @@ impl SecretGuard {
     /// One transaction of counting (see [`store::throttles::begin`]): the address's
     /// counter, which every request from it updates, is locked for a round trip only.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        let mut tx = store::throttles::begin(&state.db).await.map_err(internal)?;
+        let mut conn = state.db.acquire().await.map_err(internal)?;
+        self.succeeded_on(&mut conn).await
+    }
+
+    /// [`SecretGuard::succeeded`] on a connection the caller holds.
+    pub async fn succeeded_on(&self, conn: &mut sqlx::AnyConnection) -> Result<(), ApiError> {
+        let mut tx = store::throttles::begin(conn).await.map_err(internal)?;
         // One row at a time, in the order `take` locks them: a statement that locked
         // two rows at once would lock them in the table's order, and a double-sent
         // form's `take` could then wait on it while it waits on that `take`.

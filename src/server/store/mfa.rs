@@ -46,18 +46,6 @@ pub async fn status(db: &Db, user_id: i64) -> Result<Status, sqlx::Error> {
     .await
 }
 
-/// Whether signing in needs a second factor: any method on.
-pub async fn has_second_factor(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM totp_methods WHERE user_id = $1 AND enabled_at IS NOT NULL)
-              + (SELECT COUNT(*) FROM code_methods WHERE user_id = $1)",
-    )
-    .bind(user_id)
-    .fetch_one(db)
-    .await?;
-    Ok(n > 0)
-}
-
 /// Starts (or restarts) set-up: a new secret, not enabled. An enabled method is kept.
 pub async fn put_pending_totp(
     db: &Db,

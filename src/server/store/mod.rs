@@ -43,6 +43,15 @@ impl Backend {
     pub fn of(db: &Db) -> Backend {
         Backend::of_url(db.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
     }
+
+    /// The database a connection talks to.
+    pub fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
 }
 
 /// Per connection: SQLite's write-ahead log (readers never wait for the writer),

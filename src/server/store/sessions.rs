@@ -45,6 +45,37 @@ where
     Ok(id)
 }
 
+/// The session of a sign-in that a password alone completes: inserted only when the
+/// account has no second factor on (an enabled authenticator, an email or SMS code
+/// method). `None`: nothing was
+/// inserted, the sign-in needs its second step. One statement, so a method turned on
+/// between a check and the insert cannot be skipped.
+pub async fn insert_unless_second_factor<'e, E>(
+    exec: E,
+    s: NewSession<'_>,
+) -> Result<Option<i64>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)
+         RETURNING id",
+    )
+    .bind(s.token_hash)
+    .bind(s.user_id)
+    .bind(s.signed_in_at)
+    .bind(s.now)
+    .bind(s.expires_at)
+    .bind(s.ip)
+    .bind(s.user_agent)
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as::<_, SessionRow>(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, u.email, u.email_verified_at,

@@ -25,13 +25,12 @@ where
 /// (a crash of the machine may forget the last fraction of a second of counting; the
 /// database stays consistent). Every other change keeps waiting for the disk.
 /// (Both statements go in one round trip.)
-pub async fn begin(db: &Db) -> Result<super::Tx<'static>, sqlx::Error> {
-    match Backend::of(db) {
+pub async fn begin(conn: &mut sqlx::AnyConnection) -> Result<super::Tx<'_>, sqlx::Error> {
+    match Backend::of_connection(conn) {
         Backend::Postgres => {
-            db.begin_with("BEGIN; SET LOCAL synchronous_commit TO OFF")
-                .await
+            sqlx::Connection::begin_with(conn, "BEGIN; SET LOCAL synchronous_commit TO OFF").await
         }
-        Backend::Sqlite => db.begin().await,
+        Backend::Sqlite => sqlx::Connection::begin(conn).await,
     }
 }
 
@@ -67,7 +66,10 @@ where
 }
 
 /// The counters of several keys in one read (keys without a row are left out).
-pub async fn get_many(db: &Db, keys: &[&[u8]]) -> Result<Vec<(Vec<u8>, State)>, sqlx::Error> {
+pub async fn get_many<'e, E>(exec: E, keys: &[&[u8]]) -> Result<Vec<(Vec<u8>, State)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -81,7 +83,7 @@ pub async fn get_many(db: &Db, keys: &[&[u8]]) -> Result<Vec<(Vec<u8>, State)>, 
         query = query.bind(*key);
     }
     Ok(query
-        .fetch_all(db)
+        .fetch_all(exec)
         .await?
         .into_iter()
         .map(|(key, f, l)| {

@@ -11,10 +11,13 @@ pub struct User {
     pub created_at: i64,
 }
 
-pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn by_email<'e, E>(exec: E, email: &str) -> Result<Option<User>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query_as::<_, User>("SELECT * FROM users WHERE email = $1")
         .bind(email)
-        .fetch_optional(db)
+        .fetch_optional(exec)
         .await
 }
 
