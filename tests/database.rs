@@ -240,6 +240,19 @@ async fn only_the_counting_of_attempts_skips_waiting_for_the_disk() {
         .await
         .unwrap();
     assert_eq!(after, "on");
+    // The one-round-trip counting functions relax it for their own transaction only.
+    let one: [(&[u8], u32, i64); 1] = [(b"k", 5, 60)];
+    throttles::count_all_within_allowance(&mut conn, &one, 1000)
+        .await
+        .unwrap();
+    throttles::clear_and_refund_at_once(&mut conn, &[b"k"], &[])
+        .await
+        .unwrap();
+    let after: String = sqlx::query_scalar(show)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(after, "on");
     drop(conn);
     // The same connection, back in the pool, waits for the disk again.
     for _ in 0..4 {
@@ -249,4 +262,123 @@ async fn only_the_counting_of_attempts_skips_waiting_for_the_disk() {
             .unwrap();
         assert_eq!(after, "on");
     }
+}
+
+/// PostgreSQL counts attempts in one round trip (migration 0007's functions): all of a
+/// request's counters or none, exactly up to the allowance under parallel requests;
+/// SQLite leaves them to the transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counting_in_one_round_trip_is_all_or_nothing_and_exact_in_parallel() {
+    let t = app().await;
+    let failures = |key: &'static [u8]| {
+        let db = t.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT failures FROM throttles WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let mut conn = t.state.db.acquire().await.unwrap();
+    let three: [(&[u8], u32, i64); 3] = [(b"a", 5, 3600), (b"b", 2, 3600), (b"c", 5, 3600)];
+    let counted = throttles::count_all_within_allowance(&mut conn, &three, 1000)
+        .await
+        .unwrap();
+    if !on_postgres() {
+        assert_eq!(counted, None);
+        assert!(
+            !throttles::clear_and_refund_at_once(&mut conn, &[b"a"], &[b"c"])
+                .await
+                .unwrap()
+        );
+        assert_eq!(failures(b"a").await, None, "nothing written");
+        return;
+    }
+    assert_eq!(counted, Some(true));
+    assert_eq!(
+        throttles::count_all_within_allowance(&mut conn, &three, 1001)
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    // "b" has used its two: nothing at all is counted, not even "a" before it.
+    assert_eq!(
+        throttles::count_all_within_allowance(&mut conn, &three, 1002)
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        (
+            failures(b"a").await,
+            failures(b"b").await,
+            failures(b"c").await
+        ),
+        (Some(2), Some(2), Some(2))
+    );
+    // A counter past the time it is remembered is left to the caller too.
+    let stale: [(&[u8], u32, i64); 1] = [(b"a", 5, 10)];
+    assert_eq!(
+        throttles::count_all_within_allowance(&mut conn, &stale, 2000)
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    // More counters than one call takes: the caller's transaction does them.
+    let five: Vec<(&[u8], u32, i64)> = vec![(b"x", 5, 60); 5];
+    assert_eq!(
+        throttles::count_all_within_allowance(&mut conn, &five, 1000)
+            .await
+            .unwrap(),
+        None
+    );
+    // A right secret: "a" and "b" forgotten, "c" given one back (never below zero).
+    assert!(
+        throttles::clear_and_refund_at_once(&mut conn, &[b"a", b"b"], &[b"c"])
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        (
+            failures(b"a").await,
+            failures(b"b").await,
+            failures(b"c").await
+        ),
+        (None, None, Some(1))
+    );
+    for _ in 0..2 {
+        assert!(
+            throttles::clear_and_refund_at_once(&mut conn, &[], &[b"c", b"none"])
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(failures(b"c").await, Some(0));
+    drop(conn);
+
+    // Thirty requests at once on two shared counters allowing ten: ten are counted.
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let db = t.state.db.clone();
+            tokio::spawn(async move {
+                let mut conn = db.acquire().await.unwrap();
+                let two: [(&[u8], u32, i64); 2] = [(b"hot1", 10, 3600), (b"hot2", 12, 3600)];
+                throttles::count_all_within_allowance(&mut conn, &two, 5000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut yes = 0;
+    for task in tasks {
+        if task.await.unwrap() == Some(true) {
+            yes += 1;
+        }
+    }
+    assert_eq!(yes, 10);
+    assert_eq!(
+        (failures(b"hot1").await, failures(b"hot2").await),
+        (Some(10), Some(10))
+    );
 }

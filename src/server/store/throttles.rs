@@ -65,6 +65,63 @@ where
     Ok(done.rows_affected() == 1)
 }
 
+/// How many counters one call of the PostgreSQL functions takes (migration 0007).
+const AT_ONCE: usize = 4;
+
+/// [`count_within_allowance`] on every counter, in order, in one round trip and its own
+/// transaction, all or nothing, on PostgreSQL (migration 0007). `Some(true)`: every
+/// one was counted. `Some(false)`: one was past its allowance and nothing was counted.
+/// `None`: not done here (SQLite, whose statements never leave the process, or more
+/// counters than one call takes); the caller counts them in a transaction.
+/// Counters are `(key, free, forget_after_secs)`.
+pub async fn count_all_within_allowance(
+    conn: &mut sqlx::AnyConnection,
+    counters: &[(&[u8], u32, i64)],
+    now: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    if Backend::of_connection(conn) != Backend::Postgres || counters.len() > AT_ONCE {
+        return Ok(None);
+    }
+    let mut query = sqlx::query_scalar::<_, bool>(
+        "SELECT throttles_count_within_allowance($1, $2, $3, $4, $5, $6, $7,
+             $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(now);
+    for n in 0..AT_ONCE {
+        let (key, free, forget) = match counters.get(n) {
+            Some(&(key, free, forget)) => (Some(key), Some(free as i64), Some(forget)),
+            None => (None, None, None),
+        };
+        query = query.bind(key).bind(free).bind(forget);
+    }
+    query.fetch_one(conn).await.map(Some)
+}
+
+/// After a right secret, on PostgreSQL: [`clear`] on each of `cleared`, then [`refund`]
+/// on each of `refunded`, in one round trip and its own transaction (migration 0007).
+/// False: not done here (SQLite, or more keys than one call takes).
+pub async fn clear_and_refund_at_once(
+    conn: &mut sqlx::AnyConnection,
+    cleared: &[&[u8]],
+    refunded: &[&[u8]],
+) -> Result<bool, sqlx::Error> {
+    const SLOTS: usize = 2;
+    if Backend::of_connection(conn) != Backend::Postgres
+        || cleared.len() > SLOTS
+        || refunded.len() > SLOTS
+    {
+        return Ok(false);
+    }
+    let mut query = sqlx::query("SELECT throttles_succeeded($1, $2, $3, $4)");
+    for keys in [cleared, refunded] {
+        for n in 0..SLOTS {
+            query = query.bind(keys.get(n).copied());
+        }
+    }
+    query.execute(conn).await?;
+    Ok(true)
+}
+
 /// The counters of several keys in one read (keys without a row are left out).
 pub async fn get_many<'e, E>(exec: E, keys: &[&[u8]]) -> Result<Vec<(Vec<u8>, State)>, sqlx::Error>
 where
