@@ -72,6 +72,97 @@ async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() 
     assert_eq!(sessions_now().await, before + 3);
 }
 
+/// The end of a sign-in by password (one statement on PostgreSQL, a transaction on
+/// SQLite): the old session ends either way; the new one and its log entry are stored
+/// only without a second factor.
+#[tokio::test]
+async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_without_a_second_factor()
+{
+    let t = app().await;
+    t.sign_up_verified("ann@example.com", PASSWORD).await;
+    let ann = users::by_email(&t.state.db, "ann@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    static HASHES: [[u8; 32]; 4] = [[0; 32], [1; 32], [2; 32], [3; 32]];
+    let session = |n: u8| sessions::NewSession {
+        token_hash: &HASHES[n as usize],
+        user_id: ann,
+        signed_in_at: 1000,
+        now: 1000,
+        expires_at: 9000,
+        ip: "203.0.113.7",
+        user_agent: "test",
+    };
+    let entry = || latchkey::server::store::events::NewEvent {
+        user_id: Some(ann),
+        kind: "sign_in_succeeded",
+        at: 1000,
+        ip: "203.0.113.7",
+        user_agent: "test",
+        detail: serde_json::json!({"n": 1}),
+    };
+    let count = |sql: &'static str| t.count(sql);
+    let entries = "SELECT COUNT(*) FROM security_events WHERE kind = 'sign_in_succeeded' AND detail = '{\"n\":1}'";
+    let mut conn = t.state.db.acquire().await.unwrap();
+    assert!(
+        sessions::start_for_sign_in(&mut conn, None, session(1), entry())
+            .await
+            .unwrap()
+    );
+    let first: i64 = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
+        .bind(vec![1u8; 32])
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(count(entries).await, 1);
+    // Signing in again from that browser replaces its session.
+    assert!(
+        sessions::start_for_sign_in(&mut conn, Some(first), session(2), entry())
+            .await
+            .unwrap()
+    );
+    // (By its token: SQLite may give the new row the id the old one had.)
+    let gone: Option<i64> = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
+        .bind(vec![1u8; 32])
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(gone, None, "the browser's old session ended");
+    let second: i64 = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
+        .bind(vec![2u8; 32])
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(count(entries).await, 2);
+    // With an authenticator on: the old session ends, nothing else is written.
+    sqlx::query("INSERT INTO totp_methods (user_id, secret_sealed, created_at, enabled_at) VALUES ($1, $2, 1, 2)")
+        .bind(ann)
+        .bind(b"sealed".as_slice())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert!(
+        !sessions::start_for_sign_in(&mut conn, Some(second), session(3), entry())
+            .await
+            .unwrap()
+    );
+    for n in [1u8, 2, 3] {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
+                .bind(vec![n; 32])
+                .fetch_optional(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(
+            found, None,
+            "session {n}: the old one ended, no new one started"
+        );
+    }
+    assert_eq!(count(entries).await, 2);
+}
+
 /// Sign-ins hold a connection of the pool around their queries and give it back before
 /// the hash and before anything that takes another one: with a pool of one, sign-ins
 /// of every outcome sent at once all finish.

@@ -296,20 +296,19 @@ pub async fn sign_in(
     guard.succeeded_on(&mut conn).await?;
     // The end of the browser's old session (a fresh session id at every sign-in) and,
     // unless the account has a second factor on, the new session and its log entry:
-    // one transaction. Whether a second step is needed is decided by the insert itself.
-    let mut tx = sqlx::Connection::begin(&mut *conn)
-        .await
-        .map_err(internal)?;
-    if let Some(old) = &caller.session {
-        store::sessions::delete(&mut *tx, old.session_id)
-            .await
-            .map_err(internal)?;
-    }
-    let Some(token) =
-        start_session_unless_second_factor(&mut *tx, state, user.id, caller, now).await?
-    else {
-        tx.commit().await.map_err(internal)?;
-        drop(conn);
+    // one transaction, which itself decides whether a second step is needed.
+    let token = new_token();
+    let hash = state.keys.hash(Purpose::Session, &token);
+    let started = store::sessions::start_for_sign_in(
+        &mut conn,
+        caller.session.as_ref().map(|old| old.session_id),
+        new_session(state, &hash, user.id, caller, now, now),
+        super::event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
+    )
+    .await
+    .map_err(internal)?;
+    drop(conn);
+    if !started {
         let pending_token = super::mfa::begin_second_step(state, user.id, &next, now).await?;
         log(
             state,
@@ -321,44 +320,11 @@ pub async fn sign_in(
         )
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
-    };
-    super::log_within(
-        &mut tx,
-        caller,
-        Some(user.id),
-        "sign_in_succeeded",
-        now,
-        json!({}),
-    )
-    .await?;
-    tx.commit().await.map_err(internal)?;
+    }
     Ok(SignInOutcome::Session {
         token,
         signed_in: SignedIn { redirect_to: next },
     })
-}
-
-/// The session of a new sign-in, unless the account has a second factor on (`None`:
-/// nothing was stored, the sign-in goes on to its second step).
-async fn start_session_unless_second_factor<'e, E>(
-    exec: E,
-    state: &AppState,
-    user_id: i64,
-    caller: &Caller,
-    now: i64,
-) -> Result<Option<String>, ApiError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let token = new_token();
-    let hash = state.keys.hash(Purpose::Session, &token);
-    let stored = store::sessions::insert_unless_second_factor(
-        exec,
-        new_session(state, &hash, user_id, caller, now, now),
-    )
-    .await
-    .map_err(internal)?;
-    Ok(stored.map(|_| token))
 }
 
 fn new_session<'a>(

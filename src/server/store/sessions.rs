@@ -45,11 +45,22 @@ where
     Ok(id)
 }
 
+/// Inserts a session only when its account has no second factor on (an enabled
+/// authenticator, an email or SMS code method): the session's values are $1 to $7,
+/// its user $2.
+macro_rules! insert_unless_second_factor {
+    () => {
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)"
+    };
+}
+
 /// The session of a sign-in that a password alone completes: inserted only when the
-/// account has no second factor on (an enabled authenticator, an email or SMS code
-/// method). `None`: nothing was
-/// inserted, the sign-in needs its second step. One statement, so a method turned on
-/// between a check and the insert cannot be skipped.
+/// account has no second factor on. `None`: nothing was inserted, the sign-in needs its
+/// second step. One statement, so a method turned on between a check and the insert
+/// cannot be skipped.
 pub async fn insert_unless_second_factor<'e, E>(
     exec: E,
     s: NewSession<'_>,
@@ -57,23 +68,69 @@ pub async fn insert_unless_second_factor<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         SELECT $1, $2, $3, $4, $5, $6, $7
-         WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)
-         RETURNING id",
-    )
-    .bind(s.token_hash)
-    .bind(s.user_id)
-    .bind(s.signed_in_at)
-    .bind(s.now)
-    .bind(s.expires_at)
-    .bind(s.ip)
-    .bind(s.user_agent)
-    .fetch_optional(exec)
-    .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as(concat!(insert_unless_second_factor!(), " RETURNING id"))
+            .bind(s.token_hash)
+            .bind(s.user_id)
+            .bind(s.signed_in_at)
+            .bind(s.now)
+            .bind(s.expires_at)
+            .bind(s.ip)
+            .bind(s.user_agent)
+            .fetch_optional(exec)
+            .await?;
     Ok(row.map(|(id,)| id))
+}
+
+/// The end of a sign-in by password, all in one transaction: the browser's old session
+/// (`ended`) is deleted and, unless the account has a second factor on, the new
+/// session is stored with its security-log entry. True: stored. False: the sign-in
+/// needs its second step (and the old session is gone all the same).
+///
+/// On PostgreSQL this is one statement, so one round trip; SQLite, whose statements
+/// never leave the process, runs the three in a transaction.
+pub async fn start_for_sign_in(
+    conn: &mut sqlx::AnyConnection,
+    ended: Option<i64>,
+    s: NewSession<'_>,
+    entry: super::events::NewEvent<'_>,
+) -> Result<bool, sqlx::Error> {
+    if super::Backend::of_connection(conn) == super::Backend::Postgres {
+        let done = sqlx::query(concat!(
+            "WITH ended AS (DELETE FROM sessions WHERE id = $8), started AS (",
+            insert_unless_second_factor!(),
+            " RETURNING user_id)
+             INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail)
+             SELECT $9, $10, $11, $12, $13, $14 FROM started"
+        ))
+        .bind(s.token_hash)
+        .bind(s.user_id)
+        .bind(s.signed_in_at)
+        .bind(s.now)
+        .bind(s.expires_at)
+        .bind(s.ip)
+        .bind(s.user_agent)
+        .bind(ended)
+        .bind(entry.user_id)
+        .bind(entry.kind)
+        .bind(entry.at)
+        .bind(entry.ip)
+        .bind(entry.user_agent)
+        .bind(entry.detail.to_string())
+        .execute(conn)
+        .await?;
+        return Ok(done.rows_affected() == 1);
+    }
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    if let Some(id) = ended {
+        delete(&mut *tx, id).await?;
+    }
+    let stored = insert_unless_second_factor(&mut *tx, s).await?.is_some();
+    if stored {
+        super::events::insert(&mut *tx, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
 }
 
 pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionRow>, sqlx::Error> {
