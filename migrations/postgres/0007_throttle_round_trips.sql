@@ -2,7 +2,9 @@
 -- costs a round trip to the server. Each function runs the statements the store would
 -- otherwise send one by one (see src/server/store/throttles.rs), in the same order, so
 -- rows are locked in the same order; called outside a transaction, each is its own
--- transaction, and, like the counting transactions, it does not wait for the disk.
+-- transaction, and, like the counting transactions, it does not wait for the disk
+-- (inside a transaction of the caller's, that whole transaction would not wait: the
+-- store calls them on a connection of the pool, never inside one).
 -- SQLite keeps sending them one by one: its "round trips" stay in the process.
 -- Up to four counters per call; an unused slot is NULL.
 
@@ -22,6 +24,13 @@ DECLARE
     forget BIGINT[] := ARRAY[forget1, forget2, forget3, forget4];
     counted BIGINT;
 BEGIN
+    -- A counter already past its allowance (a throttled request, most of a storm):
+    -- answered by this read alone, without locking or writing a row.
+    IF EXISTS (SELECT 1 FROM throttles t JOIN unnest(keys, frees, forget) AS c(k, f, g)
+               ON t.key = c.k
+               WHERE NOT (t.failures < c.f AND p_now - t.last_failure < c.g)) THEN
+        RETURN FALSE;
+    END IF;
     PERFORM set_config('synchronous_commit', 'off', true);
     BEGIN
         FOR i IN 1 .. 4 LOOP

@@ -275,17 +275,18 @@ pub async fn take(state: &AppState, keys: &[(Vec<u8>, Policy)], now: i64) -> Res
 /// [`take`] on a connection the caller holds (the read and the transaction share it:
 /// one checkout of the pool, and one ping when it goes back, instead of two).
 pub async fn take_on(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut store::Conn,
     keys: &[(Vec<u8>, Policy)],
     now: i64,
 ) -> Result<(), ApiError> {
     // On PostgreSQL, counters within their free allowance (nearly every request) are
-    // all counted in one round trip; the rest of this function decides the others.
+    // all counted in one round trip (and one past it is seen by a read that locks and
+    // writes nothing); the rest of this function decides the others.
     let counters: Vec<(&[u8], u32, i64)> = keys
         .iter()
         .map(|(key, policy)| (key.as_slice(), policy.free, policy.forget_after_secs))
         .collect();
-    if store::throttles::count_all_within_allowance(&mut *conn, &counters, now)
+    if store::throttles::count_all_within_allowance(conn, &counters, now)
         .await
         .map_err(internal)?
         == Some(true)
@@ -296,12 +297,14 @@ pub async fn take_on(
     // storm) is refused by it, without a transaction that would lock rows while others
     // queue behind it. The transaction below decides for certain; this read only
     // spares it the attempts that are refused anyway.
-    if let Some(wait) = wait_owed(&mut *conn, keys, now).await? {
+    if let Some(wait) = wait_owed(&mut **conn, keys, now).await? {
         return Err(ApiError::TooManyRequests {
             retry_after: wait as u64,
         });
     }
-    let mut tx = store::throttles::begin(conn).await.map_err(internal)?;
+    let mut tx = store::throttles::begin(&mut **conn)
+        .await
+        .map_err(internal)?;
     for (n, (key, policy)) in keys.iter().enumerate() {
         if let Decision::Wait(secs) = take_one(&mut tx, key, policy, now).await? {
             let mut wait = secs;
@@ -429,7 +432,7 @@ impl SecretGuard {
     /// [`SecretGuard::take`] on a connection the caller holds (and releases before the
     /// secret is checked: a hash must never hold a connection of the pool).
     pub async fn take_on(
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut store::Conn,
         state: &AppState,
         scope: &str,
         account: &str,
@@ -473,16 +476,18 @@ impl SecretGuard {
     }
 
     /// [`SecretGuard::succeeded`] on a connection the caller holds.
-    pub async fn succeeded_on(&self, conn: &mut sqlx::AnyConnection) -> Result<(), ApiError> {
+    pub async fn succeeded_on(&self, conn: &mut store::Conn) -> Result<(), ApiError> {
         let keys: Vec<&[u8]> = self.keys.iter().map(|(k, _)| k.as_slice()).collect();
         let (cleared, refunded) = keys.split_at(2);
-        if store::throttles::clear_and_refund_at_once(&mut *conn, cleared, refunded)
+        if store::throttles::clear_and_refund_at_once(conn, cleared, refunded)
             .await
             .map_err(internal)?
         {
             return Ok(());
         }
-        let mut tx = store::throttles::begin(conn).await.map_err(internal)?;
+        let mut tx = store::throttles::begin(&mut **conn)
+            .await
+            .map_err(internal)?;
         // One row at a time, in the order `take` locks them: a statement that locked
         // two rows at once would lock them in the table's order, and a double-sent
         // form's `take` could then wait on it while it waits on that `take`.

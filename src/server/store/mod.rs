@@ -20,6 +20,9 @@ use sqlx::Executor;
 
 pub type Db = sqlx::AnyPool;
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+/// A connection taken from the pool, outside any transaction: what the store's
+/// one-round-trip calls need, as each is its own transaction (a `Tx` cannot stand in).
+pub type Conn = sqlx::pool::PoolConnection<sqlx::Any>;
 
 /// Which database a `database.url` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

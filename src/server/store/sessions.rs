@@ -59,8 +59,8 @@ macro_rules! insert_unless_second_factor {
 
 /// The session of a sign-in that a password alone completes: inserted only when the
 /// account has no second factor on. `None`: nothing was inserted, the sign-in needs its
-/// second step. One statement, so a method turned on between a check and the insert
-/// cannot be skipped.
+/// second step. One statement: a method turned on before it began is always seen
+/// (there is no gap between a check and the insert).
 pub async fn insert_unless_second_factor<'e, E>(
     exec: E,
     s: NewSession<'_>,
@@ -90,7 +90,7 @@ where
 /// On PostgreSQL this is one statement, so one round trip; SQLite, whose statements
 /// never leave the process, runs the three in a transaction.
 pub async fn start_for_sign_in(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut super::Conn,
     ended: Option<i64>,
     s: NewSession<'_>,
     entry: super::events::NewEvent<'_>,
@@ -117,11 +117,11 @@ pub async fn start_for_sign_in(
         .bind(entry.ip)
         .bind(entry.user_agent)
         .bind(entry.detail.to_string())
-        .execute(conn)
+        .execute(&mut **conn)
         .await?;
         return Ok(done.rows_affected() == 1);
     }
-    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut tx = sqlx::Connection::begin(&mut **conn).await?;
     if let Some(id) = ended {
         delete(&mut *tx, id).await?;
     }

@@ -75,7 +75,7 @@ const AT_ONCE: usize = 4;
 /// counters than one call takes); the caller counts them in a transaction.
 /// Counters are `(key, free, forget_after_secs)`.
 pub async fn count_all_within_allowance(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut super::Conn,
     counters: &[(&[u8], u32, i64)],
     now: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
@@ -94,14 +94,14 @@ pub async fn count_all_within_allowance(
         };
         query = query.bind(key).bind(free).bind(forget);
     }
-    query.fetch_one(conn).await.map(Some)
+    query.fetch_one(&mut **conn).await.map(Some)
 }
 
 /// After a right secret, on PostgreSQL: [`clear`] on each of `cleared`, then [`refund`]
 /// on each of `refunded`, in one round trip and its own transaction (migration 0007).
 /// False: not done here (SQLite, or more keys than one call takes).
 pub async fn clear_and_refund_at_once(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut super::Conn,
     cleared: &[&[u8]],
     refunded: &[&[u8]],
 ) -> Result<bool, sqlx::Error> {
@@ -118,7 +118,7 @@ pub async fn clear_and_refund_at_once(
             query = query.bind(keys.get(n).copied());
         }
     }
-    query.execute(conn).await?;
+    query.execute(&mut **conn).await?;
     Ok(true)
 }
 
