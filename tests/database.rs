@@ -6,19 +6,24 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{app, app_with, on_postgres, Reply, PASSWORD};
+use common::{app, app_with, on_postgres, Reply, TestApp, PASSWORD};
 use latchkey::server::store::{sessions, throttles, users};
 use std::time::Duration;
+
+/// Signs up an account with a verified address; gives its id.
+async fn verified_account(t: &TestApp, email: &str) -> i64 {
+    t.sign_up_verified(email, PASSWORD).await;
+    users::by_email(&t.state.db, email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
 
 #[tokio::test]
 async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() {
     let t = app().await;
-    t.sign_up_verified("ann@example.com", PASSWORD).await;
-    let ann = users::by_email(&t.state.db, "ann@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let ann = verified_account(&t, "ann@example.com").await;
     let mut n = 0u8;
     let mut insert = || {
         n += 1;
@@ -79,12 +84,7 @@ async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() 
 async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_without_a_second_factor()
 {
     let t = app().await;
-    t.sign_up_verified("ann@example.com", PASSWORD).await;
-    let ann = users::by_email(&t.state.db, "ann@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let ann = verified_account(&t, "ann@example.com").await;
     static HASHES: [[u8; 32]; 4] = [[0; 32], [1; 32], [2; 32], [3; 32]];
     let session = |n: u8| sessions::NewSession {
         token_hash: &HASHES[n as usize],

@@ -25,21 +25,31 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
 }
 
+/// Binds a session's values as $1 to $7, in the column order of the inserts below.
+macro_rules! bind_session {
+    ($query:expr, $s:expr) => {
+        $query
+            .bind($s.token_hash)
+            .bind($s.user_id)
+            .bind($s.signed_in_at)
+            .bind($s.now)
+            .bind($s.expires_at)
+            .bind($s.ip)
+            .bind($s.user_agent)
+    };
+}
+
 pub async fn insert<'e, E>(exec: E, s: NewSession<'_>) -> Result<i64, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    let (id,): (i64,) = bind_session!(
+        sqlx::query_as(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        ),
+        s
     )
-    .bind(s.token_hash)
-    .bind(s.user_id)
-    .bind(s.signed_in_at)
-    .bind(s.now)
-    .bind(s.expires_at)
-    .bind(s.ip)
-    .bind(s.user_agent)
     .fetch_one(exec)
     .await?;
     Ok(id)
@@ -68,17 +78,12 @@ pub async fn insert_unless_second_factor<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row: Option<(i64,)> =
-        sqlx::query_as(concat!(insert_unless_second_factor!(), " RETURNING id"))
-            .bind(s.token_hash)
-            .bind(s.user_id)
-            .bind(s.signed_in_at)
-            .bind(s.now)
-            .bind(s.expires_at)
-            .bind(s.ip)
-            .bind(s.user_agent)
-            .fetch_optional(exec)
-            .await?;
+    let row: Option<(i64,)> = bind_session!(
+        sqlx::query_as(concat!(insert_unless_second_factor!(), " RETURNING id")),
+        s
+    )
+    .fetch_optional(exec)
+    .await?;
     Ok(row.map(|(id,)| id))
 }
 
@@ -96,20 +101,16 @@ pub async fn start_for_sign_in(
     entry: super::events::NewEvent<'_>,
 ) -> Result<bool, sqlx::Error> {
     if super::Backend::of_connection(conn) == super::Backend::Postgres {
-        let done = sqlx::query(concat!(
-            "WITH ended AS (DELETE FROM sessions WHERE id = $8), started AS (",
-            insert_unless_second_factor!(),
-            " RETURNING user_id)
+        let done = bind_session!(
+            sqlx::query(concat!(
+                "WITH ended AS (DELETE FROM sessions WHERE id = $8), started AS (",
+                insert_unless_second_factor!(),
+                " RETURNING user_id)
              INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail)
              SELECT $9, $10, $11, $12, $13, $14 FROM started"
-        ))
-        .bind(s.token_hash)
-        .bind(s.user_id)
-        .bind(s.signed_in_at)
-        .bind(s.now)
-        .bind(s.expires_at)
-        .bind(s.ip)
-        .bind(s.user_agent)
+            )),
+            s
+        )
         .bind(ended)
         .bind(entry.user_id)
         .bind(entry.kind)
