@@ -6,44 +6,36 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{app, app_with, on_postgres, Reply, TestApp, PASSWORD};
-use latchkey::server::store::{sessions, throttles, users};
+use common::{app, app_with, on_postgres, Reply, PASSWORD};
+use latchkey::server::store::{sessions, throttles};
 use std::time::Duration;
 
-/// Signs up an account with a verified address; gives its id.
-async fn verified_account(t: &TestApp, email: &str) -> i64 {
-    t.sign_up_verified(email, PASSWORD).await;
-    users::by_email(&t.state.db, email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+/// A session of `user_id`'s, as the tests below store it.
+fn new_session(user_id: i64, token_hash: &[u8]) -> sessions::NewSession<'_> {
+    sessions::NewSession {
+        token_hash,
+        user_id,
+        signed_in_at: 1000,
+        now: 1000,
+        expires_at: 9000,
+        ip: "203.0.113.7",
+        user_agent: "test",
+    }
 }
 
 #[tokio::test]
 async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() {
     let t = app().await;
-    let ann = verified_account(&t, "ann@example.com").await;
+    let ann = t.verified_user("ann@example.com").await;
     let mut n = 0u8;
     let mut insert = || {
         n += 1;
         let token_hash = vec![n; 32];
         let db = t.state.db.clone();
         async move {
-            sessions::insert_unless_second_factor(
-                &db,
-                sessions::NewSession {
-                    token_hash: &token_hash,
-                    user_id: ann,
-                    signed_in_at: 1000,
-                    now: 1000,
-                    expires_at: 9000,
-                    ip: "203.0.113.7",
-                    user_agent: "test",
-                },
-            )
-            .await
-            .unwrap()
+            sessions::insert_unless_second_factor(&db, new_session(ann, &token_hash))
+                .await
+                .unwrap()
         }
     };
     let sessions_now = || t.count("SELECT COUNT(*) FROM sessions");
@@ -84,17 +76,9 @@ async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() 
 async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_without_a_second_factor()
 {
     let t = app().await;
-    let ann = verified_account(&t, "ann@example.com").await;
+    let ann = t.verified_user("ann@example.com").await;
     static HASHES: [[u8; 32]; 4] = [[0; 32], [1; 32], [2; 32], [3; 32]];
-    let session = |n: u8| sessions::NewSession {
-        token_hash: &HASHES[n as usize],
-        user_id: ann,
-        signed_in_at: 1000,
-        now: 1000,
-        expires_at: 9000,
-        ip: "203.0.113.7",
-        user_agent: "test",
-    };
+    let session = |n: u8| new_session(ann, &HASHES[n as usize]);
     let entry = || latchkey::server::store::events::NewEvent {
         user_id: Some(ann),
         kind: "sign_in_succeeded",

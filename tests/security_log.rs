@@ -51,12 +51,7 @@ async fn write(t: &common::TestApp, user_id: i64, kind: &str, at: i64) {
 }
 
 async fn user(t: &common::TestApp, email: &str) -> i64 {
-    t.sign_up_verified(email, common::PASSWORD).await;
-    latchkey::server::store::users::by_email(&t.state.db, email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    t.verified_user(email).await
 }
 
 #[tokio::test]

@@ -308,6 +308,16 @@ impl TestApp {
         r
     }
 
+    /// Signs up an account with a verified address (password [`PASSWORD`]); gives its id.
+    pub async fn verified_user(&self, email: &str) -> i64 {
+        self.sign_up_verified(email, PASSWORD).await;
+        store::users::by_email(&self.state.db, email)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
         self.call("sign_in", &[("email", email), ("password", password)], None)
             .await
