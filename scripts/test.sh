@@ -1,22 +1,56 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh) and runs every test, on both databases: the Rust unit
-# and server-function tests on SQLite and on PostgreSQL, then the Playwright tests in
-# Chromium against the release build (the one operators deploy) and a real SMTP
-# server, once on SQLite and once on PostgreSQL, each time with two app instances
-# sharing the database. PostgreSQL is a throwaway cluster of the script's own under
-# target/pg (scripts/postgres.sh), stopped at the end even on failure.
+# Sets up (scripts/setup.sh) and runs every test: the Rust unit and server-function
+# tests on SQLite and on PostgreSQL, then the Playwright tests in Chromium against the
+# release build (the one operators deploy) and a real SMTP server. The whole browser
+# suite runs on SQLite; on PostgreSQL the browser runs what PostgreSQL changes for it
+# (two app instances on one database) and a pass over every page
+# (end2end/playwright.config.ts, POSTGRES_SPECS). PostgreSQL is a throwaway cluster of
+# the script's own under target/pg (scripts/postgres.sh), stopped at the end even on
+# failure. At the end it prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p target
+
+# The time of each stage, printed at the end (also after a failure).
+stages=()
+run_start=$SECONDS
+stage_start=$SECONDS
+stage_name=""
+begin_stage() {
+  end_stage
+  stage_name=$1
+  stage_start=$SECONDS
+  echo "== $1"
+}
+end_stage() {
+  [ -n "$stage_name" ] && stages+=("$stage_name|$((SECONDS - stage_start))")
+  stage_name=""
+}
+print_times() {
+  end_stage
+  echo "== Time by stage"
+  local s
+  for s in "${stages[@]}" "total|$((SECONDS - run_start))"; do
+    local secs=${s##*|}
+    printf '   %-40s %4d s  (%d:%02d)\n' "${s%|*}" "$secs" $((secs / 60)) $((secs % 60))
+  done
+}
+finish() {
+  local status=$?
+  pg_stop 2>/dev/null || true
+  print_times
+  exit "$status"
+}
+pg_stop() { :; }
+trap finish EXIT
+
+begin_stage "set-up"
 scripts/setup.sh
 source scripts/env.sh
 source scripts/postgres.sh
 export LEPTOS_OUTPUT_NAME=latchkey
-trap pg_stop EXIT
-
-mkdir -p target
-echo "== PostgreSQL: a throwaway cluster in target/pg"
 pg_start target/pg
-echo "   $PG_URL"
+echo "   PostgreSQL: a throwaway cluster in target/pg at $PG_URL"
 
 # Runs the Rust tests, appending their summary lines to target/cargo-test.log.
 rust_tests() {
@@ -24,14 +58,14 @@ rust_tests() {
   RUSTFLAGS="--cfg erase_components" cargo test --locked --features ssr 2>&1 | tee -a target/cargo-test.log
 }
 : >target/cargo-test.log
-echo "== Rust tests (unit and server functions) on SQLite"
+begin_stage "Rust tests on SQLite (with their build)"
 rust_tests
-echo "== Rust tests (unit and server functions) on PostgreSQL"
+begin_stage "Rust tests on PostgreSQL"
 LATCHKEY_TEST_POSTGRES=$PG_URL rust_tests
 rust_passed=$(awk '/^test result:/ {s += $4} END {print s + 0}' target/cargo-test.log)
 rust_failed=$(awk '/^test result:/ {s += $6} END {print s + 0}' target/cargo-test.log)
 
-echo "== Build the release (server and WebAssembly, optimised, precompressed)"
+begin_stage "release build (server and WebAssembly)"
 cargo leptos build --release --precompress --split
 
 # Runs the Playwright suite; $1 names the run (its results file).
@@ -51,11 +85,12 @@ playwright() {
   e2e_passed=$((e2e_passed + p))
   e2e_failed=$((e2e_failed + f))
 }
-echo "== Playwright (Chromium) on SQLite"
+begin_stage "Playwright on SQLite (the whole suite)"
 playwright sqlite
-echo "== Playwright (Chromium) on PostgreSQL"
-for db in e2e e2e_short; do pg_new_database "$db" >/dev/null; done
+begin_stage "Playwright on PostgreSQL (instances, smoke)"
+pg_new_database e2e >/dev/null
 LATCHKEY_E2E_POSTGRES=$PG_URL playwright postgres
+end_stage
 
 passed=$((rust_passed + e2e_passed))
 failed=$((rust_failed + e2e_failed))

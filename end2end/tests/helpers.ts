@@ -70,6 +70,30 @@ export async function signIn(page: Page, email: string, password = STRONG_PASSWO
   await page.getByRole('button', { name: 'Sign In' }).click();
 }
 
+/** Records what would tell a person (or us) that the page is broken. */
+export function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // Chromium also logs each 4xx as a console error; the API's are expected (see below).
+    const from = m.location().url ? new URL(m.location().url).pathname : '';
+    if (m.type() === 'error' && !from.startsWith('/api/')) problems.push(`console error: ${m.text()} (${from})`);
+  });
+  page.on('requestfailed', (r) => {
+    // Going on to the next page cancels the last one's chunk preloads still in flight
+    // (net::ERR_ABORTED); a file that is missing or broken shows as a status below.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => {
+    // Server functions answer 4xx on purpose (a used link, a wrong password); files and pages must not.
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/')) {
+      problems.push(`${r.status()} for ${r.url()}`);
+    }
+  });
+  return problems;
+}
+
 /** Collects Content-Security-Policy violations in every document the page loads. */
 export async function watchCsp(page: Page) {
   await page.addInitScript(() => {
@@ -86,20 +110,25 @@ export async function cspViolations(page: Page): Promise<string[]> {
 }
 
 /**
- * A code from the real oathtool, always from a time step not used before (each
- * account takes a step once); waits for the next step when needed.
+ * A code from the real oathtool that the account has not taken yet. The server takes
+ * each time step of an account once and accepts the step either side of its own (a
+ * phone's clock a little off): a secret's first code is the current step's, the next
+ * one the following step's (as a phone a few seconds ahead shows it), and only a third
+ * within one step waits for the step to turn. Secrets are independent: every new
+ * secret (a new account, or the app set up again) starts afresh.
  */
-let lastStep = 0;
+const lastStep = new Map<string, number>();
 export async function freshCode(secret: string): Promise<string> {
   for (;;) {
     const seconds = Date.now() / 1000;
-    const step = Math.floor(seconds / 30);
-    const into = seconds - step * 30;
-    if (step > lastStep && into < 27) {
-      lastStep = step;
-      return execFileSync('oathtool', ['--totp', '-b', secret]).toString().trim();
+    const current = Math.floor(seconds / 30);
+    const last = lastStep.get(secret) ?? -1;
+    const step = last < current ? current : last === current ? current + 1 : undefined;
+    if (step !== undefined) {
+      lastStep.set(secret, step);
+      return execFileSync('oathtool', ['--totp', '-b', secret, '-N', `@${step * 30}`]).toString().trim();
     }
-    await new Promise((r) => setTimeout(r, (30 - into) * 1000 + 250));
+    await new Promise((r) => setTimeout(r, ((current + 1) * 30 - seconds) * 1000 + 250));
   }
 }
 

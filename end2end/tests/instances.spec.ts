@@ -3,7 +3,7 @@ import { freshCode, gotoReady, signIn, signUpVerified, uniqueEmail, enableAuthen
 
 // Two instances of the app on one database, as behind a load balancer: the main
 // server (baseURL) and OTHER_INSTANCE_PORT of playwright.config.ts. scripts/test.sh
-// runs this on SQLite and again with both on PostgreSQL.
+// runs this on SQLite and again with both on PostgreSQL (POSTGRES_SPECS).
 const A = 'http://127.0.0.1:3100';
 const B = 'http://127.0.0.1:3102';
 

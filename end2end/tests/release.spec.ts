@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import http from 'node:http';
-import { cspViolations, gotoReady, signIn, signUp, uniqueEmail, watchCsp } from './helpers';
+import { cspViolations, gotoReady, signIn, signUp, uniqueEmail, watchCsp, watchProblems } from './helpers';
 
 // What the release build ships: it hydrates (an optimiser that breaks the wasm fails
 // here first), its files come precompressed and cached by content hash, and the first
@@ -23,30 +23,6 @@ function rawGet(path: string, headers: Record<string, string> = {}): Promise<Raw
       })
       .on('error', reject);
   });
-}
-
-/** Records what would tell a person (or us) that the page is broken. */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // Chromium also logs each 4xx as a console error; the API's are expected (see below).
-    const from = m.location().url ? new URL(m.location().url).pathname : '';
-    if (m.type() === 'error' && !from.startsWith('/api/')) problems.push(`console error: ${m.text()} (${from})`);
-  });
-  page.on('requestfailed', (r) => {
-    // Going on to the next page cancels the last one's chunk preloads still in flight
-    // (net::ERR_ABORTED); a file that is missing or broken shows as a status below.
-    if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
-    problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => {
-    // Server functions answer 4xx on purpose (a used link, a wrong password); files and pages must not.
-    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/')) {
-      problems.push(`${r.status()} for ${r.url()}`);
-    }
-  });
-  return problems;
 }
 
 /** The site files the sign-in page names: stylesheet, script, bundle and preloaded chunks. */

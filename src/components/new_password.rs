@@ -54,13 +54,15 @@ fn server_estimate(password: RwSignal<String>) -> RwSignal<Option<(String, Passw
                 return;
             }
             leptos::task::spawn_local(async move {
+                // The form may be gone by now (a submit that succeeded replaces it):
+                // its values are disposed then, and reading them would panic.
                 gloo_timers::future::TimeoutFuture::new(300).await;
-                if asked.get_value() != mine {
+                if asked.try_get_value() != Some(mine) {
                     return;
                 }
                 if let Ok(e) = crate::api::password::password_strength(candidate.clone()).await {
-                    if asked.get_value() == mine {
-                        estimate.set(Some((candidate, e)));
+                    if asked.try_get_value() == Some(mine) {
+                        let _ = estimate.try_set(Some((candidate, e)));
                     }
                 }
             });

@@ -1,10 +1,10 @@
 //! The authenticator app end to end on the server: set-up, recovery codes, the
 //! second step of sign-in, replay refusal and disabling. Time is passed in, so each
 //! step of the story uses its own 30-second window.
-mod common;
 
+use crate::common;
 use axum::http::StatusCode;
-use common::{app, TestApp, PASSWORD};
+use crate::common::{app, TestApp, PASSWORD};
 use latchkey::model::error::ApiError;
 use latchkey::server::domain::totp;
 use latchkey::server::flows::{accounts, mfa, Caller};

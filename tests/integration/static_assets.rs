@@ -1,8 +1,8 @@
 //! The built site served from memory: precompressed copies chosen by Accept-Encoding,
 //! a year of caching for hashed names, ETag revalidation, and pages compressed on
 //! the fly.
-mod common;
 
+use crate::common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

@@ -1,8 +1,8 @@
 //! The two migration sets (migrations/sqlite, migrations/postgres) give the same
 //! tables, columns (name, order, NULL or NOT NULL, kind of value) and indexes. Needs
 //! `LATCHKEY_TEST_POSTGRES` (scripts/test.sh sets it for its run against PostgreSQL).
-mod common;
 
+use crate::common;
 use sqlx::Row;
 use std::collections::BTreeMap;
 

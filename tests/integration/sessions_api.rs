@@ -1,9 +1,9 @@
 //! Settings > Sessions over the server functions: the list, "Revoke" and "Sign out
 //! all other sessions".
-mod common;
 
+use crate::common;
 use axum::http::StatusCode;
-use common::{app, TestApp, PASSWORD};
+use crate::common::{app, TestApp, PASSWORD};
 
 const LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";

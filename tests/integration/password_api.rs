@@ -1,8 +1,8 @@
 //! Password change, forgot and reset, through the real router and server functions.
-mod common;
 
+use crate::common;
 use axum::http::StatusCode;
-use common::{app, TestApp, PASSWORD};
+use crate::common::{app, TestApp, PASSWORD};
 use latchkey::server::flows::{password, Caller};
 use latchkey::server::now;
 

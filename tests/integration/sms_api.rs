@@ -2,13 +2,13 @@
 //! Twilio Messages API (form fields To, From, Body; HTTP basic auth): turning it on for
 //! a validated number, signing in with a texted code, turning it off, and a provider
 //! that fails (nothing is turned on, no code is kept).
-mod common;
 
+use crate::common;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Form, Router};
-use common::{app_with, TestApp, PASSWORD};
+use crate::common::{app_with, TestApp, PASSWORD};
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};

@@ -3,10 +3,9 @@
 //! housekeeping never waits for rows a sign-in holds, sign-ins never hold a connection
 //! while they wait for another, and the session a password alone completes is only
 //! stored for an account without a second factor.
-mod common;
 
 use axum::http::StatusCode;
-use common::{app, app_with, on_postgres, Reply, PASSWORD};
+use crate::common::{app, app_with, on_postgres, Reply, PASSWORD};
 use latchkey::server::store::{sessions, throttles};
 use std::time::Duration;
 

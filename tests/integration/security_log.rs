@@ -1,9 +1,9 @@
 //! Groundwork of the Sessions page and the security log (issue 12): locations from a
 //! GeoIP City database, the log read a page at a time, its retention.
-mod common;
 
+use crate::common;
 use axum::http::StatusCode;
-use common::{app, mmdb};
+use crate::common::{app, mmdb};
 use latchkey::server::domain::geo::{Geo, LOCAL, UNKNOWN};
 use latchkey::server::now;
 use latchkey::server::store::events::{self, Cursor, Filter, NewEvent};

@@ -1,9 +1,9 @@
 //! Server-function tests: the real router, middleware and server functions against a
 //! temporary SQLite database.
-mod common;
 
+use crate::common;
 use axum::http::StatusCode;
-use common::{app, app_with, TestApp, PASSWORD};
+use crate::common::{app, app_with, TestApp, PASSWORD};
 use latchkey::server::flows::{accounts, Caller};
 use latchkey::server::now;
 

@@ -2,10 +2,9 @@
 //! code), the resend interval, expiry, the five-try limit, single use under racing
 //! requests, signing in with a chosen method, both methods together, and turning it off.
 //! Codes are read from the mails the app wrote to its outbox. Time is passed in.
-mod common;
 
 use axum::http::StatusCode;
-use common::{app, count_status, TestApp, PASSWORD};
+use crate::common::{app, count_status, TestApp, PASSWORD};
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};
