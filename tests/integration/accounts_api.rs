@@ -2,8 +2,8 @@
 //! temporary SQLite database.
 
 use crate::common;
-use axum::http::StatusCode;
 use crate::common::{app, app_with, TestApp, PASSWORD};
+use axum::http::StatusCode;
 use latchkey::server::flows::{accounts, Caller};
 use latchkey::server::now;
 

@@ -4,8 +4,8 @@
 //! while they wait for another, and the session a password alone completes is only
 //! stored for an account without a second factor.
 
-use axum::http::StatusCode;
 use crate::common::{app, app_with, on_postgres, Reply, PASSWORD};
+use axum::http::StatusCode;
 use latchkey::server::store::{sessions, throttles};
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 //! requests, signing in with a chosen method, both methods together, and turning it off.
 //! Codes are read from the mails the app wrote to its outbox. Time is passed in.
 
-use axum::http::StatusCode;
 use crate::common::{app, count_status, TestApp, PASSWORD};
+use axum::http::StatusCode;
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};

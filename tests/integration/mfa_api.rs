@@ -3,8 +3,8 @@
 //! step of the story uses its own 30-second window.
 
 use crate::common;
-use axum::http::StatusCode;
 use crate::common::{app, TestApp, PASSWORD};
+use axum::http::StatusCode;
 use latchkey::model::error::ApiError;
 use latchkey::server::domain::totp;
 use latchkey::server::flows::{accounts, mfa, Caller};

@@ -1,8 +1,8 @@
 //! Password change, forgot and reset, through the real router and server functions.
 
 use crate::common;
-use axum::http::StatusCode;
 use crate::common::{app, TestApp, PASSWORD};
+use axum::http::StatusCode;
 use latchkey::server::flows::{password, Caller};
 use latchkey::server::now;
 

@@ -2,8 +2,8 @@
 //! GeoIP City database, the log read a page at a time, its retention.
 
 use crate::common;
-use axum::http::StatusCode;
 use crate::common::{app, mmdb};
+use axum::http::StatusCode;
 use latchkey::server::domain::geo::{Geo, LOCAL, UNKNOWN};
 use latchkey::server::now;
 use latchkey::server::store::events::{self, Cursor, Filter, NewEvent};

@@ -2,8 +2,8 @@
 //! all other sessions".
 
 use crate::common;
-use axum::http::StatusCode;
 use crate::common::{app, TestApp, PASSWORD};
+use axum::http::StatusCode;
 
 const LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";

@@ -4,11 +4,11 @@
 //! that fails (nothing is turned on, no code is kept).
 
 use crate::common;
+use crate::common::{app_with, TestApp, PASSWORD};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Form, Router};
-use crate::common::{app_with, TestApp, PASSWORD};
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};

@@ -170,7 +170,12 @@ async fn app_in(dir: tempfile::TempDir, database_url: String, env: &[(&str, &str
     for (k, v) in env {
         vars.insert(k.to_string(), v.to_string());
     }
-    let config = Config::parse(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")), "Leptos.toml", &vars).unwrap();
+    let config = Config::parse(
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")),
+        "Leptos.toml",
+        &vars,
+    )
+    .unwrap();
     let options = leptos::config::LeptosOptions::builder()
         .output_name("latchkey")
         .build();
