@@ -8,9 +8,10 @@ pub fn Toast(message: RwSignal<Option<String>>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(shown) = message.get() {
             leptos::task::spawn_local(async move {
+                // The page that showed it may be gone by now (its values disposed).
                 gloo_timers::future::TimeoutFuture::new(5000).await;
-                if message.get_untracked().as_deref() == Some(shown.as_str()) {
-                    message.set(None);
+                if message.try_get_untracked().flatten().as_deref() == Some(shown.as_str()) {
+                    let _ = message.try_set(None);
                 }
             });
         }

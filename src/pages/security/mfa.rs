@@ -503,9 +503,12 @@ fn CopyButton(text: String) -> impl IntoView {
                     .is_ok(),
                     None => false,
                 };
-                outcome.set(Some(done));
+                // The dialog may be closed by then (its values disposed).
+                if outcome.try_set(Some(done)).is_some() {
+                    return;
+                }
                 gloo_timers::future::TimeoutFuture::new(4000).await;
-                outcome.set(None);
+                let _ = outcome.try_set(None);
             });
         }
         #[cfg(not(feature = "hydrate"))]
