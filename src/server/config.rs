@@ -984,7 +984,7 @@ mod tests {
 
     #[test]
     fn development_secret_is_generated_once_and_kept() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::server::temp_dir::TempDir::new().unwrap();
         let mut a = parse(&[]).unwrap();
         a.data_dir = dir.path().to_path_buf();
         a.resolve_secret().unwrap();

@@ -7,6 +7,7 @@ pub mod http;
 pub mod pwned;
 pub mod state;
 pub mod store;
+pub mod temp_dir;
 
 pub use state::AppState;
 

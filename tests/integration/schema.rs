@@ -3,6 +3,7 @@
 //! `LATCHKEY_TEST_POSTGRES` (scripts/test.sh sets it for its run against PostgreSQL).
 
 use crate::common;
+use latchkey::server::temp_dir::TempDir;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -163,7 +164,7 @@ async fn both_migration_sets_give_the_same_schema() {
         eprintln!("skipped here: set LATCHKEY_TEST_POSTGRES (scripts/test.sh does)");
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let lite = latchkey::server::store::connect(
         &format!("sqlite://{}/schema.db", dir.path().display()),
         2,
@@ -188,7 +189,7 @@ async fn both_migration_sets_give_the_same_schema() {
 /// and every one of them comes up (on SQLite, and on PostgreSQL when it is there).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_starting_together_on_an_empty_database_all_come_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let mut urls = vec![format!("sqlite://{}/shared.db", dir.path().display())];
     if let Ok(server) = std::env::var("LATCHKEY_TEST_POSTGRES") {
         urls.push(common::fresh_postgres_database(&server).await);

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use latchkey::server::domain::geo::{Geo, LOCAL, UNKNOWN};
 use latchkey::server::now;
 use latchkey::server::store::events::{self, Cursor, Filter, NewEvent};
+use latchkey::server::temp_dir::TempDir;
 
 #[test]
 fn locations_come_from_the_city_database() {
@@ -27,7 +28,7 @@ fn locations_come_from_the_city_database() {
     assert_eq!(geo.locate("2001:db8::1"), UNKNOWN);
     assert_eq!(geo.locate("192.168.0.7"), LOCAL);
     // A file that is not a database is refused at start, with its name.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let path = dir.path().join("broken.mmdb");
     std::fs::write(&path, b"not a database").unwrap();
     let err = Geo::open(&path).err().unwrap();

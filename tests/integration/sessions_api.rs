@@ -4,6 +4,7 @@
 use crate::common;
 use crate::common::{app, TestApp, PASSWORD};
 use axum::http::StatusCode;
+use latchkey::server::temp_dir::TempDir;
 
 const LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -162,7 +163,7 @@ async fn sign_out_all_other_sessions_keeps_this_one_even_raced() {
 
 #[tokio::test]
 async fn sessions_are_placed_with_the_configured_city_database() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let path = dir.path().join("GeoLite2-City.mmdb");
     std::fs::write(
         &path,

@@ -6,18 +6,19 @@ use crate::common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use latchkey::server::temp_dir::TempDir;
 use tower::ServiceExt;
 
 const HASHED: &str = "latchkey.bJ3r9Q-kT_0aZx8wVuY1cA.wasm";
 
 struct Site {
-    dir: tempfile::TempDir,
+    dir: TempDir,
     wasm: Vec<u8>,
 }
 
 /// A site folder as `cargo leptos build --release --precompress` leaves it.
 fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let pkg = dir.path().join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     // Repetitive, so each compressed copy is much smaller than the original.

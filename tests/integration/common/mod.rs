@@ -8,6 +8,7 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use latchkey::server::config::Config;
+use latchkey::server::temp_dir::TempDir;
 use latchkey::server::{http::router, store, AppState};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ pub const PASSWORD: &str = "Granite-Kettle-42!";
 pub struct TestApp {
     pub state: AppState,
     pub app: axum::Router,
-    _dir: tempfile::TempDir,
+    _dir: TempDir,
     database_url: String,
 }
 
@@ -97,7 +98,7 @@ pub fn count_status(replies: &[Reply], status: StatusCode) -> usize {
 }
 
 pub async fn app_with(env: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TempDir::new().unwrap();
     let database_url = match std::env::var("LATCHKEY_TEST_POSTGRES") {
         Ok(server) => fresh_postgres_database(&server).await,
         Err(_) => format!("sqlite://{}/test.db", dir.path().display()),
@@ -154,11 +155,11 @@ impl TestApp {
 
     /// A second instance on the same database (as behind a load balancer).
     pub async fn another_instance(&self) -> TestApp {
-        app_in(tempfile::tempdir().unwrap(), self.database_url.clone(), &[]).await
+        app_in(TempDir::new().unwrap(), self.database_url.clone(), &[]).await
     }
 }
 
-async fn app_in(dir: tempfile::TempDir, database_url: String, env: &[(&str, &str)]) -> TestApp {
+async fn app_in(dir: TempDir, database_url: String, env: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("LATCHKEY_DATABASE_URL".into(), database_url.clone()),
         (
