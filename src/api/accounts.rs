@@ -31,19 +31,25 @@ pub async fn sign_up(
     password_repeat: String,
 ) -> Result<SignUpAccepted, ApiError> {
     let (state, who) = caller()?;
-    flow::sign_up(&state, &who, &email, &password, &password_repeat, now()).await
+    flow::sign_up(&state, &who, &email, &password, &password_repeat, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<VerifyOutcome, ApiError> {
     let (state, who) = caller()?;
-    flow::verify_email(&state, &who, &token, now()).await
+    flow::verify_email(&state, &who, &token, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "resend_verification")]
 pub async fn resend_verification() -> Result<(), ApiError> {
     let (state, who) = caller()?;
-    flow::resend_verification(&state, &who, now()).await
+    flow::resend_verification(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "sign_in")]

@@ -10,7 +10,7 @@ use {
     super::ctx::{caller, pending_token, set_cookie},
     crate::model::mfa::Method,
     crate::server::domain::sent_code::{Channel, CodePurpose},
-    crate::server::{flows::codes, flows::mfa as flow, http::cookies, now},
+    crate::server::{flows::codes, flows::mfa as flow, flows::second_step, http::cookies, now},
 };
 
 #[cfg(feature = "ssr")]
@@ -21,7 +21,7 @@ fn channel_of(channel: &str) -> Result<Channel, ApiError> {
 #[server(prefix = "/api", endpoint = "mfa_status")]
 pub async fn get_mfa_status() -> Result<MfaStatus, ApiError> {
     let (state, who) = caller()?;
-    flow::status(&state, &who).await
+    flow::status(&state, &who).await.map_err(ApiError::from)
 }
 
 /// Enabling, steps 1 and 2: the password (or an email code when Email Code is on),
@@ -37,6 +37,7 @@ pub async fn start_totp(password: String, code: Option<String>) -> Result<TotpSe
         now(),
     )
     .await
+    .map_err(ApiError::from)
 }
 
 /// Enabling, step 3: a code from the app; gives the recovery codes of step 4.
@@ -51,13 +52,17 @@ pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
 #[server(prefix = "/api", endpoint = "view_recovery_codes")]
 pub async fn view_recovery_codes(code: String) -> Result<RecoveryCodes, ApiError> {
     let (state, who) = caller()?;
-    flow::view_codes(&state, &who, &code, now()).await
+    flow::view_codes(&state, &who, &code, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "regenerate_recovery_codes")]
 pub async fn regenerate_recovery_codes() -> Result<RecoveryCodes, ApiError> {
     let (state, who) = caller()?;
-    flow::regenerate_codes(&state, &who, now()).await
+    flow::regenerate_codes(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "disable_totp")]
@@ -73,7 +78,9 @@ pub async fn disable_totp(code: String) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "start_email_code")]
 pub async fn start_email_code(password: String, code: String) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;
-    codes::start_email_code(&state, &who, &password, &code, now()).await
+    codes::start_email_code(&state, &who, &password, &code, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// "Enable" on Email Code, step 2: the emailed code turns it on.
@@ -92,7 +99,9 @@ pub async fn request_code(purpose: String, channel: String) -> Result<CodeSent, 
     let (state, who) = caller()?;
     let purpose =
         CodePurpose::parse(&purpose).ok_or_else(|| ApiError::invalid("Unknown purpose."))?;
-    codes::request_code(&state, &who, purpose, channel_of(&channel)?, now()).await
+    codes::request_code(&state, &who, purpose, channel_of(&channel)?, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// "Enable" on SMS Code, step 1: the password (or an authenticator or email code when
@@ -105,7 +114,9 @@ pub async fn start_sms_code(
     country: String,
 ) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;
-    codes::start_sms_code(&state, &who, &password, &code, &phone, &country, now()).await
+    codes::start_sms_code(&state, &who, &password, &code, &phone, &country, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// "Enable" on SMS Code, step 2: the texted code turns it on.
@@ -140,7 +151,9 @@ pub async fn disable_email_code(code: String) -> Result<(), ApiError> {
 pub async fn get_sign_in_options() -> Result<SignInOptions, ApiError> {
     let (state, _) = caller()?;
     let pending = pending_token(&state);
-    flow::sign_in_options(&state, pending.as_deref(), now()).await
+    second_step::sign_in_options(&state, pending.as_deref(), now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// The second step of sign-in: sends a code by the chosen channel ("email").
@@ -148,7 +161,7 @@ pub async fn get_sign_in_options() -> Result<SignInOptions, ApiError> {
 pub async fn send_sign_in_code(channel: String) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;
     let pending = pending_token(&state);
-    flow::send_sign_in_code(
+    second_step::send_sign_in_code(
         &state,
         &who,
         pending.as_deref(),
@@ -156,6 +169,7 @@ pub async fn send_sign_in_code(channel: String) -> Result<CodeSent, ApiError> {
         now(),
     )
     .await
+    .map_err(ApiError::from)
 }
 
 /// The second step of sign-in: a code from the chosen method ("totp", "email",
@@ -169,17 +183,16 @@ pub async fn verify_sign_in(
     let (state, who) = caller()?;
     let pending = pending_token(&state);
     let result = match method.as_deref().filter(|m| !m.is_empty()) {
-        None => {
-            flow::finish_second_step(
-                &state,
-                &who,
-                pending.as_deref(),
-                &code,
-                &recovery_code,
-                now(),
-            )
-            .await
-        }
+        None => second_step::finish_second_step(
+            &state,
+            &who,
+            pending.as_deref(),
+            &code,
+            &recovery_code,
+            now(),
+        )
+        .await
+        .map_err(ApiError::from),
         Some(m) => {
             let method = Method::parse(m).ok_or_else(|| ApiError::invalid("Unknown method."))?;
             let code = if method == Method::Recovery {
@@ -187,8 +200,16 @@ pub async fn verify_sign_in(
             } else {
                 &code
             };
-            flow::finish_second_step_with(&state, &who, pending.as_deref(), method, code, now())
-                .await
+            second_step::finish_second_step_with(
+                &state,
+                &who,
+                pending.as_deref(),
+                method,
+                code,
+                now(),
+            )
+            .await
+            .map_err(ApiError::from)
         }
     };
     match result {

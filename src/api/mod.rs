@@ -9,7 +9,8 @@ pub mod sessions;
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use crate::model::error::ApiError;
-    use crate::server::flows::{internal, Caller};
+    use crate::server::auth::Caller;
+    use crate::server::error::internal;
     use crate::server::http::RequestCtx;
     use crate::server::AppState;
     use leptos::prelude::*;

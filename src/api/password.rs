@@ -13,7 +13,9 @@ use {
 #[server(prefix = "/api", endpoint = "password_overview")]
 pub async fn get_password_overview() -> Result<PasswordOverview, ApiError> {
     let (state, who) = caller()?;
-    flow::overview(&state, &who, now()).await
+    flow::overview(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// A strength estimate for the meter under "New Password", and whether the password is
@@ -21,7 +23,9 @@ pub async fn get_password_overview() -> Result<PasswordOverview, ApiError> {
 #[server(prefix = "/api", endpoint = "password_strength")]
 pub async fn password_strength(password: String) -> Result<PasswordEstimate, ApiError> {
     let (state, who) = caller()?;
-    flow::estimate(&state, &who, &password, now()).await
+    flow::estimate(&state, &who, &password, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "change_password")]
@@ -47,13 +51,17 @@ pub async fn change_password(
 #[server(prefix = "/api", endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<ResetRequested, ApiError> {
     let (state, who) = caller()?;
-    flow::request_reset(&state, &who, &email, now()).await
+    flow::request_reset(&state, &who, &email, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "check_reset_link")]
 pub async fn check_reset_link(token: String) -> Result<(), ApiError> {
     let (state, _) = caller()?;
-    flow::check_reset_link(&state, &token, now()).await
+    flow::check_reset_link(&state, &token, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "reset_password")]
@@ -72,4 +80,5 @@ pub async fn reset_password(
         now(),
     )
     .await
+    .map_err(ApiError::from)
 }

@@ -25,5 +25,7 @@ pub async fn security_log(
         from,
         until,
     };
-    flow::page(&state, &who, &filter, after.as_deref()).await
+    flow::page(&state, &who, &filter, after.as_deref())
+        .await
+        .map_err(ApiError::from)
 }

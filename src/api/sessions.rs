@@ -13,19 +13,25 @@ use {
 #[server(prefix = "/api", endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<ActiveSession>, ApiError> {
     let (state, who) = caller()?;
-    flow::list(&state, &who, now()).await
+    flow::list(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Ends one other session of the account.
 #[server(prefix = "/api", endpoint = "revoke_session")]
 pub async fn revoke_session(id: i64) -> Result<(), ApiError> {
     let (state, who) = caller()?;
-    flow::revoke(&state, &who, id, now()).await
+    flow::revoke(&state, &who, id, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Ends every session of the account but this one; how many ended.
 #[server(prefix = "/api", endpoint = "revoke_other_sessions")]
 pub async fn revoke_other_sessions() -> Result<u64, ApiError> {
     let (state, who) = caller()?;
-    flow::revoke_others(&state, &who, now()).await
+    flow::revoke_others(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }

@@ -38,6 +38,26 @@ impl MfaStatus {
     }
 }
 
+/// What signing in asks for once a change leaves `remaining` methods on, in the words
+/// both the owner's notice and the Security page use ("signing in still asks for a
+/// code sent by SMS"). The one place that words it, so the two cannot disagree.
+pub fn sign_in_after(remaining: &[Method]) -> String {
+    let asks: Vec<&str> = remaining
+        .iter()
+        .filter_map(|m| match m {
+            Method::Totp => Some("a code from your authenticator app"),
+            Method::Email => Some("a code sent to your email"),
+            Method::Sms => Some("a code sent by SMS"),
+            Method::Recovery => None,
+        })
+        .collect();
+    match asks.as_slice() {
+        [] => "signing in needs only your password".to_string(),
+        [one] => format!("signing in still asks for {one}"),
+        [rest @ .., last] => format!("signing in still asks for {} or {last}", rest.join(", ")),
+    }
+}
+
 /// A second factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
@@ -218,6 +238,29 @@ pub enum SecondFactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_signing_in_asks_for_is_worded_from_the_methods_left() {
+        assert_eq!(sign_in_after(&[]), "signing in needs only your password");
+        assert_eq!(
+            sign_in_after(&[Method::Sms]),
+            "signing in still asks for a code sent by SMS"
+        );
+        assert_eq!(
+            sign_in_after(&[Method::Email]),
+            "signing in still asks for a code sent to your email"
+        );
+        assert_eq!(
+            sign_in_after(&[Method::Totp, Method::Email, Method::Sms]),
+            "signing in still asks for a code from your authenticator app, a code sent to \
+             your email or a code sent by SMS"
+        );
+        // Recovery codes are not a method of their own.
+        assert_eq!(
+            sign_in_after(&[Method::Recovery]),
+            "signing in needs only your password"
+        );
+    }
 
     fn codes(used: &[bool]) -> RecoveryCodes {
         RecoveryCodes {

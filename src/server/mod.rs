@@ -1,7 +1,10 @@
 //! Everything that only the server compiles: settings, rules, storage, mail, HTTP.
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod error;
 pub mod flows;
 pub mod http;
 pub mod pwned;

@@ -170,8 +170,12 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
         ("sessions", store::sessions::delete_expired(db, now).await),
         (
             "pending sign-ins",
-            store::mfa::delete_stale_pending(db, now, crate::server::flows::mfa::PENDING_SECS)
-                .await,
+            store::mfa::delete_stale_pending(
+                db,
+                now,
+                crate::server::flows::second_step::PENDING_SECS,
+            )
+            .await,
         ),
         ("sent codes", store::codes::prune(db, now).await),
         (

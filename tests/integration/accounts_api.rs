@@ -2,9 +2,11 @@
 //! temporary SQLite database.
 
 use crate::common;
+use crate::common::Wire;
 use crate::common::{app, app_with, TestApp, PASSWORD};
 use axum::http::StatusCode;
-use latchkey::server::flows::{accounts, Caller};
+use latchkey::server::auth::Caller;
+use latchkey::server::flows::accounts;
 use latchkey::server::now;
 
 #[tokio::test]
@@ -576,11 +578,11 @@ async fn no_recipient_gets_more_than_its_share_of_mail() {
         html: "<p>Hello</p>".into(),
     };
     for _ in 0..MAILS_PER_RECIPIENT.free + 5 {
-        latchkey::server::flows::deliver(&t.state, mail("Inbox@Example.com"), at)
+        latchkey::server::audit::deliver(&t.state, mail("Inbox@Example.com"), at)
             .await
             .unwrap();
     }
-    latchkey::server::flows::deliver(&t.state, mail("other@example.com"), at)
+    latchkey::server::audit::deliver(&t.state, mail("other@example.com"), at)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -951,11 +953,12 @@ async fn verification_links_expire_and_forged_ones_are_refused() {
     let caller = Caller {
         ip: "198.51.100.1".into(),
         user_agent: "test".into(),
-        session: None,
+        principal: None,
     };
     let later = now() + 24 * 3600 + 1;
     let err = accounts::verify_email(&t.state, &caller, &token, later)
         .await
+        .wire()
         .unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");
 

@@ -3,21 +3,23 @@
 //! requests, signing in with a chosen method, both methods together, and turning it off.
 //! Codes are read from the mails the app wrote to its outbox. Time is passed in.
 
+use crate::common::Wire;
 use crate::common::{app, count_status, TestApp, PASSWORD};
 use axum::http::StatusCode;
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
+use latchkey::server::auth::Caller;
+use latchkey::server::auth::{Principal, Session};
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};
 use latchkey::server::domain::totp;
-use latchkey::server::flows::{accounts, codes, mfa, Caller};
-use latchkey::server::http::AuthSession;
+use latchkey::server::flows::{accounts, codes, mfa, second_step};
 use latchkey::server::now;
 
-fn caller(session: Option<AuthSession>) -> Caller {
+fn caller(session: Option<Session>) -> Caller {
     Caller {
         ip: "198.51.100.23".into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".into(),
-        session,
+        principal: session.map(Principal::Session),
     }
 }
 
@@ -60,10 +62,12 @@ async fn email_on(t: &TestApp, email: &str, t0: i64) -> Caller {
     let who = owner(t, email, t0).await;
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let code = code_from_mail(t, email, ENABLE_SUBJECT, 1).await;
     let token = codes::confirm_email_code(&t.state, &who, &code, t0 + 1)
         .await
+        .wire()
         .unwrap();
     session_caller(t, &token).await
 }
@@ -78,6 +82,7 @@ async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
         at,
     )
     .await
+    .wire()
     .unwrap()
     {
         accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
@@ -91,13 +96,16 @@ async fn turning_email_codes_on_needs_the_password_then_the_emailed_code() {
     let t0 = now();
     let who = owner(&t, "on@example.com", t0).await;
 
-    let wrong = codes::start_email_code(&t.state, &who, "Wrong-Password-1!", "", t0).await;
+    let wrong = codes::start_email_code(&t.state, &who, "Wrong-Password-1!", "", t0)
+        .await
+        .wire();
     assert!(
         matches!(&wrong, Err(e) if e.for_field("password").is_some()),
         "{wrong:?}"
     );
     let sent = codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     assert_eq!(sent.to, "on@example.com");
     assert_eq!(sent.resend_in, 60);
@@ -125,14 +133,16 @@ async fn turning_email_codes_on_needs_the_password_then_the_emailed_code() {
     let other = if code == "000000" { "111111" } else { "000000" };
     let e = codes::confirm_email_code(&t.state, &who, other, t0 + 1)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
     let token = codes::confirm_email_code(&t.state, &who, &code, t0 + 2)
         .await
+        .wire()
         .unwrap();
     assert_ne!(token, "");
     let who = session_caller(&t, &token).await;
-    let status = mfa::status(&t.state, &who).await.unwrap();
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
     assert_eq!(status.email_code_enabled_at, Some(t0 + 2));
     assert_eq!(status.email, "on@example.com");
     // Used once: the same code does not work again.
@@ -165,6 +175,7 @@ async fn an_unverified_address_cannot_receive_codes() {
         t0,
     )
     .await
+    .wire()
     .unwrap()
     {
         accounts::SignInOutcome::Session { token, .. } => session_caller(&t, &token).await,
@@ -172,6 +183,7 @@ async fn an_unverified_address_cannot_receive_codes() {
     };
     let e = codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap_err();
     assert!(matches!(e, ApiError::Forbidden(_)), "{e:?}");
     assert_eq!(t.count("SELECT COUNT(*) FROM sent_codes").await, 0);
@@ -185,16 +197,20 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
     // Without the identity step, there is nothing to resend.
     let e = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, t0)
         .await
+        .wire()
         .unwrap_err();
     assert!(matches!(e, ApiError::Invalid { .. }), "{e:?}");
 
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let first = code_from_mail(&t, "resend@example.com", ENABLE_SUBJECT, 1).await;
     // Starting again within the minute (the dialog opened again) is answered with the
     // wait before the password is looked at: no password try is spent on it.
-    let again = codes::start_email_code(&t.state, &who, "Wrong-Password-1!", "", t0 + 10).await;
+    let again = codes::start_email_code(&t.state, &who, "Wrong-Password-1!", "", t0 + 10)
+        .await
+        .wire();
     assert_eq!(again, Err(ApiError::TooManyRequests { retry_after: 50 }));
     assert!(!t
         .event_kinds()
@@ -204,6 +220,7 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
     for (at, left) in [(t0, 60), (t0 + 18, 42), (t0 + 59, 1)] {
         let e = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, at)
             .await
+            .wire()
             .unwrap_err();
         assert_eq!(e, ApiError::TooManyRequests { retry_after: left });
     }
@@ -220,6 +237,7 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
     // the first one did, at t0 + 600.
     let sent = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Email, t0 + 60)
         .await
+        .wire()
         .unwrap();
     assert_eq!(sent.resend_in, 60);
     assert_eq!(sent.valid_secs, 540);
@@ -227,6 +245,7 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
     if first != second {
         let e = codes::confirm_email_code(&t.state, &who, &first, t0 + 61)
             .await
+            .wire()
             .unwrap_err();
         assert!(
             e.for_field("code").is_some(),
@@ -235,6 +254,7 @@ async fn a_resend_waits_for_the_interval_and_replaces_the_code() {
     }
     codes::confirm_email_code(&t.state, &who, &second, t0 + 62)
         .await
+        .wire()
         .unwrap();
 }
 
@@ -301,13 +321,16 @@ async fn racing_sends_after_the_interval_send_one_code() {
     let who = owner(&t, "racesend@example.com", t0).await;
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let at = t0 + 60;
     let sends: Vec<_> = (0..6)
         .map(|_| {
             let (state, who) = (t.state.clone(), who.clone());
             tokio::spawn(async move {
-                codes::request_code(&state, &who, CodePurpose::Enable, Channel::Email, at).await
+                codes::request_code(&state, &who, CodePurpose::Enable, Channel::Email, at)
+                    .await
+                    .wire()
             })
         })
         .collect();
@@ -329,10 +352,12 @@ async fn a_code_expires_after_ten_minutes() {
     let who = owner(&t, "expiry@example.com", t0).await;
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let code = code_from_mail(&t, "expiry@example.com", ENABLE_SUBJECT, 1).await;
     let e = codes::confirm_email_code(&t.state, &who, &code, t0 + 600)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(
         e.for_field("code").as_deref(),
@@ -347,6 +372,7 @@ async fn a_code_expires_after_ten_minutes() {
         t0 + 600,
     )
     .await
+    .wire()
     .unwrap_err();
     assert!(matches!(e, ApiError::Invalid { .. }));
 }
@@ -358,12 +384,14 @@ async fn a_code_survives_five_wrong_tries_then_a_new_one_is_needed() {
     let who = owner(&t, "tries@example.com", t0).await;
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let code = code_from_mail(&t, "tries@example.com", ENABLE_SUBJECT, 1).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 1..=5 {
         let e = codes::confirm_email_code(&t.state, &who, wrong, t0 + i)
             .await
+            .wire()
             .unwrap_err();
         assert_eq!(
             e.for_field("code").as_deref(),
@@ -374,6 +402,7 @@ async fn a_code_survives_five_wrong_tries_then_a_new_one_is_needed() {
     // Past the per-account throttle's wait: the right code, too late for this one.
     let e = codes::confirm_email_code(&t.state, &who, &code, t0 + 120)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(
         e.for_field("code").as_deref(),
@@ -387,10 +416,12 @@ async fn a_code_survives_five_wrong_tries_then_a_new_one_is_needed() {
         t0 + 121,
     )
     .await
+    .wire()
     .unwrap();
     let fresh = code_from_mail(&t, "tries@example.com", ENABLE_SUBJECT, 2).await;
     codes::confirm_email_code(&t.state, &who, &fresh, t0 + 400)
         .await
+        .wire()
         .unwrap();
 }
 
@@ -457,6 +488,7 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
     // The authenticator's identity step now takes an email code, not the password.
     let e = mfa::start_totp(&t.state, &who, PASSWORD, "", t0 + 2)
         .await
+        .wire()
         .unwrap_err();
     assert!(e.for_field("code").is_some(), "{e:?}");
     codes::request_code(
@@ -467,10 +499,12 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t0 + 3,
     )
     .await
+    .wire()
     .unwrap();
     let identity = code_from_mail(&t, email, "to confirm it is you", 1).await;
     let setup = mfa::start_totp(&t.state, &who, "", &identity, t0 + 4)
         .await
+        .wire()
         .unwrap();
     let secret = data_encoding::BASE32_NOPAD
         .decode(setup.secret.replace(' ', "").as_bytes())
@@ -482,21 +516,25 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t0 + 4,
     )
     .await
+    .wire()
     .unwrap();
     let who = session_caller(&t, &done.session_token).await;
-    let status = mfa::status(&t.state, &who).await.unwrap();
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
     assert!(status.totp_enabled_at.is_some() && status.email_code_enabled_at.is_some());
 
     // Sign in with the app.
     let t1 = t0 + 120;
     let p = password_step(&t, email, t1).await;
-    let o = mfa::sign_in_options(&t.state, Some(&p), t1).await.unwrap();
+    let o = second_step::sign_in_options(&t.state, Some(&p), t1)
+        .await
+        .wire()
+        .unwrap();
     assert_eq!(
         o.methods,
         vec![Method::Totp, Method::Email, Method::Recovery]
     );
     assert_eq!(o.preferred, Method::Totp);
-    mfa::finish_second_step_with(
+    second_step::finish_second_step_with(
         &t.state,
         &caller(None),
         Some(&p),
@@ -505,16 +543,18 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t1,
     )
     .await
+    .wire()
     .unwrap();
 
     // Sign in with an email code; next time email comes first.
     let t2 = t1 + 60;
     let p = password_step(&t, email, t2).await;
-    mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t2)
+    second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t2)
         .await
+        .wire()
         .unwrap();
     let code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 1).await;
-    let done = mfa::finish_second_step_with(
+    let done = second_step::finish_second_step_with(
         &t.state,
         &caller(None),
         Some(&p),
@@ -523,17 +563,20 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t2 + 5,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(done.signed_in.redirect_to, "/settings/security");
     let p = password_step(&t, email, t2 + 60).await;
-    let o = mfa::sign_in_options(&t.state, Some(&p), t2 + 60)
+    let o = second_step::sign_in_options(&t.state, Some(&p), t2 + 60)
         .await
+        .wire()
         .unwrap();
     assert_eq!(o.preferred, Method::Email);
     // A code sent to sign in does not turn anything off, and the reverse: both codes
     // are live, each is refused where the other belongs.
-    mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t2 + 60)
+    second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t2 + 60)
         .await
+        .wire()
         .unwrap();
     let sign_in_code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 2).await;
     codes::request_code(
@@ -544,14 +587,16 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t2 + 61,
     )
     .await
+    .wire()
     .unwrap();
     let disable_code = code_from_mail(&t, email, "to turn off email codes", 1).await;
     if sign_in_code != disable_code {
         let e = codes::disable_email_code(&t.state, &who, &sign_in_code, t2 + 62)
             .await
+            .wire()
             .unwrap_err();
         assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
-        let e = mfa::finish_second_step_with(
+        let e = second_step::finish_second_step_with(
             &t.state,
             &caller(None),
             Some(&p),
@@ -560,11 +605,12 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
             t2 + 63,
         )
         .await
+        .wire()
         .unwrap_err();
         assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
     }
     // Each still works for its own purpose.
-    mfa::finish_second_step_with(
+    second_step::finish_second_step_with(
         &t.state,
         &caller(None),
         Some(&p),
@@ -573,9 +619,11 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         t2 + 64,
     )
     .await
+    .wire()
     .unwrap();
     codes::disable_email_code(&t.state, &who, &disable_code, t2 + 65)
         .await
+        .wire()
         .unwrap();
 }
 
@@ -593,13 +641,18 @@ async fn an_identity_code_raced_is_accepted_once() {
         t0 + 5,
     )
     .await
+    .wire()
     .unwrap();
     let code = code_from_mail(&t, email, "to confirm it is you", 1).await;
     // Nothing but the code's single use stands between these racing requests.
     let tries: Vec<_> = (0..5)
         .map(|_| {
             let (state, who, code) = (t.state.clone(), who.clone(), code.clone());
-            tokio::spawn(async move { mfa::start_totp(&state, &who, "", &code, t0 + 6).await })
+            tokio::spawn(async move {
+                mfa::start_totp(&state, &who, "", &code, t0 + 6)
+                    .await
+                    .wire()
+            })
         })
         .collect();
     let mut ok = 0;
@@ -620,8 +673,9 @@ async fn wrong_codes_of_every_method_count_against_one_sign_in() {
     let email = "mixed@example.com";
     email_on(&t, email, t0).await;
     let p = password_step(&t, email, t0 + 10).await;
-    mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t0 + 10)
+    second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t0 + 10)
         .await
+        .wire()
         .unwrap();
     let code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 1).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -640,10 +694,12 @@ async fn wrong_codes_of_every_method_count_against_one_sign_in() {
         let mut from = caller(None);
         from.ip = format!("203.0.113.{}", 10 + i);
         let r =
-            mfa::finish_second_step_with(&t.state, &from, Some(&p), method, wrong, t0 + 20).await;
+            second_step::finish_second_step_with(&t.state, &from, Some(&p), method, wrong, t0 + 20)
+                .await
+                .wire();
         assert!(matches!(r, Err(ApiError::Invalid { .. })), "{i}: {r:?}");
     }
-    let r = mfa::finish_second_step_with(
+    let r = second_step::finish_second_step_with(
         &t.state,
         &caller(None),
         Some(&p),
@@ -651,7 +707,8 @@ async fn wrong_codes_of_every_method_count_against_one_sign_in() {
         &code,
         t0 + 200,
     )
-    .await;
+    .await
+    .wire();
     assert!(matches!(r, Err(ApiError::Unauthorized(_))), "{r:?}");
 }
 
@@ -663,16 +720,19 @@ async fn turning_email_codes_off_takes_the_code_sent_for_it() {
     let who = email_on(&t, email, t0).await;
     let sent = codes::request_code(&t.state, &who, CodePurpose::Disable, Channel::Email, t0 + 5)
         .await
+        .wire()
         .unwrap();
     assert_eq!(sent.to, email);
     let code = code_from_mail(&t, email, "to turn off email codes", 1).await;
     let token = codes::disable_email_code(&t.state, &who, &code, t0 + 6)
         .await
+        .wire()
         .unwrap();
     let who = session_caller(&t, &token).await;
     assert_eq!(
         mfa::status(&t.state, &who)
             .await
+            .wire()
             .unwrap()
             .email_code_enabled_at,
         None
@@ -682,6 +742,7 @@ async fn turning_email_codes_off_takes_the_code_sent_for_it() {
     assert!(matches!(
         accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, t0 + 10)
             .await
+            .wire()
             .unwrap(),
         accounts::SignInOutcome::Session { .. }
     ));
@@ -690,6 +751,7 @@ async fn turning_email_codes_off_takes_the_code_sent_for_it() {
         assert!(
             codes::request_code(&t.state, &who, purpose, Channel::Email, t0 + 100)
                 .await
+                .wire()
                 .is_err()
         );
     }
@@ -703,17 +765,20 @@ async fn with_the_app_on_email_codes_are_turned_on_with_an_app_code() {
     let who = owner(&t, email, t0).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let secret = data_encoding::BASE32_NOPAD
         .decode(setup.secret.replace(' ', "").as_bytes())
         .unwrap();
     let done = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
         .await
+        .wire()
         .unwrap();
     let who = session_caller(&t, &done.session_token).await;
     // The password alone is not enough now.
     let e = codes::start_email_code(&t.state, &who, PASSWORD, "", t0 + 30)
         .await
+        .wire()
         .unwrap_err();
     assert!(e.for_field("code").is_some(), "{e:?}");
     codes::start_email_code(
@@ -724,9 +789,11 @@ async fn with_the_app_on_email_codes_are_turned_on_with_an_app_code() {
         t0 + 60,
     )
     .await
+    .wire()
     .unwrap();
     let code = code_from_mail(&t, email, ENABLE_SUBJECT, 1).await;
     codes::confirm_email_code(&t.state, &who, &code, t0 + 61)
         .await
+        .wire()
         .unwrap();
 }

@@ -3,19 +3,21 @@
 //! step of the story uses its own 30-second window.
 
 use crate::common;
+use crate::common::Wire;
 use crate::common::{app, TestApp, PASSWORD};
 use axum::http::StatusCode;
 use latchkey::model::error::ApiError;
+use latchkey::server::auth::Caller;
+use latchkey::server::auth::{Principal, Session};
 use latchkey::server::domain::totp;
-use latchkey::server::flows::{accounts, mfa, Caller};
-use latchkey::server::http::AuthSession;
+use latchkey::server::flows::{accounts, mfa, second_step};
 use latchkey::server::now;
 
-fn caller(session: Option<AuthSession>) -> Caller {
+fn caller(session: Option<Session>) -> Caller {
     Caller {
         ip: "198.51.100.9".into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0".into(),
-        session,
+        principal: session.map(Principal::Session),
     }
 }
 
@@ -27,6 +29,7 @@ async fn signed_in(t: &TestApp, email: &str, at: i64) -> Caller {
 async fn session_token(t: &TestApp, email: &str, at: i64) -> String {
     match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, at)
         .await
+        .wire()
         .unwrap()
     {
         accounts::SignInOutcome::Session { token, .. } => token,
@@ -50,6 +53,7 @@ async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Ca
     let who = signed_in(t, email, t0).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     assert!(
         setup.qr_svg.starts_with("<?xml") || setup.qr_svg.contains("<svg"),
@@ -59,6 +63,7 @@ async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Ca
     let secret = secret_of(&setup);
     let done = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
         .await
+        .wire()
         .unwrap();
     let codes: Vec<String> = done.codes.codes.iter().map(|c| c.code.clone()).collect();
     let who = session_caller(t, &done.session_token).await;
@@ -71,8 +76,10 @@ async fn recovery_step(
     pending: &str,
     code: &str,
     at: i64,
-) -> Result<mfa::SecondStepDone, ApiError> {
-    mfa::finish_second_step(&t.state, &caller(None), Some(pending), "", code, at).await
+) -> Result<second_step::SecondStepDone, ApiError> {
+    second_step::finish_second_step(&t.state, &caller(None), Some(pending), "", code, at)
+        .await
+        .wire()
 }
 
 async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
@@ -90,6 +97,7 @@ async fn password_step_with(t: &TestApp, email: &str, password: &str, at: i64) -
         at,
     )
     .await
+    .wire()
     .unwrap()
     {
         accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
@@ -105,6 +113,7 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
     let who = signed_in(&t, "set@example.com", t0).await;
     let err = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", "", t0)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(
         err.for_field("password").as_deref(),
@@ -113,11 +122,16 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
 
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     assert_eq!(setup.secret.split(' ').count(), 8);
     // Abandoned set-up: nothing is enabled, sign-in asks for the password only.
     assert_eq!(
-        mfa::status(&t.state, &who).await.unwrap().totp_enabled_at,
+        mfa::status(&t.state, &who)
+            .await
+            .wire()
+            .unwrap()
+            .totp_enabled_at,
         None
     );
     assert!(matches!(
@@ -130,6 +144,7 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
             t0
         )
         .await
+        .wire()
         .unwrap(),
         accounts::SignInOutcome::Session { .. }
     ));
@@ -142,20 +157,22 @@ async fn enabling_needs_the_password_and_a_code_and_gives_ten_recovery_codes() {
     let secret = secret_of(&setup);
     assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()));
 
-    let wrong = mfa::confirm_totp(&t.state, &who, "000000", t0).await;
+    let wrong = mfa::confirm_totp(&t.state, &who, "000000", t0).await.wire();
     assert!(matches!(wrong, Err(ApiError::Invalid { .. })));
     let done = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
         .await
+        .wire()
         .unwrap();
     assert_eq!(done.codes.codes.len(), 10);
     let new_who = session_caller(&t, &done.session_token).await;
     assert_ne!(
-        new_who.session.as_ref().unwrap().session_id,
-        who.session.as_ref().unwrap().session_id,
+        new_who.session().unwrap().session_id,
+        who.session().unwrap().session_id,
         "a new session id"
     );
     assert!(mfa::status(&t.state, &new_who)
         .await
+        .wire()
         .unwrap()
         .totp_enabled_at
         .is_some());
@@ -185,9 +202,12 @@ async fn an_unverified_address_cannot_turn_on_the_authenticator() {
     let t0 = now();
     t.sign_up("squatter@example.com", PASSWORD).await;
     let who = signed_in(&t, "squatter@example.com", t0).await;
-    let status = mfa::status(&t.state, &who).await.unwrap();
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
     assert!(!status.email_verified);
-    let Err(err) = mfa::start_totp(&t.state, &who, PASSWORD, "", t0).await else {
+    let Err(err) = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .wire()
+    else {
         panic!("started without a verified address");
     };
     assert!(
@@ -196,15 +216,23 @@ async fn an_unverified_address_cannot_turn_on_the_authenticator() {
     );
     assert!(mfa::confirm_totp(&t.state, &who, "123456", t0)
         .await
+        .wire()
         .is_err());
     assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
     // Once the owner follows the link, it works.
     let token = t.verification_token("squatter@example.com").await;
     t.call("verify_email", &[("token", &token)], None).await;
     let who = signed_in(&t, "squatter@example.com", t0).await;
-    assert!(mfa::status(&t.state, &who).await.unwrap().email_verified);
+    assert!(
+        mfa::status(&t.state, &who)
+            .await
+            .wire()
+            .unwrap()
+            .email_verified
+    );
     assert!(mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .is_ok());
 }
 
@@ -221,7 +249,7 @@ async fn an_enabled_authenticator_cannot_be_confirmed_again() {
         t0 + 30,
     )
     .await
-    else {
+    .wire() else {
         panic!("confirmed twice");
     };
     assert!(
@@ -244,7 +272,7 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
 
     // The code used to finish set-up cannot sign in.
     let pending = password_step(&t, "two@example.com", t0).await;
-    let replay = mfa::finish_second_step(
+    let replay = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -252,7 +280,8 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
         "",
         t0,
     )
-    .await;
+    .await
+    .wire();
     assert!(matches!(replay, Err(ApiError::Invalid { .. })));
     assert!(t
         .event_kinds()
@@ -265,7 +294,7 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
         .any(|m| m.subject == "An authenticator code was used twice"));
 
     let t1 = t0 + 30;
-    let done = mfa::finish_second_step(
+    let done = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -274,12 +303,13 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
         t1,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(done.signed_in.redirect_to, "/settings/security");
     // Its Debug output (what an error log would show) never holds the session token.
     assert!(!format!("{done:?}").contains(&done.session_token));
     // The pending sign-in is gone once used.
-    let again = mfa::finish_second_step(
+    let again = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -287,7 +317,8 @@ async fn sign_in_asks_for_a_code_and_each_step_works_once() {
         "",
         t1 + 30,
     )
-    .await;
+    .await
+    .wire();
     assert!(matches!(again, Err(ApiError::Unauthorized(_))));
 }
 
@@ -308,7 +339,7 @@ async fn no_session_before_the_second_step_and_it_expires() {
     );
 
     let pending = password_step(&t, "wait@example.com", t0).await;
-    let late = mfa::finish_second_step(
+    let late = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -316,7 +347,8 @@ async fn no_session_before_the_second_step_and_it_expires() {
         "",
         t0 + 601,
     )
-    .await;
+    .await
+    .wire();
     assert!(matches!(late, Err(ApiError::Unauthorized(_))), "{late:?}");
 }
 
@@ -327,8 +359,16 @@ async fn five_wrong_codes_end_the_pending_sign_in() {
     let (secret, _, _) = enabled(&t, "five@example.com", t0).await;
     let pending = password_step(&t, "five@example.com", t0).await;
     for _ in 0..5 {
-        let r = mfa::finish_second_step(&t.state, &caller(None), Some(&pending), "000000", "", t0)
-            .await;
+        let r = second_step::finish_second_step(
+            &t.state,
+            &caller(None),
+            Some(&pending),
+            "000000",
+            "",
+            t0,
+        )
+        .await
+        .wire();
         assert!(
             matches!(
                 r,
@@ -337,7 +377,7 @@ async fn five_wrong_codes_end_the_pending_sign_in() {
             "{r:?}"
         );
     }
-    let r = mfa::finish_second_step(
+    let r = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -345,7 +385,8 @@ async fn five_wrong_codes_end_the_pending_sign_in() {
         "",
         t0 + 30,
     )
-    .await;
+    .await
+    .wire();
     assert!(
         matches!(r, Err(ApiError::Unauthorized(_))),
         "back to the password step: {r:?}"
@@ -437,18 +478,23 @@ async fn wrong_codes_are_capped_over_a_day_whatever_the_address() {
             pending = password_step(&t, "daylong@example.com", at).await;
         }
         let r =
-            mfa::finish_second_step(&t.state, &from(i), Some(&pending), &wrong(at), "", at).await;
+            second_step::finish_second_step(&t.state, &from(i), Some(&pending), &wrong(at), "", at)
+                .await
+                .wire();
         assert!(matches!(r, Err(ApiError::Invalid { .. })), "try {i}: {r:?}");
         at += 100;
     }
     // Now even the right code waits, from any address.
     let pending = password_step(&t, "daylong@example.com", at).await;
-    let r = mfa::finish_second_step(&t.state, &from(99), Some(&pending), &right(at), "", at).await;
+    let r =
+        second_step::finish_second_step(&t.state, &from(99), Some(&pending), &right(at), "", at)
+            .await
+            .wire();
     assert!(matches!(r, Err(ApiError::TooManyRequests { .. })), "{r:?}");
     // A day later the owner gets in.
     let later = at + 24 * 3600;
     let pending = password_step(&t, "daylong@example.com", later).await;
-    let r = mfa::finish_second_step(
+    let r = second_step::finish_second_step(
         &t.state,
         &from(99),
         Some(&pending),
@@ -456,7 +502,8 @@ async fn wrong_codes_are_capped_over_a_day_whatever_the_address() {
         "",
         later,
     )
-    .await;
+    .await
+    .wire();
     assert!(r.is_ok(), "{r:?}");
 }
 
@@ -494,7 +541,7 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
     };
     assert_ne!(keyid(&hash_before), keyid(&hash_after));
     // The authenticator secret (sealed under the old secret) still opens.
-    let done = mfa::finish_second_step(
+    let done = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -502,7 +549,8 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
         "",
         t0 + 30,
     )
-    .await;
+    .await
+    .wire();
     assert!(done.is_ok(), "{:?}", done.err());
     // A recovery code (hashed under the old secret) still works.
     let pending = password_step(&t, "rotate@example.com", t0 + 60).await;
@@ -527,7 +575,8 @@ async fn rotating_the_secret_keeps_passwords_authenticators_and_recovery_codes()
             None,
             t0 + 90
         )
-        .await,
+        .await
+        .wire(),
         Err(ApiError::Unauthorized(_))
     ));
 }
@@ -596,8 +645,8 @@ async fn recovery_codes_work_once_even_when_racing() {
     let code = codes[0].to_uppercase().replace('-', " ");
     let (ca, cb) = (caller(None), caller(None));
     let (ra, rb) = tokio::join!(
-        mfa::finish_second_step(&t.state, &ca, Some(&a), "", &code, t0),
-        mfa::finish_second_step(&t.state, &cb, Some(&b), "", &code, t0),
+        second_step::finish_second_step(&t.state, &ca, Some(&a), "", &code, t0),
+        second_step::finish_second_step(&t.state, &cb, Some(&b), "", &code, t0),
     );
     assert_eq!(
         [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),
@@ -605,11 +654,15 @@ async fn recovery_codes_work_once_even_when_racing() {
         "exactly one wins"
     );
     let c = password_step(&t, "race@example.com", t0).await;
-    let third = mfa::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[0], t0).await;
+    let third =
+        second_step::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[0], t0)
+            .await
+            .wire();
     assert!(matches!(third, Err(ApiError::Invalid { .. })));
     assert!(
-        mfa::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[1], t0)
+        second_step::finish_second_step(&t.state, &caller(None), Some(&c), "", &codes[1], t0)
             .await
+            .wire()
             .is_ok()
     );
 }
@@ -620,11 +673,12 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
     let t0 = now();
     let (secret, old, who) = enabled(&t, "view@example.com", t0).await;
     assert!(matches!(
-        mfa::regenerate_codes(&t.state, &who, t0).await,
+        mfa::regenerate_codes(&t.state, &who, t0).await.wire(),
         Err(ApiError::Forbidden(_))
     ));
     assert!(mfa::view_codes(&t.state, &who, "000000", t0 + 30)
         .await
+        .wire()
         .is_err());
     let shown = mfa::view_codes(
         &t.state,
@@ -633,6 +687,7 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
         t0 + 30,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(
         shown
@@ -644,17 +699,24 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
     );
     let fresh = mfa::regenerate_codes(&t.state, &who, t0 + 60)
         .await
+        .wire()
         .unwrap();
     assert_eq!(fresh.codes.len(), 10);
     assert!(fresh.codes.iter().all(|c| !old.contains(&c.code)));
     // Old codes fail, new ones work.
     let p = password_step(&t, "view@example.com", t0 + 60).await;
-    assert!(
-        mfa::finish_second_step(&t.state, &caller(None), Some(&p), "", &old[0], t0 + 60)
-            .await
-            .is_err()
-    );
-    assert!(mfa::finish_second_step(
+    assert!(second_step::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        "",
+        &old[0],
+        t0 + 60
+    )
+    .await
+    .wire()
+    .is_err());
+    assert!(second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&p),
@@ -663,6 +725,7 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
         t0 + 60
     )
     .await
+    .wire()
     .is_ok());
     assert!(t
         .event_kinds()
@@ -677,6 +740,7 @@ async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
     let (secret, _, who) = enabled(&t, "off@example.com", t0).await;
     assert!(mfa::disable_totp(&t.state, &who, "000000", t0 + 30)
         .await
+        .wire()
         .is_err());
     mfa::disable_totp(
         &t.state,
@@ -685,6 +749,7 @@ async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
         t0 + 60,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(t.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
     assert_eq!(t.count("SELECT COUNT(*) FROM totp_methods").await, 0);
@@ -698,6 +763,7 @@ async fn disabling_needs_a_code_and_removes_the_recovery_codes() {
             t0 + 60
         )
         .await
+        .wire()
         .unwrap(),
         accounts::SignInOutcome::Session { .. }
     ));
@@ -734,6 +800,7 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
         t0
     )
     .await
+    .wire()
     .is_err());
     let before = counts(&t).await;
     assert!(
@@ -746,7 +813,7 @@ async fn housekeeping_removes_stale_sign_ins_old_throttles_and_old_links() {
         before,
         "nothing is removed while still of use"
     );
-    assert!(housekeeping(&t.state, t0 + mfa::PENDING_SECS).await);
+    assert!(housekeeping(&t.state, t0 + second_step::PENDING_SECS).await);
     assert_eq!(counts(&t).await, (0, before.1, 1));
     assert!(housekeeping(&t.state, t0 + LONGEST_MEMORY_SECS + 100).await);
     assert_eq!(counts(&t).await, (0, 0, 1));
@@ -764,6 +831,7 @@ async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     for _ in 0..5 {
         let e = mfa::start_totp(&t.state, &who, "Wrong-Password-1!", "", t0)
             .await
+            .wire()
             .unwrap_err();
         assert_eq!(
             e.for_field("password").as_deref(),
@@ -772,7 +840,9 @@ async fn the_identity_step_is_throttled_and_every_refusal_logged() {
     }
     // Even the right password waits now, and that refusal is logged as well.
     assert!(matches!(
-        mfa::start_totp(&t.state, &who, PASSWORD, "", t0).await,
+        mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+            .await
+            .wire(),
         Err(ApiError::TooManyRequests { .. })
     ));
     assert_eq!(
@@ -812,10 +882,12 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
     let who = session_caller(&t, &here).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
         .await
+        .wire()
         .unwrap();
     let secret = secret_of(&setup);
     let on = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
         .await
+        .wire()
         .unwrap();
     // The other browser is signed out; this one goes on under a new id.
     assert!(session_times(&t, &laptop).await.is_none());
@@ -825,7 +897,7 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
 
     // Another device signs in (with its second step), then the app is turned off.
     let pending = password_step(&t, email, t0 + 30).await;
-    let phone = mfa::finish_second_step(
+    let phone = second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(&pending),
@@ -834,6 +906,7 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
         t0 + 30,
     )
     .await
+    .wire()
     .unwrap()
     .session_token;
     assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 2);
@@ -845,6 +918,7 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
         t0 + 60,
     )
     .await
+    .wire()
     .unwrap();
     assert!(session_times(&t, &phone).await.is_none());
     assert!(session_times(&t, &off).await.is_some());
@@ -884,10 +958,12 @@ async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
     let who = session_caller(&t, &token).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", later)
         .await
+        .wire()
         .unwrap();
     let secret = secret_of(&setup);
     let on = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, later as u64), later)
         .await
+        .wire()
         .unwrap();
     assert_eq!(
         session_times(&t, &on.session_token).await,
@@ -904,6 +980,7 @@ async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
         t0 + 7200,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(
         session_times(&t, &changed.session_token).await,
@@ -924,6 +1001,7 @@ async fn reset_link_token(t: &TestApp, to: &str, at: i64) -> String {
     let before = reset_mails().await.len();
     latchkey::server::flows::password::request_reset(&t.state, &caller(None), to, at)
         .await
+        .wire()
         .unwrap();
     for _ in 0..200 {
         let mails = reset_mails().await;
@@ -939,7 +1017,7 @@ async fn reset_link_token(t: &TestApp, to: &str, at: i64) -> String {
 
 /// Whether a pending sign-in can still be finished with a valid code at `at`.
 async fn second_step_works(t: &TestApp, pending: &str, secret: &[u8], at: i64) -> bool {
-    mfa::finish_second_step(
+    second_step::finish_second_step(
         &t.state,
         &caller(None),
         Some(pending),
@@ -948,6 +1026,7 @@ async fn second_step_works(t: &TestApp, pending: &str, secret: &[u8], at: i64) -
         at,
     )
     .await
+    .wire()
     .is_ok()
 }
 
@@ -966,9 +1045,11 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
     let new = "Another-Granite-77!";
     password::change(&t.state, &who, PASSWORD, new, new, t0 + 30)
         .await
+        .wire()
         .unwrap();
     assert!(password::check_reset_link(&t.state, &link, t0 + 40)
         .await
+        .wire()
         .is_err());
     assert!(password::reset(
         &t.state,
@@ -979,6 +1060,7 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
         t0 + 40
     )
     .await
+    .wire()
     .is_err());
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
     assert!(!second_step_works(&t, &pending, &secret, t0 + 60).await);
@@ -995,6 +1077,7 @@ async fn a_new_password_ends_reset_links_and_sign_ins_waiting_for_a_code() {
         t0 + 110,
     )
     .await
+    .wire()
     .unwrap();
     assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
     assert!(!second_step_works(&t, &pending, &secret, t0 + 120).await);
@@ -1065,11 +1148,15 @@ async fn a_code_used_on_one_instance_is_refused_on_the_other() {
     let on_a = password_step(&a, "replay@example.com", t1).await;
     let on_b = password_step(&b, "replay@example.com", t1).await;
     assert!(
-        mfa::finish_second_step(&a.state, &caller(None), Some(&on_a), &code, "", t1)
+        second_step::finish_second_step(&a.state, &caller(None), Some(&on_a), &code, "", t1)
             .await
+            .wire()
             .is_ok()
     );
-    let again = mfa::finish_second_step(&b.state, &caller(None), Some(&on_b), &code, "", t1).await;
+    let again =
+        second_step::finish_second_step(&b.state, &caller(None), Some(&on_b), &code, "", t1)
+            .await
+            .wire();
     assert!(matches!(again, Err(ApiError::Invalid { .. })), "{again:?}");
 }
 
@@ -1084,8 +1171,8 @@ async fn a_recovery_code_raced_across_two_instances_is_accepted_once() {
         let on_b = password_step(&b, "split@example.com", t0).await;
         let (ca, cb) = (caller(None), caller(None));
         let (ra, rb) = tokio::join!(
-            mfa::finish_second_step(&a.state, &ca, Some(&on_a), "", code, t0),
-            mfa::finish_second_step(&b.state, &cb, Some(&on_b), "", code, t0),
+            second_step::finish_second_step(&a.state, &ca, Some(&on_a), "", code, t0),
+            second_step::finish_second_step(&b.state, &cb, Some(&on_b), "", code, t0),
         );
         assert_eq!(
             [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),

@@ -1,9 +1,11 @@
 //! Password change, forgot and reset, through the real router and server functions.
 
 use crate::common;
+use crate::common::Wire;
 use crate::common::{app, TestApp, PASSWORD};
 use axum::http::StatusCode;
-use latchkey::server::flows::{password, Caller};
+use latchkey::server::auth::Caller;
+use latchkey::server::flows::password;
 use latchkey::server::now;
 
 const NEW_PASSWORD: &str = "Copper-Lantern-77?";
@@ -228,17 +230,21 @@ async fn the_rotation_reminder_follows_the_setting() {
     let caller = Caller {
         ip: "198.51.100.2".into(),
         user_agent: "test".into(),
-        session: Some(latchkey::server::http::AuthSession::from(session)),
+        principal: Some(latchkey::server::auth::Principal::Session(
+            latchkey::server::auth::Session::from(session),
+        )),
     };
     assert!(
         !password::overview(&t.state, &caller, now())
             .await
+            .wire()
             .unwrap()
             .rotation_due
     );
     assert!(
         password::overview(&t.state, &caller, now() + 182 * 86_400)
             .await
+            .wire()
             .unwrap()
             .rotation_due
     );
@@ -404,6 +410,7 @@ async fn reset_links_expire_forged_ones_fail_and_older_ones_retire() {
 
     let err = password::check_reset_link(&t.state, &newer, now() + 3601)
         .await
+        .wire()
         .unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");
     let forged = t

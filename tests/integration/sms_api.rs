@@ -4,6 +4,7 @@
 //! that fails (nothing is turned on, no code is kept).
 
 use crate::common;
+use crate::common::Wire;
 use crate::common::{app_with, TestApp, PASSWORD};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -11,9 +12,10 @@ use axum::routing::post;
 use axum::{Form, Router};
 use latchkey::model::error::ApiError;
 use latchkey::model::mfa::Method;
+use latchkey::server::auth::Caller;
+use latchkey::server::auth::{Principal, Session};
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};
-use latchkey::server::flows::{accounts, codes, mfa, Caller};
-use latchkey::server::http::AuthSession;
+use latchkey::server::flows::{accounts, codes, mfa, second_step};
 use latchkey::server::now;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -77,11 +79,11 @@ async fn app_with_provider() -> (TestApp, Inbox) {
     (t, inbox)
 }
 
-fn caller(session: Option<AuthSession>) -> Caller {
+fn caller(session: Option<Session>) -> Caller {
     Caller {
         ip: "198.51.100.44".into(),
         user_agent: "Mozilla/5.0 (Android 14) Chrome/126.0 Mobile".into(),
-        session,
+        principal: session.map(Principal::Session),
     }
 }
 
@@ -118,12 +120,14 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
     // A number that cannot be dialled is refused before the password is looked at.
     let e = codes::start_sms_code(&t.state, &who, "Wrong-Password-1!", "", "12", "GB", t0)
         .await
+        .wire()
         .unwrap_err();
     assert!(e.for_field("phone").is_some(), "{e:?}");
     assert!(inbox.lock().unwrap().is_empty());
 
     let sent = codes::start_sms_code(&t.state, &who, PASSWORD, "", "07400 123456", "GB", t0)
         .await
+        .wire()
         .unwrap();
     assert_eq!(sent.to, "+44 •••• ••• 456");
     {
@@ -146,9 +150,10 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
     let code = code_in(&inbox, "+447400123456", "to turn on SMS codes");
     let token = codes::confirm_sms_code(&t.state, &who, &code, t0 + 5)
         .await
+        .wire()
         .unwrap();
     let who = session_caller(&t, &token).await;
-    let status = mfa::status(&t.state, &who).await.unwrap();
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
     assert_eq!(status.sms_enabled_at, Some(t0 + 5));
     assert_eq!(status.sms_number.as_deref(), Some("+44 •••• ••• 456"));
     assert!(status.sms_available);
@@ -163,21 +168,25 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
     // Sign in: SMS is offered, never chosen by default over nothing else, and works.
     let p = match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, t0 + 60)
         .await
+        .wire()
         .unwrap()
     {
         accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
         _ => panic!("expected the second step"),
     };
-    let options = mfa::sign_in_options(&t.state, Some(&p), t0 + 60)
+    let options = second_step::sign_in_options(&t.state, Some(&p), t0 + 60)
         .await
+        .wire()
         .unwrap();
     assert_eq!(options.methods, vec![Method::Sms]);
-    let sent = mfa::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Sms, t0 + 60)
-        .await
-        .unwrap();
+    let sent =
+        second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Sms, t0 + 60)
+            .await
+            .wire()
+            .unwrap();
     assert_eq!(sent.to, "+44 •••• ••• 456");
     let code = code_in(&inbox, "+447400123456", "to sign in");
-    mfa::finish_second_step_with(
+    second_step::finish_second_step_with(
         &t.state,
         &caller(None),
         Some(&p),
@@ -186,15 +195,18 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
         t0 + 61,
     )
     .await
+    .wire()
     .unwrap();
 
     // Turning it off takes the code texted for that.
     codes::request_code(&t.state, &who, CodePurpose::Disable, Channel::Sms, t0 + 70)
         .await
+        .wire()
         .unwrap();
     let code = code_in(&inbox, "+447400123456", "to turn off SMS codes");
     codes::disable_sms_code(&t.state, &who, &code, t0 + 71)
         .await
+        .wire()
         .unwrap();
     // Neither the auth token nor any texted code reaches the security log.
     let logged: Vec<String> = latchkey::server::store::events::all(&t.state.db)
@@ -230,6 +242,7 @@ async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
     let who = owner(&t, "down@example.com", t0).await;
     let e = codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123999", "", t0)
         .await
+        .wire()
         .unwrap_err();
     assert!(
         matches!(&e, ApiError::Unavailable(m) if m.contains("could not send")),
@@ -243,6 +256,7 @@ async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
     // Nothing to resend, nothing to confirm: start again.
     let e = codes::request_code(&t.state, &who, CodePurpose::Enable, Channel::Sms, t0 + 1)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(
         e,
@@ -250,6 +264,7 @@ async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
     );
     let e = codes::confirm_sms_code(&t.state, &who, "123456", t0 + 1)
         .await
+        .wire()
         .unwrap_err();
     assert_eq!(
         e.for_field("code").as_deref(),
@@ -259,6 +274,7 @@ async fn a_provider_that_fails_leaves_the_method_off_and_no_code_kept() {
     // (the failed send still counts against the hourly limits).
     codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123456", "", t0 + 2)
         .await
+        .wire()
         .unwrap();
 }
 
@@ -295,9 +311,16 @@ async fn without_a_provider_texts_go_to_the_development_outbox_and_production_of
     let t = common::app().await;
     let t0 = now();
     let who = owner(&t, "devtexts@example.com", t0).await;
-    assert!(mfa::status(&t.state, &who).await.unwrap().sms_available);
+    assert!(
+        mfa::status(&t.state, &who)
+            .await
+            .wire()
+            .unwrap()
+            .sms_available
+    );
     codes::start_sms_code(&t.state, &who, PASSWORD, "", "07400 123456", "", t0)
         .await
+        .wire()
         .unwrap();
     let page = t.get("/dev/mail", None).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -324,26 +347,31 @@ async fn a_code_texted_to_one_number_never_turns_sms_on_for_another() {
     let who = owner(&t, "swap@example.com", t0).await;
     codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 123456", "", t0)
         .await
+        .wire()
         .unwrap();
     let first = code_in(&inbox, "+447400123456", "to turn on SMS codes");
     // Past the interval, the owner starts again with another number.
     codes::start_sms_code(&t.state, &who, PASSWORD, "", "+44 7400 654321", "", t0 + 61)
         .await
+        .wire()
         .unwrap();
     let second = code_in(&inbox, "+447400654321", "to turn on SMS codes");
     if first != second {
         let e = codes::confirm_sms_code(&t.state, &who, &first, t0 + 62)
             .await
+            .wire()
             .unwrap_err();
         assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
     }
     let token = codes::confirm_sms_code(&t.state, &who, &second, t0 + 63)
         .await
+        .wire()
         .unwrap();
     let who = session_caller(&t, &token).await;
     assert_eq!(
         mfa::status(&t.state, &who)
             .await
+            .wire()
             .unwrap()
             .sms_number
             .as_deref(),

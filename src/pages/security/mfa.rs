@@ -15,7 +15,7 @@ use crate::components::{
     ResendButton, ResendClock, SubmitButton, Toast,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{IdentityProof, Method, RecoveryCodes, TotpSetup};
+use crate::model::mfa::{sign_in_after, IdentityProof, Method, RecoveryCodes, TotpSetup};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -103,6 +103,12 @@ pub fn MfaSection() -> impl IntoView {
     let loaded = move || status.get().and_then(|r| r.ok());
     let active = move || loaded().map(|s| s.active()).unwrap_or_default();
     let last_method = Signal::derive(move || active().len() <= 1);
+    let left_without_app = Signal::derive(move || {
+        active()
+            .into_iter()
+            .filter(|m| *m != Method::Totp)
+            .collect::<Vec<_>>()
+    });
     let verified = move || loaded().is_some_and(|s| s.email_verified);
     Effect::new(move |_| {
         if let Some(Ok(_)) = confirm.value().get() {
@@ -313,7 +319,7 @@ pub fn MfaSection() -> impl IntoView {
             <ViewCodes open=view_open regenerate=regenerate/>
         </Dialog>
         <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp" toast=toast>
-            <DisableTotp open=disable_open action=disable last=last_method/>
+            <DisableTotp open=disable_open action=disable remaining=left_without_app/>
         </Dialog>
         <Toast message=toast/>
     }
@@ -631,25 +637,30 @@ fn ViewCodes(
 fn DisableTotp(
     open: RwSignal<bool>,
     action: Action<String, Result<(), ApiError>>,
-    #[prop(name = "last")] only_method: Signal<bool>,
+    /// The methods that stay on once the app is off.
+    remaining: Signal<Vec<Method>>,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let value = action.value();
     view! {
         <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_once(action, code, last); } novalidate>
-            {move || if only_method.get() {
-                view! {
-                    <p class="notice notice-warning">
-                        "This is your only multi-factor method. After disabling it, signing in needs only your password, and your recovery codes stop working."
-                    </p>
-                }.into_any()
-            } else {
-                view! {
-                    <p class="notice notice-info">
-                        "Your recovery codes stop working. Signing in still asks for a code from your other method."
-                    </p>
-                }.into_any()
+            {move || {
+                let left = remaining.get();
+                let after = sign_in_after(&left);
+                if left.is_empty() {
+                    view! {
+                        <p class="notice notice-warning">
+                            {format!("This is your only multi-factor method. After disabling it, {after}, and your recovery codes stop working.")}
+                        </p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="notice notice-info">
+                            {format!("Your recovery codes stop working. S{}.", &after[1..])}
+                        </p>
+                    }.into_any()
+                }
             }}
             <p>"Enter a current code from your authenticator app to confirm."</p>
             <FormAlert message=general_error(value)/>

@@ -1,28 +1,31 @@
 //! Sign-up, email verification, sign-in and sign-out.
-use super::{internal, log, Caller, SecretGuard};
+use super::password::{new_password_problem, strength_check_allowed};
+use super::second_step::begin_second_step;
 use crate::model::account::{safe_next, Me, SignUpAccepted, SignedIn, VerifyOutcome};
-use crate::model::error::ApiError;
 use crate::model::password::{PasswordProblem, MAX_PASSWORD_BYTES};
+use crate::server::audit::{deliver, event, log, log_within, logged_email};
+use crate::server::auth::guard::{take, SecretGuard};
+use crate::server::auth::identity::password_matches;
+use crate::server::auth::session::new_session;
+use crate::server::auth::Caller;
 use crate::server::delivery::templates;
 use crate::server::domain::email;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
-use crate::server::store::{self, sessions::NewSession};
+use crate::server::error::{Error, Result};
+use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
 
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
 
 /// Refuses an empty or oversized password before anything else (and before any hashing).
-fn check_password_size(field: &str, password: &str) -> Result<(), ApiError> {
+fn check_password_size(field: &str, password: &str) -> Result<(), Error> {
     if password.is_empty() {
-        return Err(ApiError::field(field, PasswordProblem::Empty.to_string()));
+        return Err(Error::field(field, PasswordProblem::Empty.to_string()));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::field(
-            field,
-            PasswordProblem::TooLarge.to_string(),
-        ));
+        return Err(Error::field(field, PasswordProblem::TooLarge.to_string()));
     }
     Ok(())
 }
@@ -32,7 +35,7 @@ async fn issue_verification(
     user_id: i64,
     email: &str,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let token = new_token();
     let hash = state.keys.hash(Purpose::VerifyEmail, &token);
     store::tokens::insert(
@@ -43,10 +46,9 @@ async fn issue_verification(
         now,
         now + state.config.verification_link_secs,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     let link = state.config.link(&format!("/verify-email#token={token}"));
-    super::deliver(
+    deliver(
         state,
         templates::verify_email(email, &link, state.config.verification_link_secs / 3600),
         now,
@@ -64,14 +66,17 @@ pub async fn sign_up(
     password: &str,
     password_repeat: &str,
     now: i64,
-) -> Result<SignUpAccepted, ApiError> {
-    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+) -> Result<SignUpAccepted, Error> {
+    let email = email::normalize(email_input).map_err(|m| Error::field("email", m))?;
     check_password_size("password", password)?;
-    if let Some(problem) = super::password::new_password_problem(state, password, &email).await? {
-        return Err(ApiError::field("password", problem));
+    // Estimating strength (and asking the breach service) costs: counted per address
+    // first, like the strength meter's own requests.
+    strength_check_allowed(state, caller, now).await?;
+    if let Some(problem) = new_password_problem(state, password, &email).await? {
+        return Err(Error::field("password", problem));
     }
     if password != password_repeat {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "password_repeat",
             "The passwords do not match.",
         ));
@@ -91,25 +96,21 @@ pub async fn sign_up(
             throttle::SIGN_UP_EMAIL,
         ),
     ];
-    super::take(state, &keys, now).await?;
+    take(state, &keys, now).await?;
     // Hash in both cases so that both answers take the same time.
-    let hash = state.hasher.hash(password).await.map_err(internal)?;
+    let hash = state.hasher.hash(password).await?;
 
-    let mut tx = state.db.begin().await.map_err(internal)?;
-    let created = store::users::insert(&mut tx, &email, &hash, now)
-        .await
-        .map_err(internal)?;
+    let mut tx = state.db.begin().await?;
+    let created = store::users::insert(&mut tx, &email, &hash, now).await?;
     match created {
         Some(user_id) => {
-            super::log_within(&mut tx, caller, Some(user_id), "sign_up", now, json!({})).await?;
-            tx.commit().await.map_err(internal)?;
+            log_within(&mut tx, caller, Some(user_id), "sign_up", now, json!({})).await?;
+            tx.commit().await?;
             issue_verification(state, user_id, &email, now).await?;
         }
         None => {
-            tx.rollback().await.map_err(internal)?;
-            let existing = store::users::by_email(&state.db, &email)
-                .await
-                .map_err(internal)?;
+            tx.rollback().await?;
+            let existing = store::users::by_email(&state.db, &email).await?;
             if let Some(user) = existing {
                 log(
                     state,
@@ -120,7 +121,7 @@ pub async fn sign_up(
                     json!({}),
                 )
                 .await?;
-                super::deliver(state, templates::sign_up_attempt_on_existing(
+                deliver(state, templates::sign_up_attempt_on_existing(
                         &email,
                         &state.config.link("/signin"),
                         "If you forgot your password, use \"Forgot password?\" on the sign-in page.",
@@ -136,9 +137,9 @@ pub async fn verify_email(
     caller: &Caller,
     token: &str,
     now: i64,
-) -> Result<VerifyOutcome, ApiError> {
+) -> Result<VerifyOutcome, Error> {
     let invalid = || {
-        ApiError::invalid(
+        Error::invalid(
             "This verification link is not valid. Check that you copied the whole link, \
              or sign in and use \"Resend Verification Email\".",
         )
@@ -147,15 +148,12 @@ pub async fn verify_email(
         return Err(invalid());
     }
     let hash = state.keys.hash(Purpose::VerifyEmail, token);
-    let mut tx = state.db.begin().await.map_err(internal)?;
-    if let Some(user_id) = store::tokens::consume(&mut tx, &hash, store::tokens::VERIFY_EMAIL, now)
-        .await
-        .map_err(internal)?
+    let mut tx = state.db.begin().await?;
+    if let Some(user_id) =
+        store::tokens::consume(&mut tx, &hash, store::tokens::VERIFY_EMAIL, now).await?
     {
-        store::users::mark_verified(&mut tx, user_id, now)
-            .await
-            .map_err(internal)?;
-        super::log_within(
+        store::users::mark_verified(&mut tx, user_id, now).await?;
+        log_within(
             &mut tx,
             caller,
             Some(user_id),
@@ -164,24 +162,19 @@ pub async fn verify_email(
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         return Ok(VerifyOutcome::Verified);
     }
-    tx.rollback().await.map_err(internal)?;
-    match store::tokens::owner(&state.db, &hash, store::tokens::VERIFY_EMAIL)
-        .await
-        .map_err(internal)?
-    {
+    tx.rollback().await?;
+    match store::tokens::owner(&state.db, &hash, store::tokens::VERIFY_EMAIL).await? {
         None => Err(invalid()),
         Some((user_id, used_at, expires_at)) => {
-            let user = store::users::by_id(&state.db, user_id)
-                .await
-                .map_err(internal)?;
+            let user = store::users::by_id(&state.db, user_id).await?;
             let verified = user.map(|u| u.email_verified_at.is_some()).unwrap_or(false);
             if verified {
                 Ok(VerifyOutcome::AlreadyVerified)
             } else if used_at.is_none() && expires_at <= now {
-                Err(ApiError::invalid(
+                Err(Error::invalid(
                     "This verification link has expired. Sign in and use \"Resend Verification Email\" \
                      to get a new one.",
                 ))
@@ -192,20 +185,16 @@ pub async fn verify_email(
     }
 }
 
-pub async fn resend_verification(
-    state: &AppState,
-    caller: &Caller,
-    now: i64,
-) -> Result<(), ApiError> {
-    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+pub async fn resend_verification(state: &AppState, caller: &Caller, now: i64) -> Result<(), Error> {
+    let session = caller.signed_in()?;
     if session.email_verified {
-        return Err(ApiError::invalid("Your email address is already verified."));
+        return Err(Error::invalid("Your email address is already verified."));
     }
     let key = state.keys.hash(
         Purpose::Throttle,
         &format!("resend-verification:{}", session.user_id),
     );
-    super::take(state, &[(key, throttle::RESEND_VERIFICATION)], now).await?;
+    take(state, &[(key, throttle::RESEND_VERIFICATION)], now).await?;
     issue_verification(state, session.user_id, &session.email, now).await?;
     log(
         state,
@@ -216,10 +205,6 @@ pub async fn resend_verification(
         json!({}),
     )
     .await
-}
-
-pub fn not_signed_in() -> ApiError {
-    ApiError::Unauthorized("Your session has ended. Sign in again.".into())
 }
 
 /// What a correct password leads to: a session (its token goes into the cookie), or,
@@ -236,17 +221,15 @@ pub async fn sign_in(
     password: &str,
     next: Option<&str>,
     now: i64,
-) -> Result<SignInOutcome, ApiError> {
-    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+) -> Result<SignInOutcome, Error> {
+    let email = email::normalize(email_input).map_err(|m| Error::field("email", m))?;
     check_password_size("password", password)?;
 
     // The account and the counting of this attempt on one connection of the pool, which
     // goes back before the hash: hashing never holds a connection.
     let (user, taken) = {
-        let mut conn = state.db.acquire().await.map_err(internal)?;
-        let user = store::users::by_email(&mut *conn, &email)
-            .await
-            .map_err(internal)?;
+        let mut conn = state.db.acquire().await?;
+        let user = store::users::by_email(&mut *conn, &email).await?;
         let taken = SecretGuard::take_on(&mut conn, state, "sign-in", &email, caller, now).await;
         (user, taken)
     };
@@ -269,13 +252,9 @@ pub async fn sign_in(
 
     // An unknown account costs the same hash, so the answer's timing tells nothing.
     let matches = match &user {
-        Some(u) => super::password_matches(state, u, password).await?,
+        Some(u) => password_matches(state, u, password).await?,
         None => {
-            state
-                .hasher
-                .verify(password, &state.dummy_hash)
-                .await
-                .map_err(internal)?;
+            state.hasher.verify(password, &state.dummy_hash).await?;
             false
         }
     };
@@ -284,15 +263,15 @@ pub async fn sign_in(
         let detail = match user_id {
             Some(_) => json!({"reason": "wrong_password"}),
             None => {
-                json!({"reason": "unknown_account", "email_hash": super::logged_email(state, &email)})
+                json!({"reason": "unknown_account", "email_hash": logged_email(state, &email)})
             }
         };
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
-        return Err(ApiError::Unauthorized(INVALID_CREDENTIALS.into()));
+        return Err(Error::unauthorized(INVALID_CREDENTIALS));
     };
     let next = safe_next(next);
     // The counters' reset and the session on one connection again.
-    let mut conn = state.db.acquire().await.map_err(internal)?;
+    let mut conn = state.db.acquire().await?;
     guard.succeeded_on(&mut conn).await?;
     // The end of the browser's old session (a fresh session id at every sign-in) and,
     // unless the account has a second factor on, the new session and its log entry:
@@ -301,15 +280,14 @@ pub async fn sign_in(
     let hash = state.keys.hash(Purpose::Session, &token);
     let started = store::sessions::start_for_sign_in(
         &mut conn,
-        caller.session.as_ref().map(|old| old.session_id),
+        caller.session().map(|old| old.session_id),
         new_session(state, &hash, user.id, caller, now, now),
-        super::event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
+        event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     drop(conn);
     if !started {
-        let pending_token = super::mfa::begin_second_step(state, user.id, &next, now).await?;
+        let pending_token = begin_second_step(state, user.id, &next, now).await?;
         log(
             state,
             caller,
@@ -327,55 +305,9 @@ pub async fn sign_in(
     })
 }
 
-fn new_session<'a>(
-    state: &AppState,
-    token_hash: &'a [u8],
-    user_id: i64,
-    caller: &'a Caller,
-    signed_in_at: i64,
-    now: i64,
-) -> NewSession<'a> {
-    NewSession {
-        token_hash,
-        user_id,
-        signed_in_at,
-        now,
-        expires_at: signed_in_at + state.config.session_absolute_secs,
-        ip: &caller.ip,
-        user_agent: &caller.user_agent,
-    }
-}
-
-/// Creates a session for a user and gives its token (for the cookie); only the keyed
-/// hash of the token is stored. `signed_in_at` is when the person signed in: `now` for
-/// a new sign-in, earlier when a sign-in continues under a new id.
-pub async fn start_session<'e, E>(
-    exec: E,
-    state: &AppState,
-    user_id: i64,
-    caller: &Caller,
-    signed_in_at: i64,
-    now: i64,
-) -> Result<String, ApiError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let token = new_token();
-    let hash = state.keys.hash(Purpose::Session, &token);
-    store::sessions::insert(
-        exec,
-        new_session(state, &hash, user_id, caller, signed_in_at, now),
-    )
-    .await
-    .map_err(internal)?;
-    Ok(token)
-}
-
-pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(), ApiError> {
-    if let Some(session) = &caller.session {
-        store::sessions::delete(&state.db, session.session_id)
-            .await
-            .map_err(internal)?;
+pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(), Error> {
+    if let Some(session) = caller.session() {
+        store::sessions::delete(&state.db, session.session_id).await?;
         log(
             state,
             caller,
@@ -390,7 +322,7 @@ pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(),
 }
 
 pub fn me(caller: &Caller) -> Option<Me> {
-    caller.session.as_ref().map(|s| Me {
+    caller.session().map(|s| Me {
         email: s.email.clone(),
         email_verified: s.email_verified,
         created_at: s.user_created_at,

@@ -1,44 +1,21 @@
-//! Second factors that send a code: Email Code and SMS Code. Sending a code, checking
-//! one, turning a method on and off, and the identity check that comes before adding
-//! any method.
-use super::mfa::{check_code, require_verified_email, session};
-use super::{
-    confirm_own_password, internal, log, notify, rotate_session, take, Caller, PasswordProof,
-    SecretGuard,
-};
-use crate::model::error::ApiError;
-use crate::model::mfa::{CodeSent, IdentityProof, Method};
+//! Second factors that send a code: Email Code and SMS Code. Sending a code, and
+//! turning a method on and off. (Checking a code is `auth::factor`'s.)
+use crate::model::mfa::{CodeSent, Method};
+use crate::server::audit::{deliver_or_hold, log, log_within};
+use crate::server::auth::change::{Change, Notice, Sessions};
+use crate::server::auth::factor::{self, code_hash, SecondFactor};
+use crate::server::auth::guard::take;
+use crate::server::auth::identity::confirm_identity;
+use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::delivery::templates;
 use crate::server::domain::phone;
-use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
+use crate::server::domain::sent_code::{self, Channel, CodePurpose};
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
+use crate::server::error::{internal, Error, Result};
 use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
-
-pub const INVALID_CODE: &str = "Invalid code";
-/// Step 1 of enabling a method confirms identity with the password when no other
-/// method is on.
-const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
-    scope: "mfa-password",
-    field: "password",
-    wrong: "The password is not correct.",
-    failed_kind: "mfa_identity_failed",
-};
-
-fn code_hash(
-    state: &AppState,
-    user_id: i64,
-    purpose: CodePurpose,
-    channel: Channel,
-    code: &str,
-) -> Vec<u8> {
-    state.keys.hash(
-        Purpose::SentCode,
-        &format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
-    )
-}
 
 /// Where a send goes and how the answer names it.
 pub struct Recipient<'a> {
@@ -65,13 +42,10 @@ pub async fn send_code(
     channel: Channel,
     expires_by: Option<i64>,
     now: i64,
-) -> Result<CodeSent, ApiError> {
+) -> Result<CodeSent, Error> {
     let rules = state.config.code_rules;
     let expires_at = expires_by.map_or(rules.expires_at(now), |cap| cap.min(rules.expires_at(now)));
-    if let Some(sent_at) = store::codes::sent_at(&state.db, to.user_id, purpose, channel)
-        .await
-        .map_err(internal)?
-    {
+    if let Some(sent_at) = store::codes::sent_at(&state.db, to.user_id, purpose, channel).await? {
         let wait = rules.resend_wait(sent_at, now);
         if wait > 0 {
             log(
@@ -83,7 +57,7 @@ pub async fn send_code(
                 json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "too_soon"}),
             )
             .await?;
-            return Err(ApiError::TooManyRequests { retry_after: wait });
+            return Err(Error::too_many(wait));
         }
     }
     let keys = [
@@ -137,16 +111,13 @@ pub async fn send_code(
         expires_at,
         now - rules.resend_secs,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     if let Err(sent_at) = stored {
         // A racing send got there first: this one sends nothing and counts nothing.
         for (key, _) in &keys {
-            store::throttles::refund(&state.db, key)
-                .await
-                .map_err(internal)?;
+            store::throttles::refund(&state.db, key).await?;
         }
-        return Err(ApiError::TooManyRequests {
+        return Err(Error::TooMany {
             retry_after: rules.resend_wait(sent_at, now).max(1),
         });
     }
@@ -160,12 +131,10 @@ pub async fn send_code(
                 minutes,
                 &state.config.link("/forgot-password"),
             );
-            if let Some(wait) = super::deliver_or_hold(state, mail, now).await? {
+            if let Some(wait) = deliver_or_hold(state, mail, now).await? {
                 // The address got too much mail this hour: no code went out, so none
                 // is kept, and the answer says when to try again.
-                store::codes::forget(&state.db, to.user_id, purpose, channel)
-                    .await
-                    .map_err(internal)?;
+                store::codes::forget(&state.db, to.user_id, purpose, channel).await?;
                 log(
                     state,
                     caller,
@@ -175,7 +144,7 @@ pub async fn send_code(
                     json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "mail_limit"}),
                 )
                 .await?;
-                return Err(ApiError::TooManyRequests { retry_after: wait });
+                return Err(Error::too_many(wait));
             }
         }
         Channel::Sms => {
@@ -193,11 +162,9 @@ pub async fn send_code(
                 // send still counts against the account, address and number: a
                 // provider that refuses (or times out after delivering) must not open
                 // a way around the limits.
-                let mut tx = state.db.begin().await.map_err(internal)?;
-                store::codes::forget(&mut *tx, to.user_id, purpose, channel)
-                    .await
-                    .map_err(internal)?;
-                super::log_within(
+                let mut tx = state.db.begin().await?;
+                store::codes::forget(&mut *tx, to.user_id, purpose, channel).await?;
+                log_within(
                     &mut tx,
                     caller,
                     Some(to.user_id),
@@ -206,11 +173,9 @@ pub async fn send_code(
                     json!({"purpose": purpose.as_str(), "error": why}),
                 )
                 .await?;
-                tx.commit().await.map_err(internal)?;
+                tx.commit().await?;
                 tracing::warn!(purpose = purpose.as_str(), error = %why, "could not send an SMS code");
-                return Err(ApiError::Unavailable(
-                    "We could not send the text message. Check the number, or try again in a few minutes.".into(),
-                ));
+                return Err(Error::unavailable("We could not send the text message. Check the number, or try again in a few minutes."));
             }
         }
     }
@@ -230,144 +195,8 @@ pub async fn send_code(
     })
 }
 
-/// Checks a typed code against the one sent for `purpose` over `channel`: throttled per
-/// account and address like every second factor, 5 wrong tries per code, expired after
-/// its lifetime, used up by the one request that accepts it. Gives where the accepted
-/// code had gone, for a number being verified.
-pub async fn check_sent_code(
-    state: &AppState,
-    caller: &Caller,
-    user_id: i64,
-    purpose: CodePurpose,
-    channel: Channel,
-    input: &str,
-    now: i64,
-) -> Result<Option<String>, ApiError> {
-    let rules = state.config.code_rules;
-    let scope = match channel {
-        Channel::Email => "email-code",
-        Channel::Sms => "sms-code",
-    };
-    let guard = SecretGuard::take_second_factor(state, scope, user_id, caller, now).await?;
-    let Some(code) = sent_code::normalize(input) else {
-        guard.not_judged(state).await?;
-        return Err(ApiError::field("code", "Enter the 6-digit code."));
-    };
-    let Some(stored) =
-        store::codes::attempt(&state.db, user_id, purpose, channel, rules.max_failures)
-            .await
-            .map_err(internal)?
-    else {
-        guard.not_judged(state).await?;
-        return Err(ApiError::field(
-            "code",
-            "No code is waiting. Choose Request Code to get one.",
-        ));
-    };
-    let typed = code_hash(state, user_id, purpose, channel, &code);
-    let verdict = match sent_code::judge(&stored, &typed, now, &rules) {
-        Verdict::Accepted => {
-            if let Some(destination) =
-                store::codes::consume(&state.db, user_id, purpose, channel, &typed)
-                    .await
-                    .map_err(internal)?
-            {
-                guard.succeeded(state).await?;
-                return Ok(destination);
-            }
-            // Another request used it first.
-            "used"
-        }
-        Verdict::Wrong => "wrong",
-        Verdict::Expired => "expired",
-        Verdict::UsedUp => "too_many_tries",
-    };
-    log(
-        state,
-        caller,
-        Some(user_id),
-        "mfa_code_failed",
-        now,
-        json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": verdict}),
-    )
-    .await?;
-    Err(ApiError::field(
-        "code",
-        match verdict {
-            "expired" => "This code has expired. Choose Request Code to get a new one.",
-            "too_many_tries" => {
-                "Too many wrong tries for this code. Choose Request Code to get a new one."
-            }
-            _ => INVALID_CODE,
-        },
-    ))
-}
-
-/// The account's methods as the identity rule sees them.
-pub async fn active_methods(state: &AppState, user_id: i64) -> Result<Vec<Method>, ApiError> {
-    let totp = store::mfa::totp(&state.db, user_id)
-        .await
-        .map_err(internal)?
-        .is_some_and(|t| t.enabled_at.is_some());
-    let codes = store::codes::methods(&state.db, user_id)
-        .await
-        .map_err(internal)?;
-    let mut methods = Vec::new();
-    if totp {
-        methods.push(Method::Totp);
-    }
-    for row in codes {
-        match Channel::parse(&row.channel) {
-            Some(Channel::Email) => methods.push(Method::Email),
-            Some(Channel::Sms) => methods.push(Method::Sms),
-            None => {}
-        }
-    }
-    Ok(methods)
-}
-
-/// Step 1 of turning a method on: the identity check that [`IdentityProof::for_adding`]
-/// asks for (the password, or a code from a method that is already on).
-pub async fn confirm_identity(
-    state: &AppState,
-    caller: &Caller,
-    adding: Method,
-    password: &str,
-    code: &str,
-    now: i64,
-) -> Result<(), ApiError> {
-    let s = session(caller)?;
-    let active = active_methods(state, s.user_id).await?;
-    match IdentityProof::for_adding(adding, &active) {
-        IdentityProof::Password => {
-            if password.is_empty() {
-                return Err(ApiError::field("password", "Enter your password."));
-            }
-            let user = store::users::by_id(&state.db, s.user_id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(super::accounts::not_signed_in)?;
-            confirm_own_password(state, caller, &user, password, &IDENTITY_PASSWORD, now).await
-        }
-        IdentityProof::AuthenticatorCode => {
-            check_code(state, caller, s.user_id, &s.email, code, now, false).await
-        }
-        IdentityProof::EmailCode => check_sent_code(
-            state,
-            caller,
-            s.user_id,
-            CodePurpose::Identity,
-            Channel::Email,
-            code,
-            now,
-        )
-        .await
-        .map(|_| ()),
-    }
-}
-
-fn own_address(caller: &Caller) -> Result<Recipient<'_>, ApiError> {
-    let s = session(caller)?;
+fn own_address(caller: &Caller) -> Result<Recipient<'_>, Error> {
+    let s = caller.signed_in()?;
     Ok(Recipient {
         user_id: s.user_id,
         email: &s.email,
@@ -377,8 +206,8 @@ fn own_address(caller: &Caller) -> Result<Recipient<'_>, ApiError> {
 }
 
 /// The owner's phone (E.164) as a recipient of SMS codes.
-fn own_phone(caller: &Caller, number: String) -> Result<Recipient<'_>, ApiError> {
-    let s = session(caller)?;
+fn own_phone(caller: &Caller, number: String) -> Result<Recipient<'_>, Error> {
+    let s = caller.signed_in()?;
     Ok(Recipient {
         user_id: s.user_id,
         email: &s.email,
@@ -394,14 +223,13 @@ async fn not_too_soon(
     user_id: i64,
     channel: Channel,
     now: i64,
-) -> Result<(), ApiError> {
-    if let Some(sent_at) = store::codes::sent_at(&state.db, user_id, CodePurpose::Enable, channel)
-        .await
-        .map_err(internal)?
+) -> Result<(), Error> {
+    if let Some(sent_at) =
+        store::codes::sent_at(&state.db, user_id, CodePurpose::Enable, channel).await?
     {
         let wait = state.config.code_rules.resend_wait(sent_at, now);
         if wait > 0 {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
+            return Err(Error::too_many(wait));
         }
     }
     Ok(())
@@ -418,25 +246,24 @@ pub async fn start_sms_code(
     number: &str,
     country: &str,
     now: i64,
-) -> Result<CodeSent, ApiError> {
-    let s = session(caller)?;
+) -> Result<CodeSent, Error> {
+    let s = caller.signed_in()?;
     require_verified_email(s)?;
     if state.sms.is_none() {
-        return Err(ApiError::invalid("SMS codes are not offered here."));
+        return Err(Error::invalid("SMS codes are not offered here."));
     }
     if store::codes::method(&state.db, s.user_id, Channel::Sms)
-        .await
-        .map_err(internal)?
+        .await?
         .is_some()
     {
-        return Err(ApiError::invalid("SMS codes are already on."));
+        return Err(Error::invalid("SMS codes are already on."));
     }
     let country = if country.trim().is_empty() {
         state.config.sms_default_country.as_str()
     } else {
         country
     };
-    let number = phone::normalize(number, country).map_err(|m| ApiError::field("phone", m))?;
+    let number = phone::normalize(number, country).map_err(|m| Error::field("phone", m))?;
     not_too_soon(state, s.user_id, Channel::Sms, now).await?;
     confirm_identity(state, caller, Method::Sms, password, code, now).await?;
     send_code(
@@ -458,15 +285,14 @@ pub async fn start_email_code(
     password: &str,
     code: &str,
     now: i64,
-) -> Result<CodeSent, ApiError> {
-    let s = session(caller)?;
+) -> Result<CodeSent, Error> {
+    let s = caller.signed_in()?;
     require_verified_email(s)?;
     if store::codes::method(&state.db, s.user_id, Channel::Email)
-        .await
-        .map_err(internal)?
+        .await?
         .is_some()
     {
-        return Err(ApiError::invalid("Email codes are already on."));
+        return Err(Error::invalid("Email codes are already on."));
     }
     // A code for this step went out moments ago (the dialog was opened again).
     not_too_soon(state, s.user_id, Channel::Email, now).await?;
@@ -492,17 +318,14 @@ pub async fn request_code(
     purpose: CodePurpose,
     channel: Channel,
     now: i64,
-) -> Result<CodeSent, ApiError> {
-    let s = session(caller)?;
-    let method = store::codes::method(&state.db, s.user_id, channel)
-        .await
-        .map_err(internal)?;
+) -> Result<CodeSent, Error> {
+    let s = caller.signed_in()?;
+    let method = store::codes::method(&state.db, s.user_id, channel).await?;
     // Turning on: only once the identity check sent the first code, while it is
     // valid, and never past it: resends do not keep one identity check alive.
     let step_ends = match purpose {
         CodePurpose::Enable => store::codes::expires_at(&state.db, s.user_id, purpose, channel)
-            .await
-            .map_err(internal)?
+            .await?
             .filter(|at| now < *at),
         _ => None,
     };
@@ -515,7 +338,7 @@ pub async fn request_code(
         CodePurpose::SignIn => false,
     };
     if !allowed {
-        return Err(ApiError::invalid(match (purpose, channel) {
+        return Err(Error::invalid(match (purpose, channel) {
             (CodePurpose::Enable, _) => "Start again: choose Enable and confirm it is you.",
             (_, Channel::Email) => "Email codes are not on for this account.",
             (_, Channel::Sms) => "SMS codes are not on for this account.",
@@ -527,9 +350,7 @@ pub async fn request_code(
             // The number being verified, or the one that is on.
             let number = match purpose {
                 CodePurpose::Enable => {
-                    store::codes::destination(&state.db, s.user_id, purpose, channel)
-                        .await
-                        .map_err(internal)?
+                    store::codes::destination(&state.db, s.user_id, purpose, channel).await?
                 }
                 _ => method.and_then(|m| m.destination),
             };
@@ -555,7 +376,7 @@ pub async fn confirm_email_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     confirm_code_method(state, caller, Channel::Email, code, now).await
 }
 
@@ -566,7 +387,7 @@ pub async fn confirm_sms_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     confirm_code_method(state, caller, Channel::Sms, code, now).await
 }
 
@@ -578,45 +399,38 @@ async fn confirm_code_method(
     channel: Channel,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
-    let s = session(caller)?;
+) -> Result<String, Error> {
+    let s = caller.signed_in()?;
     require_verified_email(s)?;
-    let destination = check_sent_code(
+    let factor = if channel == Channel::Sms {
+        SecondFactor::SmsCode
+    } else {
+        SecondFactor::EmailCode
+    };
+    let destination = factor::check(
         state,
         caller,
         s.user_id,
+        &s.email,
+        factor,
         CodePurpose::Enable,
-        channel,
         code,
         now,
     )
-    .await?;
+    .await?
+    .destination;
     if channel == Channel::Sms && destination.is_none() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "Start again: choose Enable and confirm it is you.",
         ));
     }
-    let mut tx = state.db.begin().await.map_err(internal)?;
-    if !store::codes::enable(&mut tx, s.user_id, channel, destination.as_deref(), now)
-        .await
-        .map_err(internal)?
-    {
-        return Err(ApiError::invalid(format!(
+    let mut change = Change::of_caller(state, caller, now).await?;
+    if !store::codes::enable(change.tx(), s.user_id, channel, destination.as_deref(), now).await? {
+        return Err(Error::invalid(format!(
             "{} are already on.",
             name_of(channel)
         )));
     }
-    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    super::log_within(
-        &mut tx,
-        caller,
-        Some(s.user_id),
-        "mfa_enabled",
-        now,
-        json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
-    )
-    .await?;
-    tx.commit().await.map_err(internal)?;
     let what = match &destination {
         Some(number) => format!(
             "two-step sign-in with codes sent by text message to {} was turned on",
@@ -624,16 +438,15 @@ async fn confirm_code_method(
         ),
         None => "two-step sign-in with codes sent to this address was turned on".into(),
     };
-    notify(
-        state,
-        caller,
-        &s.email,
-        &format!("{} turned on", name_of(channel)),
-        &what,
-        now,
-    )
-    .await?;
-    Ok(token)
+    let done = change
+        .commit(
+            Sessions::ContinueCaller,
+            "mfa_enabled",
+            json!({"method": channel.as_str()}),
+            Notice::new(format!("{} turned on", name_of(channel)), what),
+        )
+        .await?;
+    done.session_token.ok_or_else(not_signed_in)
 }
 
 /// "Disable" on Email Code: the code sent as the dialog opened turns the method off.
@@ -642,7 +455,7 @@ pub async fn disable_email_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     disable_code_method(state, caller, Channel::Email, code, now).await
 }
 
@@ -652,7 +465,7 @@ pub async fn disable_sms_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     disable_code_method(state, caller, Channel::Sms, code, now).await
 }
 
@@ -662,54 +475,43 @@ async fn disable_code_method(
     channel: Channel,
     code: &str,
     now: i64,
-) -> Result<String, ApiError> {
-    let s = session(caller)?;
-    check_sent_code(
+) -> Result<String, Error> {
+    let s = caller.signed_in()?;
+    let factor = if channel == Channel::Sms {
+        SecondFactor::SmsCode
+    } else {
+        SecondFactor::EmailCode
+    };
+    factor::check(
         state,
         caller,
         s.user_id,
+        &s.email,
+        factor,
         CodePurpose::Disable,
-        channel,
         code,
         now,
     )
     .await?;
-    let mut tx = state.db.begin().await.map_err(internal)?;
-    if !store::codes::disable(&mut tx, s.user_id, channel)
-        .await
-        .map_err(internal)?
-    {
-        return Err(ApiError::invalid(format!(
+    let mut change = Change::of_caller(state, caller, now).await?;
+    if !store::codes::disable(change.tx(), s.user_id, channel).await? {
+        return Err(Error::invalid(format!(
             "{} are already off.",
             name_of(channel)
         )));
     }
-    store::codes::forget_channel(&mut tx, s.user_id, channel)
-        .await
-        .map_err(internal)?;
-    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    super::log_within(
-        &mut tx,
-        caller,
-        Some(s.user_id),
-        "mfa_disabled",
-        now,
-        json!({"method": channel.as_str(), "other_sessions_ended": others_ended}),
-    )
-    .await?;
-    tx.commit().await.map_err(internal)?;
+    store::codes::forget_channel(change.tx(), s.user_id, channel).await?;
     let what = match channel {
         Channel::Email => "two-step sign-in with codes sent to this address was turned off",
         Channel::Sms => "two-step sign-in with codes sent by text message was turned off",
     };
-    notify(
-        state,
-        caller,
-        &s.email,
-        &format!("{} turned off", name_of(channel)),
-        what,
-        now,
-    )
-    .await?;
-    Ok(token)
+    let done = change
+        .commit(
+            Sessions::ContinueCaller,
+            "mfa_disabled",
+            json!({"method": channel.as_str()}),
+            Notice::telling_sign_in(format!("{} turned off", name_of(channel)), what),
+        )
+        .await?;
+    done.session_token.ok_or_else(not_signed_in)
 }

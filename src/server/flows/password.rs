@@ -1,19 +1,20 @@
 //! Changing the password (signed in), and resetting it by an emailed link.
-use super::{
-    answer_after, confirm_own_password, internal, log, notify, rotate_session, Caller,
-    PasswordProof,
-};
+use super::answer_after;
 use crate::model::account::{PasswordOverview, ResetRequested};
-use crate::model::error::ApiError;
 use crate::model::password::{
     rotation_due, PasswordEstimate, PasswordProblem, Strength, MAX_PASSWORD_BYTES,
 };
+use crate::server::audit::{deliver, log, log_within, logged_email};
+use crate::server::auth::change::{Change, Notice, Sessions};
+use crate::server::auth::guard::take;
+use crate::server::auth::identity::{confirm_own_password, PasswordProof};
+use crate::server::auth::{not_signed_in, Caller};
 use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{email, strength};
-use crate::server::flows::accounts::not_signed_in;
+use crate::server::error::{Error, Result};
 use crate::server::store;
 use crate::server::AppState;
 use serde_json::json;
@@ -37,7 +38,7 @@ async fn new_password_problems(
     new: &str,
     repeat: &str,
     email: &str,
-) -> Result<Vec<(&'static str, String)>, ApiError> {
+) -> Result<Vec<(&'static str, String)>, Error> {
     let mut problems = Vec::new();
     if new.len() > MAX_PASSWORD_BYTES {
         problems.push(("new_password", PasswordProblem::TooLarge.to_string()));
@@ -55,10 +56,10 @@ async fn new_password_problems(
 
 /// The strength of a candidate (the account's address and its parts count as known
 /// words), estimated off the async runtime.
-async fn strength_of(password: &str, email: &str) -> Result<Strength, ApiError> {
+async fn strength_of(password: &str, email: &str) -> Result<Strength, Error> {
     let candidate: String = password.chars().take(ESTIMATE_MAX_CHARS).collect();
     let email = email.to_string();
-    tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         let mut known: Vec<&str> = vec![email.as_str()];
         known.extend(
             email
@@ -70,8 +71,7 @@ async fn strength_of(password: &str, email: &str) -> Result<Strength, ApiError> 
         );
         strength::estimate(&candidate, &known, ESTIMATE_MAX_CHARS)
     })
-    .await
-    .map_err(internal)
+    .await?)
 }
 
 /// Every rule a new password must meet (sign-up, change, reset): the policy, the
@@ -81,7 +81,7 @@ pub async fn new_password_problem(
     state: &AppState,
     password: &str,
     email: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, Error> {
     let estimate = PasswordEstimate {
         strength: strength_of(password, email).await?,
         common: is_common_password(password),
@@ -110,13 +110,9 @@ pub async fn new_password_problem(
 
 /// With a new password, what the old one started stops working, in the same
 /// transaction: emailed reset links, and sign-ins waiting for their second step.
-async fn end_password_uses(tx: &mut store::Tx<'_>, user_id: i64, now: i64) -> Result<(), ApiError> {
-    store::tokens::retire_all(tx, user_id, store::tokens::RESET_PASSWORD, now)
-        .await
-        .map_err(internal)?;
-    store::mfa::delete_pending_for_user(tx, user_id)
-        .await
-        .map_err(internal)?;
+async fn end_password_uses(tx: &mut store::Tx<'_>, user_id: i64, now: i64) -> Result<(), Error> {
+    store::tokens::retire_all(tx, user_id, store::tokens::RESET_PASSWORD, now).await?;
+    store::mfa::delete_pending_for_user(tx, user_id).await?;
     Ok(())
 }
 
@@ -124,8 +120,8 @@ pub async fn overview(
     state: &AppState,
     caller: &Caller,
     now: i64,
-) -> Result<PasswordOverview, ApiError> {
-    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+) -> Result<PasswordOverview, Error> {
+    let session = caller.signed_in()?;
     let reference = session
         .password_changed_at
         .unwrap_or(session.user_created_at);
@@ -141,6 +137,16 @@ pub async fn overview(
 /// rules still apply to the whole).
 pub const ESTIMATE_MAX_CHARS: usize = 64;
 
+/// Counts one strength estimate for the caller's address, or refuses it: anyone may
+/// ask for one (the strength meter, a sign-up), and each costs.
+pub async fn strength_check_allowed(state: &AppState, caller: &Caller, now: i64) -> Result<()> {
+    let key = state.keys.hash(
+        Purpose::Throttle,
+        &format!("password-strength:ip:{}", caller.ip_group()),
+    );
+    take(state, &[(key, throttle::PASSWORD_STRENGTH_IP)], now).await
+}
+
 /// Strength of a candidate password (the signed-in account's email counts as a known
 /// word), and whether it is a common one, for the checklist. Throttled per address and
 /// run off the async runtime, since anyone may ask.
@@ -149,15 +155,10 @@ pub async fn estimate(
     caller: &Caller,
     password: &str,
     now: i64,
-) -> Result<PasswordEstimate, ApiError> {
-    let key = state.keys.hash(
-        Purpose::Throttle,
-        &format!("password-strength:ip:{}", caller.ip_group()),
-    );
-    super::take(state, &[(key, throttle::PASSWORD_STRENGTH_IP)], now).await?;
+) -> Result<PasswordEstimate, Error> {
+    strength_check_allowed(state, caller, now).await?;
     let email = caller
-        .session
-        .as_ref()
+        .session()
         .map(|s| s.email.clone())
         .unwrap_or_default();
     let common = is_common_password(password);
@@ -179,8 +180,8 @@ pub async fn change(
     new: &str,
     repeat: &str,
     now: i64,
-) -> Result<Changed, ApiError> {
-    let session = caller.session.as_ref().ok_or_else(not_signed_in)?;
+) -> Result<Changed, Error> {
+    let session = caller.signed_in()?;
     // Every problem at once, in the form's order; the current password is checked
     // (which costs an attempt) only once the rest is right.
     let mut problems = Vec::new();
@@ -205,41 +206,30 @@ pub async fn change(
         problems.extend(new_password_problems(state, new, repeat, &session.email).await?);
     }
     if !problems.is_empty() {
-        return Err(ApiError::fields(problems));
+        return Err(Error::fields(problems));
     }
 
     let user = store::users::by_id(&state.db, session.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(not_signed_in)?;
     confirm_own_password(state, caller, &user, current, &CURRENT_PASSWORD, now).await?;
-    let hash = state.hasher.hash(new).await.map_err(internal)?;
+    let hash = state.hasher.hash(new).await?;
 
-    let mut tx = state.db.begin().await.map_err(internal)?;
-    store::users::set_password(&mut tx, user.id, &hash, now, false)
-        .await
-        .map_err(internal)?;
-    end_password_uses(&mut tx, user.id, now).await?;
-    let (token, others_ended) = rotate_session(&mut tx, state, caller, now).await?;
-    super::log_within(
-        &mut tx,
-        caller,
-        Some(user.id),
-        "password_changed",
-        now,
-        json!({"other_sessions_ended": others_ended}),
-    )
-    .await?;
-    tx.commit().await.map_err(internal)?;
-
-    notify(
-        state,
-        caller,
-        &user.email,
-        "Your password was changed",
-        "the password of your account was changed, and every other device signed in to it was signed out",
-        now,
-    ).await?;
+    let mut change = Change::of_caller(state, caller, now).await?;
+    store::users::set_password(change.tx(), user.id, &hash, now, false).await?;
+    end_password_uses(change.tx(), user.id, now).await?;
+    let done = change
+        .commit(
+            Sessions::ContinueCaller,
+            "password_changed",
+            json!({}),
+            Notice::new(
+                "Your password was changed",
+                "the password of your account was changed, and every other device signed in to it was signed out",
+            ),
+        )
+        .await?;
+    let token = done.session_token.ok_or_else(not_signed_in)?;
     Ok(Changed {
         session_token: token,
         changed_at: now,
@@ -253,9 +243,9 @@ pub async fn request_reset(
     caller: &Caller,
     email_input: &str,
     now: i64,
-) -> Result<ResetRequested, ApiError> {
+) -> Result<ResetRequested, Error> {
     let started = Instant::now();
-    let email = email::normalize(email_input).map_err(|m| ApiError::field("email", m))?;
+    let email = email::normalize(email_input).map_err(|m| Error::field("email", m))?;
     let keys = [
         (
             state
@@ -271,20 +261,18 @@ pub async fn request_reset(
             throttle::RESET_REQUESTS_IP,
         ),
     ];
-    if let Err(refused) = super::take(state, &keys, now).await {
+    if let Err(refused) = take(state, &keys, now).await {
         answer_after(started, RESET_ANSWER_FLOOR).await;
         return Err(refused);
     }
 
-    let user = store::users::by_email(&state.db, &email)
-        .await
-        .map_err(internal)?;
+    let user = store::users::by_email(&state.db, &email).await?;
     let valid_minutes = (state.config.reset_link_secs + 59) / 60;
     match user {
         Some(user) => {
             let token = new_token();
             let hash = reset_hash(state, &token);
-            let mut tx = state.db.begin().await.map_err(internal)?;
+            let mut tx = state.db.begin().await?;
             store::tokens::insert(
                 &mut *tx,
                 &hash,
@@ -293,9 +281,8 @@ pub async fn request_reset(
                 now,
                 now + state.config.reset_link_secs,
             )
-            .await
-            .map_err(internal)?;
-            super::log_within(
+            .await?;
+            log_within(
                 &mut tx,
                 caller,
                 Some(user.id),
@@ -304,9 +291,9 @@ pub async fn request_reset(
                 json!({}),
             )
             .await?;
-            tx.commit().await.map_err(internal)?;
+            tx.commit().await?;
             let link = state.config.link(&format!("/reset-password#token={token}"));
-            super::deliver(
+            deliver(
                 state,
                 templates::password_reset_link(&user.email, &link, valid_minutes),
                 now,
@@ -320,7 +307,7 @@ pub async fn request_reset(
                 None,
                 "password_reset_requested",
                 now,
-                json!({"reason": "unknown_account", "email_hash": super::logged_email(state, &email)}),
+                json!({"reason": "unknown_account", "email_hash": logged_email(state, &email)}),
             )
             .await?;
         }
@@ -337,9 +324,9 @@ fn reset_hash(state: &AppState, token: &str) -> Vec<u8> {
 }
 
 /// Whether a reset link can still be used; the error says why not.
-pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result<(), ApiError> {
+pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result<(), Error> {
     let forged = || {
-        ApiError::invalid("This reset link is not valid. Check that you copied the whole link, or ask for a new one.")
+        Error::invalid("This reset link is not valid. Check that you copied the whole link, or ask for a new one.")
     };
     if !looks_like_token(token) {
         return Err(forged());
@@ -349,14 +336,13 @@ pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result
         &reset_hash(state, token),
         store::tokens::RESET_PASSWORD,
     )
-    .await
-    .map_err(internal)?
+    .await?
     {
         None => Err(forged()),
-        Some((_, Some(_), _)) => Err(ApiError::invalid(
+        Some((_, Some(_), _)) => Err(Error::invalid(
             "This reset link has already been used. Ask for a new one if you still need it.",
         )),
-        Some((_, None, expires_at)) if expires_at <= now => Err(ApiError::invalid(
+        Some((_, None, expires_at)) if expires_at <= now => Err(Error::invalid(
             "This reset link has expired. Ask for a new one.",
         )),
         Some(_) => Ok(()),
@@ -372,14 +358,14 @@ pub async fn reset(
     new: &str,
     repeat: &str,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     check_reset_link(state, token, now).await?;
     let problems = new_password_problems(state, new, repeat, "").await?;
     if !problems.is_empty() {
-        return Err(ApiError::fields(problems));
+        return Err(Error::fields(problems));
     }
-    let hash = state.hasher.hash(new).await.map_err(internal)?;
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let hash = state.hasher.hash(new).await?;
+    let mut tx = state.db.begin().await?;
     // Consumed atomically: of two racing uses of one link, one wins.
     let Some(user_id) = store::tokens::consume(
         &mut tx,
@@ -387,46 +373,28 @@ pub async fn reset(
         store::tokens::RESET_PASSWORD,
         now,
     )
-    .await
-    .map_err(internal)?
+    .await?
     else {
-        tx.rollback().await.map_err(internal)?;
+        tx.rollback().await?;
         return check_reset_link(state, token, now)
             .await
-            .and(Err(ApiError::invalid(
+            .and(Err(Error::invalid(
                 "This reset link has already been used.",
             )));
     };
-    store::users::set_password(&mut tx, user_id, &hash, now, true)
-        .await
-        .map_err(internal)?;
-    end_password_uses(&mut tx, user_id, now).await?;
-    let ended = store::sessions::delete_for_user(&mut tx, user_id, None)
-        .await
-        .map_err(internal)?;
-    super::log_within(
-        &mut tx,
-        caller,
-        Some(user_id),
-        "password_reset",
-        now,
-        json!({"sessions_ended": ended}),
-    )
-    .await?;
-    tx.commit().await.map_err(internal)?;
-
-    if let Some(user) = store::users::by_id(&state.db, user_id)
-        .await
-        .map_err(internal)?
-    {
-        notify(
-            state,
-            caller,
-            &user.email,
-            "Your password was reset",
-            "the password of your account was reset by email link, and every device signed in to it was signed out",
-            now,
-        ).await?;
-    }
+    let mut change = Change::within(state, caller, user_id, now, tx);
+    store::users::set_password(change.tx(), user_id, &hash, now, true).await?;
+    end_password_uses(change.tx(), user_id, now).await?;
+    change
+        .commit(
+            Sessions::EndAll,
+            "password_reset",
+            json!({}),
+            Notice::new(
+                "Your password was reset",
+                "the password of your account was reset by email link, and every device signed in to it was signed out",
+            ),
+        )
+        .await?;
     Ok(())
 }

@@ -1,11 +1,10 @@
 //! Settings > Security log: the account's events, a page at a time, and the exports.
-use super::accounts::not_signed_in;
-use super::{internal, Caller};
-use crate::model::error::ApiError;
 use crate::model::security_log::{
     cursor_text, parse_cursor, Category, LogEntry, LogFilter, LogPage, Outcome,
 };
+use crate::server::auth::Caller;
 use crate::server::domain::{device, export, security_log};
+use crate::server::error::{Error, Result};
 use crate::server::store::events::{self, Cursor, Event, Filter};
 use crate::server::AppState;
 
@@ -15,16 +14,17 @@ pub const PAGE_SIZE: i64 = 50;
 pub const EXPORT_BATCH: i64 = 1000;
 
 /// The store's filter for the page's: an unknown category is bad input.
-fn store_filter(filter: &LogFilter) -> Result<Filter<'static>, ApiError> {
+fn store_filter(filter: &LogFilter) -> Result<Filter<'static>, Error> {
     let kinds = match filter.category.as_deref().filter(|c| !c.is_empty()) {
         None => None,
-        Some(slug) => Some(security_log::kinds(Category::from_slug(slug).ok_or_else(
-            || ApiError::field("category", "There is no such category."),
-        )?)),
+        Some(slug) => Some(security_log::kinds(
+            Category::from_slug(slug)
+                .ok_or_else(|| Error::field("category", "There is no such category."))?,
+        )),
     };
     if let (Some(from), Some(until)) = (filter.from, filter.until) {
         if until <= from {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "until",
                 "The end date must be after the start date.",
             ));
@@ -83,21 +83,19 @@ pub async fn page(
     caller: &Caller,
     filter: &LogFilter,
     after: Option<&str>,
-) -> Result<LogPage, ApiError> {
-    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+) -> Result<LogPage, Error> {
+    let me = caller.signed_in()?;
     let store_filter = store_filter(filter)?;
     let after = match after.filter(|a| !a.is_empty()) {
         None => None,
         Some(text) => {
             let (at, id) = parse_cursor(text)
-                .ok_or_else(|| ApiError::invalid("That page of the log does not exist."))?;
+                .ok_or_else(|| Error::invalid("That page of the log does not exist."))?;
             Some(Cursor { at, id })
         }
     };
     // One more than a page tells whether there is a next one.
-    let mut rows = events::page(&state.db, me.user_id, &store_filter, after, PAGE_SIZE + 1)
-        .await
-        .map_err(internal)?;
+    let mut rows = events::page(&state.db, me.user_id, &store_filter, after, PAGE_SIZE + 1).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let next = more
@@ -201,8 +199,8 @@ pub fn start_export(
     filter: LogFilter,
     format: Format,
     now: i64,
-) -> Result<Export, ApiError> {
-    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+) -> Result<Export, Error> {
+    let me = caller.signed_in()?;
     let filter = store_filter(&filter)?;
     let day = crate::model::time::format_iso(now);
     Ok(Export {

@@ -1,9 +1,9 @@
 //! Settings > Sessions: the account's signed-in browsers, and ending them.
-use super::accounts::not_signed_in;
-use super::{internal, Caller};
-use crate::model::error::ApiError;
 use crate::model::sessions::ActiveSession;
+use crate::server::audit::log_within;
+use crate::server::auth::{not_signed_in, Caller};
 use crate::server::domain::device;
+use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
 use serde_json::json;
 
@@ -13,8 +13,8 @@ pub async fn list(
     state: &AppState,
     caller: &Caller,
     now: i64,
-) -> Result<Vec<ActiveSession>, ApiError> {
-    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+) -> Result<Vec<ActiveSession>, Error> {
+    let me = caller.signed_in()?;
     let rows = store::sessions::list_for_user(
         &state.db,
         me.user_id,
@@ -22,8 +22,7 @@ pub async fn list(
         now - state.config.session_absolute_secs,
         now - state.config.session_idle_secs,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut sessions: Vec<ActiveSession> = rows
         .into_iter()
         .map(|r| ActiveSession {
@@ -50,23 +49,19 @@ pub async fn list(
 /// Ends one other session of the caller's account: at once (its next request,
 /// server functions included, finds no session) and logged. The caller's own session
 /// is ended by signing out, not here; another account's session is "not found".
-pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Result<(), ApiError> {
-    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
+pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Result<(), Error> {
+    let me = caller.signed_in()?;
     if id == me.session_id {
-        return Err(ApiError::Invalid {
-            field: None,
-            message: "This is the session you are using. To end it, sign out.".into(),
-        });
+        return Err(Error::invalid(
+            "This is the session you are using. To end it, sign out.",
+        ));
     }
-    let mut tx = state.db.begin().await.map_err(internal)?;
+    let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
-    if !store::sessions::delete_of_user(&mut *tx, me.user_id, id)
-        .await
-        .map_err(internal)?
-    {
-        return Err(ApiError::NotFound("That session has already ended.".into()));
+    if !store::sessions::delete_of_user(&mut *tx, me.user_id, id).await? {
+        return Err(Error::not_found("That session has already ended."));
     }
-    super::log_within(
+    log_within(
         &mut tx,
         caller,
         Some(me.user_id),
@@ -75,18 +70,16 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
         json!({"session": id}),
     )
     .await?;
-    tx.commit().await.map_err(internal)
+    Ok(tx.commit().await?)
 }
 
 /// Ends every session of the caller's account but the caller's own; how many ended.
-pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Result<u64, ApiError> {
-    let me = caller.session.as_ref().ok_or_else(not_signed_in)?;
-    let mut tx = state.db.begin().await.map_err(internal)?;
+pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Result<u64, Error> {
+    let me = caller.signed_in()?;
+    let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
-    let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id))
-        .await
-        .map_err(internal)?;
-    super::log_within(
+    let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id)).await?;
+    log_within(
         &mut tx,
         caller,
         Some(me.user_id),
@@ -95,7 +88,7 @@ pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Resul
         json!({"ended": ended}),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(ended)
 }
 
@@ -106,10 +99,8 @@ async fn still_signed_in(
     tx: &mut store::Tx<'_>,
     user_id: i64,
     session_id: i64,
-) -> Result<(), ApiError> {
-    let live = store::sessions::lock_for_user(tx, user_id)
-        .await
-        .map_err(internal)?;
+) -> Result<(), Error> {
+    let live = store::sessions::lock_for_user(tx, user_id).await?;
     if live.contains(&session_id) {
         Ok(())
     } else {

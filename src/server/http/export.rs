@@ -56,7 +56,7 @@ pub async fn security_log(
     };
     let export = match start_export(&caller, filter, format, now()) {
         Ok(e) => e,
-        Err(e) => return api_error_response(&e),
+        Err(e) => return api_error_response(&ApiError::from(e)),
     };
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
     // A few batches in flight at most: the database is read as fast as the client

@@ -1,11 +1,9 @@
 use super::cookies;
 use crate::model::account::safe_next;
 use crate::model::error::ApiError;
+use crate::server::auth::{self, Caller};
 use crate::server::domain::client_address::client_address;
-use crate::server::domain::session::{liveness, needs_touch, Liveness};
-use crate::server::domain::tokens::{looks_like_token, Purpose};
-use crate::server::flows::Caller;
-use crate::server::{now, store, AppState};
+use crate::server::{now, AppState};
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, Request, State};
@@ -13,34 +11,6 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
-
-/// The signed-in account behind a request.
-#[derive(Clone, Debug)]
-pub struct AuthSession {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub email: String,
-    pub email_verified: bool,
-    pub user_created_at: i64,
-    /// When this sign-in happened (the absolute session limit counts from it).
-    pub signed_in_at: i64,
-    /// Read with the session (one query per request serves the Password section too).
-    pub password_changed_at: Option<i64>,
-}
-
-impl From<store::sessions::SessionRow> for AuthSession {
-    fn from(row: store::sessions::SessionRow) -> Self {
-        AuthSession {
-            session_id: row.id,
-            user_id: row.user_id,
-            email: row.email,
-            email_verified: row.email_verified_at.is_some(),
-            user_created_at: row.user_created_at,
-            signed_in_at: row.created_at,
-            password_changed_at: row.password_changed_at,
-        }
-    }
-}
 
 /// Put into every request's extensions by [`request_context`].
 #[derive(Clone, Debug, Default)]
@@ -88,48 +58,19 @@ pub async fn request_context(
     let mut clear_cookie = false;
     let mut session = None;
     if let Some(token) = cookies::session_token(&state.config, req.headers()) {
-        clear_cookie = true;
-        if looks_like_token(&token) {
-            let hash = state.keys.hash(Purpose::Session, &token);
-            match store::sessions::by_token_hash(&state.db, &hash).await {
-                Ok(Some(row)) => {
-                    let t = now();
-                    let cfg = &state.config;
-                    match liveness(
-                        row.created_at,
-                        row.last_seen_at,
-                        t,
-                        cfg.session_idle_secs,
-                        cfg.session_absolute_secs,
-                    ) {
-                        Liveness::Live => {
-                            if needs_touch(row.last_seen_at, t) {
-                                if let Err(e) = store::sessions::touch(&state.db, row.id, t).await {
-                                    tracing::warn!(error = %e, "could not record session activity");
-                                }
-                            }
-                            clear_cookie = false;
-                            session = Some(AuthSession::from(row));
-                        }
-                        Liveness::IdleExpired | Liveness::AbsoluteExpired => {
-                            let _ = store::sessions::delete(&state.db, row.id).await;
-                        }
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "session lookup failed");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable")
-                        .into_response();
-                }
+        match auth::session::resolve(&state, &token, now()).await {
+            Ok(found) => {
+                clear_cookie = found.is_none();
+                session = found;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable").into_response();
             }
         }
     }
-    req.extensions_mut().insert(RequestCtx(Caller {
-        ip,
-        user_agent,
-        session,
-    }));
+    req.extensions_mut()
+        .insert(RequestCtx(Caller::new(&ip, &user_agent, session)));
     let mut res = next.run(req).await;
     if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
         if let Ok(v) = HeaderValue::from_str(&cookies::clear_session(&state.config)) {
@@ -191,7 +132,7 @@ pub async fn page_access(req: Request, next: Next) -> Response {
     let signed_in = req
         .extensions()
         .get::<RequestCtx>()
-        .map(|c| c.0.session.is_some())
+        .map(|c| c.0.session().is_some())
         .unwrap_or(false);
     let path = req.uri().path();
     if !signed_in && (path == "/settings" || path.starts_with("/settings/")) {

@@ -15,7 +15,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
-pub use middleware::{AuthSession, RequestCtx};
+pub use middleware::RequestCtx;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);

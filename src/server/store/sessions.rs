@@ -154,15 +154,16 @@ pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn delete<'e, E>(exec: E, id: i64) -> Result<(), sqlx::Error>
+/// Ends a session; false when it had already ended.
+pub async fn delete<'e, E>(exec: E, id: i64) -> Result<bool, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(exec)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn count_for_user(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {

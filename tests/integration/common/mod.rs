@@ -14,6 +14,19 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
+/// A flow's result as the caller sees it: the server's `Error` turned into the wire's
+/// `ApiError` the way a server function turns it (an unexpected error becomes
+/// "Internal" with a reference).
+pub trait Wire<T> {
+    fn wire(self) -> Result<T, latchkey::model::error::ApiError>;
+}
+
+impl<T> Wire<T> for Result<T, latchkey::server::error::Error> {
+    fn wire(self) -> Result<T, latchkey::model::error::ApiError> {
+        self.map_err(Into::into)
+    }
+}
+
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const PASSWORD: &str = "Granite-Kettle-42!";
 
@@ -365,8 +378,8 @@ impl TestApp {
     pub async fn session_caller(
         &self,
         token: &str,
-        mut base: latchkey::server::flows::Caller,
-    ) -> latchkey::server::flows::Caller {
+        mut base: latchkey::server::auth::Caller,
+    ) -> latchkey::server::auth::Caller {
         let hash = self
             .state
             .keys
@@ -375,7 +388,9 @@ impl TestApp {
             .await
             .unwrap()
             .expect("a live session");
-        base.session = Some(latchkey::server::http::AuthSession::from(row));
+        base.principal = Some(latchkey::server::auth::Principal::Session(
+            latchkey::server::auth::Session::from(row),
+        ));
         base
     }
 
@@ -384,8 +399,8 @@ impl TestApp {
         &self,
         email: &str,
         at: i64,
-        base: latchkey::server::flows::Caller,
-    ) -> latchkey::server::flows::Caller {
+        base: latchkey::server::auth::Caller,
+    ) -> latchkey::server::auth::Caller {
         use latchkey::server::flows::accounts;
         self.sign_up_verified(email, PASSWORD).await;
         match accounts::sign_in(&self.state, &base, email, PASSWORD, None, at)

@@ -1,0 +1,305 @@
+//! Second factors: the authenticator app, codes sent by email or SMS, recovery codes.
+//! [`check`] is the one entry point that judges a factor, for the second step of a
+//! sign-in, an identity step or turning a method off; every check is throttled
+//! ([`SecretGuard`]), and every one-time secret is used up by the one request that
+//! accepts it.
+use super::guard::SecretGuard;
+use super::Caller;
+use crate::model::error::ApiError;
+use crate::model::mfa::Method;
+use crate::server::audit::{log, notify};
+use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
+use crate::server::domain::tokens::Purpose;
+use crate::server::domain::{recovery, totp};
+use crate::server::error::{internal, Error, Result};
+use crate::server::{store, AppState};
+use serde_json::json;
+
+/// A second factor, as its owner presents it. (A passkey assertion, which is a signed
+/// challenge rather than a typed code, becomes one more variant.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactor {
+    Authenticator,
+    EmailCode,
+    SmsCode,
+    RecoveryCode,
+}
+
+impl SecondFactor {
+    /// The factor of an account's method (recovery codes belong to the authenticator).
+    pub fn of(method: Method) -> SecondFactor {
+        match method {
+            Method::Totp => SecondFactor::Authenticator,
+            Method::Email => SecondFactor::EmailCode,
+            Method::Sms => SecondFactor::SmsCode,
+            Method::Recovery => SecondFactor::RecoveryCode,
+        }
+    }
+
+    /// How the security log and the "offer first next time" record name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondFactor::Authenticator => "totp",
+            SecondFactor::EmailCode => "email",
+            SecondFactor::SmsCode => "sms",
+            SecondFactor::RecoveryCode => "recovery_code",
+        }
+    }
+
+    /// The channel a code of this factor was sent over, for factors that send one.
+    pub fn channel(self) -> Option<Channel> {
+        match self {
+            SecondFactor::EmailCode => Some(Channel::Email),
+            SecondFactor::SmsCode => Some(Channel::Sms),
+            SecondFactor::Authenticator | SecondFactor::RecoveryCode => None,
+        }
+    }
+}
+
+/// What an accepted factor tells: for a code sent to a phone number, that number (a
+/// number being verified is turned on for exactly the number the code went to).
+#[derive(Debug, Default)]
+pub struct Accepted {
+    pub destination: Option<String>,
+}
+
+/// Judges one factor of account `user_id` (whose address is `email`) for `purpose`:
+/// the second step of a sign-in, an identity step, turning a method on (the
+/// authenticator's waiting secret, a code sent to verify a method) or off. Throttled
+/// per account and address, each one-time secret used once; a wrong one is
+/// [`Error::WrongSecret`], logged.
+#[allow(clippy::too_many_arguments)]
+pub async fn check(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    email: &str,
+    factor: SecondFactor,
+    purpose: CodePurpose,
+    code: &str,
+    now: i64,
+) -> Result<Accepted, Error> {
+    match factor {
+        SecondFactor::Authenticator => {
+            let waiting_secret = purpose == CodePurpose::Enable;
+            check_authenticator(state, caller, user_id, email, code, now, waiting_secret).await?;
+            Ok(Accepted::default())
+        }
+        SecondFactor::RecoveryCode => {
+            use_recovery_code(state, caller, user_id, code, now).await?;
+            Ok(Accepted::default())
+        }
+        SecondFactor::EmailCode | SecondFactor::SmsCode => {
+            let channel = factor.channel().unwrap_or(Channel::Email);
+            let destination =
+                check_sent_code(state, caller, user_id, purpose, channel, code, now).await?;
+            Ok(Accepted { destination })
+        }
+    }
+}
+
+pub const INVALID_CODE: &str = "Invalid code";
+
+/// The context an account's authenticator secret is sealed under.
+pub fn authenticator_context(user_id: i64) -> String {
+    format!("totp:{user_id}")
+}
+
+/// The keyed hash a sent code is stored and compared as.
+pub fn code_hash(
+    state: &AppState,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+    code: &str,
+) -> Vec<u8> {
+    state.keys.hash(
+        Purpose::SentCode,
+        &format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
+    )
+}
+
+/// Checks an authenticator code for an account, throttled, each step once. A replay
+/// is refused, logged and reported to the owner.
+async fn check_authenticator(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    email: &str,
+    code: &str,
+    now: i64,
+    allow_pending: bool,
+) -> Result<(), Error> {
+    let guard = SecretGuard::take_second_factor(state, "totp", user_id, caller, now).await?;
+    let row = store::mfa::totp(&state.db, user_id).await?;
+    let Some(row) = row.filter(|r| allow_pending || r.enabled_at.is_some()) else {
+        guard.not_judged(state).await?;
+        return Err(Error::WrongSecret(ApiError::invalid(
+            "The authenticator app is not enabled.",
+        )));
+    };
+    let secret = state
+        .sealer
+        .open(&row.secret_sealed, &authenticator_context(user_id))
+        .ok_or_else(|| internal("authenticator secret does not open"))?;
+    match totp::check(&secret, code, now, row.last_step) {
+        totp::Check::Accepted(step) if store::mfa::use_step(&state.db, user_id, step).await? => {
+            guard.succeeded(state).await?;
+            Ok(())
+        }
+        totp::Check::Accepted(_) | totp::Check::Replayed => {
+            log(
+                state,
+                caller,
+                Some(user_id),
+                "totp_code_replayed",
+                now,
+                json!({}),
+            )
+            .await?;
+            notify(
+                state,
+                caller,
+                email,
+                "An authenticator code was used twice",
+                "someone entered an authenticator code of your account that had already been used",
+                now,
+            )
+            .await?;
+            Err(Error::wrong("code", INVALID_CODE))
+        }
+        totp::Check::Invalid => {
+            log(
+                state,
+                caller,
+                Some(user_id),
+                "totp_code_failed",
+                now,
+                json!({}),
+            )
+            .await?;
+            Err(Error::wrong("code", INVALID_CODE))
+        }
+    }
+}
+
+/// Checks a typed code against the one sent for `purpose` over `channel`: throttled per
+/// account and address like every second factor, 5 wrong tries per code, expired after
+/// its lifetime, used up by the one request that accepts it. Gives where the accepted
+/// code had gone, for a number being verified.
+async fn check_sent_code(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+    input: &str,
+    now: i64,
+) -> Result<Option<String>, Error> {
+    let rules = state.config.code_rules;
+    let scope = match channel {
+        Channel::Email => "email-code",
+        Channel::Sms => "sms-code",
+    };
+    let guard = SecretGuard::take_second_factor(state, scope, user_id, caller, now).await?;
+    let Some(code) = sent_code::normalize(input) else {
+        guard.not_judged(state).await?;
+        return Err(Error::wrong("code", "Enter the 6-digit code."));
+    };
+    let Some(stored) =
+        store::codes::attempt(&state.db, user_id, purpose, channel, rules.max_failures).await?
+    else {
+        guard.not_judged(state).await?;
+        return Err(Error::wrong(
+            "code",
+            "No code is waiting. Choose Request Code to get one.",
+        ));
+    };
+    let typed = code_hash(state, user_id, purpose, channel, &code);
+    let verdict = match sent_code::judge(&stored, &typed, now, &rules) {
+        Verdict::Accepted => {
+            if let Some(destination) =
+                store::codes::consume(&state.db, user_id, purpose, channel, &typed).await?
+            {
+                guard.succeeded(state).await?;
+                return Ok(destination);
+            }
+            // Another request used it first.
+            "used"
+        }
+        Verdict::Wrong => "wrong",
+        Verdict::Expired => "expired",
+        Verdict::UsedUp => "too_many_tries",
+    };
+    log(
+        state,
+        caller,
+        Some(user_id),
+        "mfa_code_failed",
+        now,
+        json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": verdict}),
+    )
+    .await?;
+    Err(Error::wrong(
+        "code",
+        match verdict {
+            "expired" => "This code has expired. Choose Request Code to get a new one.",
+            "too_many_tries" => {
+                "Too many wrong tries for this code. Choose Request Code to get a new one."
+            }
+            _ => INVALID_CODE,
+        },
+    ))
+}
+
+/// One recovery code: throttled, and used up by the one request
+/// that marks it used.
+async fn use_recovery_code(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    recovery_code: &str,
+    now: i64,
+) -> Result<(), Error> {
+    let guard =
+        SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, now).await?;
+    let mut used = false;
+    if let Some(c) = recovery::normalize(recovery_code) {
+        // Under the current secret, or a previous one after a rotation.
+        for hash in state
+            .keys
+            .hashes(Purpose::RecoveryCode, &format!("{user_id}:{c}"))
+        {
+            if store::mfa::use_recovery_code(&state.db, user_id, &hash, now).await? {
+                used = true;
+                break;
+            }
+        }
+    }
+    if used {
+        guard.succeeded(state).await?;
+        Ok(())
+    } else {
+        Err(Error::wrong("recovery_code", INVALID_CODE))
+    }
+}
+
+/// The account's methods as the identity rule sees them.
+pub async fn active_methods(state: &AppState, user_id: i64) -> Result<Vec<Method>, Error> {
+    let totp = store::mfa::totp(&state.db, user_id)
+        .await?
+        .is_some_and(|t| t.enabled_at.is_some());
+    let codes = store::codes::methods(&state.db, user_id).await?;
+    let mut methods = Vec::new();
+    if totp {
+        methods.push(Method::Totp);
+    }
+    for row in codes {
+        match Channel::parse(&row.channel) {
+            Some(Channel::Email) => methods.push(Method::Email),
+            Some(Channel::Sms) => methods.push(Method::Sms),
+            None => {}
+        }
+    }
+    Ok(methods)
+}

@@ -1,0 +1,268 @@
+//! The second step of a sign-in: after a correct password, for an account with a
+//! second factor on, a pending sign-in that one factor completes.
+use super::codes::{send_code, Recipient};
+use crate::model::account::SignedIn;
+use crate::model::mfa::{CodeSent, Method, SignInOptions};
+use crate::server::audit::{log, log_within, notify};
+use crate::server::auth::factor::{self, SecondFactor};
+use crate::server::auth::session::start_session;
+use crate::server::auth::Caller;
+use crate::server::domain::phone;
+use crate::server::domain::sent_code::{mask_email, Channel, CodePurpose};
+use crate::server::domain::tokens::{new_token, Purpose};
+use crate::server::error::{Error, Result};
+use crate::server::{store, AppState};
+use serde_json::json;
+
+/// A half-done sign-in lasts this long, and survives this many wrong codes.
+pub const PENDING_SECS: i64 = 600;
+
+pub const PENDING_MAX_FAILURES: i64 = 5;
+
+/// After a correct password, for an account with MFA: a pending sign-in, no session.
+pub async fn begin_second_step(
+    state: &AppState,
+    user_id: i64,
+    next: &str,
+    now: i64,
+) -> Result<String, Error> {
+    let token = new_token();
+    store::mfa::insert_pending(
+        &state.db,
+        &state.keys.hash(Purpose::PendingSignIn, &token),
+        user_id,
+        next,
+        now,
+    )
+    .await?;
+    Ok(token)
+}
+
+pub struct SecondStepDone {
+    pub session_token: String,
+    pub signed_in: SignedIn,
+}
+
+/// Never prints the session token.
+impl std::fmt::Debug for SecondStepDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondStepDone")
+            .field("session_token", &"[redacted]")
+            .field("signed_in", &self.signed_in)
+            .finish()
+    }
+}
+
+fn start_again() -> Error {
+    Error::unauthorized("This sign-in has expired. Enter your email and password again.")
+}
+
+/// The second step with an authenticator code, or with a recovery code when one is
+/// given.
+pub async fn finish_second_step(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    code: &str,
+    recovery_code: &str,
+    now: i64,
+) -> Result<SecondStepDone, Error> {
+    if recovery_code.trim().is_empty() {
+        finish_second_step_with(state, caller, pending_token, Method::Totp, code, now).await
+    } else {
+        finish_second_step_with(
+            state,
+            caller,
+            pending_token,
+            Method::Recovery,
+            recovery_code,
+            now,
+        )
+        .await
+    }
+}
+
+/// The half-done sign-in a pending token names, while it lasts.
+async fn live_pending(
+    state: &AppState,
+    pending_token: Option<&str>,
+    now: i64,
+) -> Result<store::mfa::PendingRow, Error> {
+    let token = pending_token.ok_or_else(start_again)?;
+    let pending = store::mfa::pending(&state.db, &state.keys.hash(Purpose::PendingSignIn, token))
+        .await?
+        .ok_or_else(start_again)?;
+    if now - pending.created_at >= PENDING_SECS {
+        store::mfa::delete_pending(&state.db, pending.id).await?;
+        return Err(start_again());
+    }
+    Ok(pending)
+}
+
+/// What the second step offers: the account's methods, the one used last first.
+pub async fn sign_in_options(
+    state: &AppState,
+    pending_token: Option<&str>,
+    now: i64,
+) -> Result<SignInOptions, Error> {
+    let pending = live_pending(state, pending_token, now).await?;
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await?
+        .ok_or_else(start_again)?;
+    let mut methods = factor::active_methods(state, user.id).await?;
+    let codes_left = store::mfa::status(&state.db, user.id)
+        .await?
+        .recovery_codes_left;
+    if codes_left > 0 {
+        methods.push(Method::Recovery);
+    }
+    let last = store::codes::last_second_factor(&state.db, user.id)
+        .await?
+        .and_then(|m| Method::parse(&m));
+    Ok(SignInOptions::choose(
+        methods,
+        last,
+        mask_email(&user.email),
+    ))
+}
+
+/// Sends a sign-in code by email (or SMS) for a half-done sign-in, when that method is
+/// on; the same resend interval as everywhere.
+pub async fn send_sign_in_code(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    channel: Channel,
+    now: i64,
+) -> Result<CodeSent, Error> {
+    let pending = live_pending(state, pending_token, now).await?;
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await?
+        .ok_or_else(start_again)?;
+    let Some(on) = store::codes::method(&state.db, user.id, channel).await? else {
+        return Err(Error::invalid(
+            "This method is not on for your account. Choose another one.",
+        ));
+    };
+    let to = match channel {
+        Channel::Email => Recipient {
+            user_id: user.id,
+            email: &user.email,
+            shown_as: mask_email(&user.email),
+            phone: None,
+        },
+        Channel::Sms => {
+            let number = on.destination.unwrap_or_default();
+            Recipient {
+                user_id: user.id,
+                email: &user.email,
+                shown_as: phone::mask(&number),
+                phone: Some(number),
+            }
+        }
+    };
+    send_code(state, caller, &to, CodePurpose::SignIn, channel, None, now).await
+}
+
+/// The second step: one code from the chosen method (the authenticator app, an email
+/// or SMS code, or a recovery code). The half-done sign-in's limits (its lifetime, five
+/// wrong codes) cover every method together.
+pub async fn finish_second_step_with(
+    state: &AppState,
+    caller: &Caller,
+    pending_token: Option<&str>,
+    method: Method,
+    code: &str,
+    now: i64,
+) -> Result<SecondStepDone, Error> {
+    let pending = live_pending(state, pending_token, now).await?;
+    // The attempt is counted before the code is looked at, so racing guesses cannot
+    // share one count.
+    let Some(attempt) =
+        store::mfa::pending_attempt(&state.db, pending.id, PENDING_MAX_FAILURES).await?
+    else {
+        store::mfa::delete_pending(&state.db, pending.id).await?;
+        return Err(start_again());
+    };
+    let user = store::users::by_id(&state.db, pending.user_id)
+        .await?
+        .ok_or_else(start_again)?;
+    let factor = SecondFactor::of(method);
+    let checked = factor::check(
+        state,
+        caller,
+        user.id,
+        &user.email,
+        factor,
+        CodePurpose::SignIn,
+        code,
+        now,
+    )
+    .await
+    .map(|_| factor.as_str());
+    let method = match checked {
+        Ok(m) => m,
+        Err(e) => {
+            if !matches!(e, Error::WrongSecret(_)) {
+                // Throttled or failed before any code was judged: not a wrong code.
+                store::mfa::pending_refund(&state.db, pending.id).await?;
+            } else if attempt == PENDING_MAX_FAILURES {
+                // The one request that used up this sign-in's last try tells the owner:
+                // someone knows the password.
+                log(
+                    state,
+                    caller,
+                    Some(user.id),
+                    "second_factor_limit_reached",
+                    now,
+                    json!({"attempts": attempt}),
+                )
+                .await?;
+                notify(
+                    state,
+                    caller,
+                    &user.email,
+                    "Someone has your password",
+                    "someone signed in to your account with the right password, then entered a wrong code five times. If this was not you, change your password now",
+                    now,
+                )
+                .await?;
+            }
+            log(
+                state,
+                caller,
+                Some(user.id),
+                "sign_in_failed",
+                now,
+                json!({"reason": "second_factor"}),
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    // Ending the half-done sign-in, the new session, the method to offer first next
+    // time and the log entry: one transaction.
+    let mut tx = state.db.begin().await?;
+    if !store::mfa::delete_pending(&mut *tx, pending.id).await? {
+        // Another request finished this sign-in first.
+        return Err(start_again());
+    }
+    let session_token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
+    store::codes::set_last_second_factor(&mut *tx, user.id, method).await?;
+    log_within(
+        &mut tx,
+        caller,
+        Some(user.id),
+        "sign_in_succeeded",
+        now,
+        json!({"second_factor": method}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SecondStepDone {
+        session_token,
+        signed_in: SignedIn {
+            redirect_to: pending.next,
+        },
+    })
+}
