@@ -565,6 +565,39 @@ async fn sign_ups_from_one_address_are_limited() {
     assert_eq!(app().await.state.config.sign_ups_per_address, 10);
 }
 
+/// Issue 22: a sign-up's strength estimate (zxcvbn, and the breach lookup when it is
+/// on) is counted per address before it runs, like the strength meter's: weak
+/// passwords sent in parallel from one address are estimated at most
+/// `PASSWORD_STRENGTH_IP.free` times, then refused. (They used to be estimated every
+/// time, since the sign-up counters came after the password checks.)
+#[tokio::test]
+async fn weak_sign_ups_in_parallel_are_throttled_before_their_strength_is_estimated() {
+    use latchkey::server::domain::throttle::PASSWORD_STRENGTH_IP;
+    let t = app().await;
+    let free = PASSWORD_STRENGTH_IP.free as usize;
+    let replies = t
+        .call_parallel(
+            free + 10,
+            "sign_up",
+            &[
+                ("email", "weak@example.com"),
+                ("password", "password"),
+                ("password_repeat", "password"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        common::count_status(&replies, StatusCode::BAD_REQUEST),
+        free
+    );
+    assert_eq!(
+        common::count_status(&replies, StatusCode::TOO_MANY_REQUESTS),
+        10
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
 #[tokio::test]
 async fn no_recipient_gets_more_than_its_share_of_mail() {
     use latchkey::server::delivery::Mail;

@@ -497,3 +497,68 @@ async fn strength_estimates_are_limited_per_address_even_in_parallel() {
         (PASSWORD_STRENGTH_IP.free as usize, 20)
     );
 }
+
+/// Issue 22: a request in flight from a session that another device has just revoked
+/// cannot go on to change the password, nor sign that other device out: the change
+/// of credentials finds its caller's session gone and undoes everything.
+#[tokio::test]
+async fn a_revoked_session_in_flight_cannot_change_the_password_or_end_other_sessions() {
+    use latchkey::server::flows::{accounts, sessions};
+    let t = app().await;
+    let t0 = now();
+    let base = Caller::new("198.51.100.7", "test", None);
+    let stale = t.owner("revoked@example.com", t0, base.clone()).await;
+    let other = match accounts::sign_in(
+        &t.state,
+        &base,
+        "revoked@example.com",
+        PASSWORD,
+        None,
+        t0 + 1,
+    )
+    .await
+    .wire()
+    .unwrap()
+    {
+        accounts::SignInOutcome::Session { token, .. } => {
+            t.session_caller(&token, base.clone()).await
+        }
+        _ => panic!("expected a session"),
+    };
+    // The other device revokes the first session while its request is on the way.
+    sessions::revoke(
+        &t.state,
+        &other,
+        stale.session().unwrap().session_id,
+        t0 + 2,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let Err(e) = password::change(
+        &t.state,
+        &stale,
+        PASSWORD,
+        NEW_PASSWORD,
+        NEW_PASSWORD,
+        t0 + 3,
+    )
+    .await
+    .wire() else {
+        panic!("a revoked session changed the password");
+    };
+    assert!(
+        matches!(e, latchkey::model::error::ApiError::Unauthorized(_)),
+        "{e:?}"
+    );
+    // The device that revoked it is still signed in, and the password is the old one.
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+    assert_eq!(
+        t.sign_in("revoked@example.com", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert!(!t
+        .event_kinds()
+        .await
+        .contains(&"password_changed".to_string()));
+}

@@ -15,6 +15,7 @@ use latchkey::model::mfa::Method;
 use latchkey::server::auth::Caller;
 use latchkey::server::auth::{Principal, Session};
 use latchkey::server::domain::sent_code::{Channel, CodePurpose};
+use latchkey::server::domain::totp;
 use latchkey::server::flows::{accounts, codes, mfa, second_step};
 use latchkey::server::now;
 use std::collections::HashMap;
@@ -382,4 +383,55 @@ async fn a_code_texted_to_one_number_never_turns_sms_on_for_another() {
             .await,
         1
     );
+}
+
+/// Issue 22: the notice after turning the app off is worded from the methods left on.
+/// It used to look only at Email Code, and told an owner with SMS Code on that
+/// signing in "now needs only your password".
+#[tokio::test]
+async fn turning_the_app_off_with_sms_on_says_sign_in_still_asks_for_an_sms_code() {
+    let (t, inbox) = app_with_provider().await;
+    let t0 = now();
+    let email = "both@example.com";
+    let who = owner(&t, email, t0).await;
+    codes::start_sms_code(&t.state, &who, PASSWORD, "", "07400 123456", "GB", t0)
+        .await
+        .wire()
+        .unwrap();
+    let code = code_in(&inbox, "+447400123456", "to turn on SMS codes");
+    let token = codes::confirm_sms_code(&t.state, &who, &code, t0 + 5)
+        .await
+        .wire()
+        .unwrap();
+    let who = session_caller(&t, &token).await;
+    // With SMS on, adding the app asks for the password.
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0 + 10)
+        .await
+        .wire()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(setup.secret.replace(' ', "").as_bytes())
+        .unwrap();
+    let at = t0 + 40;
+    let enabled = mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, at as u64), at)
+        .await
+        .wire()
+        .unwrap();
+    let who = session_caller(&t, &enabled.session_token).await;
+    let at = at + 30;
+    mfa::disable_totp(&t.state, &who, &totp::code_at(&secret, at as u64), at)
+        .await
+        .wire()
+        .unwrap();
+    let notice = t
+        .mail_with_subject(email, "Authenticator app disabled")
+        .await;
+    assert!(
+        notice
+            .text_body
+            .contains("signing in still asks for a code sent by SMS"),
+        "{}",
+        notice.text_body
+    );
+    assert!(!notice.text_body.contains("needs only your password"));
 }

@@ -55,6 +55,8 @@ pub async fn rotate_session(
     now: i64,
 ) -> Result<(String, u64)> {
     let session = caller.signed_in()?;
+    // Checked first: once the others are gone, a new row could take the old one's id.
+    still_signed_in(tx, session.user_id, session.session_id).await?;
     let others =
         store::sessions::delete_for_user(tx, session.user_id, Some(session.session_id)).await?;
     // The new row is added while the old one still holds its id, so the id changes too.
@@ -67,9 +69,7 @@ pub async fn rotate_session(
         now,
     )
     .await?;
-    if !store::sessions::delete(&mut **tx, session.session_id).await? {
-        return Err(not_signed_in());
-    }
+    store::sessions::delete(&mut **tx, session.session_id).await?;
     Ok((token, others))
 }
 
@@ -114,4 +114,16 @@ where
     )
     .await?;
     Ok(token)
+}
+
+/// Under the lock on the account's sessions: is the caller's session still there? A
+/// session revoked by another device while its own request was on the way must not
+/// go on to sign that device out.
+pub async fn still_signed_in(tx: &mut store::Tx<'_>, user_id: i64, session_id: i64) -> Result<()> {
+    let live = store::sessions::lock_for_user(tx, user_id).await?;
+    if live.contains(&session_id) {
+        Ok(())
+    } else {
+        Err(not_signed_in())
+    }
 }

@@ -1,7 +1,8 @@
 //! Settings > Sessions: the account's signed-in browsers, and ending them.
 use crate::model::sessions::ActiveSession;
 use crate::server::audit::log_within;
-use crate::server::auth::{not_signed_in, Caller};
+use crate::server::auth::session::still_signed_in;
+use crate::server::auth::Caller;
 use crate::server::domain::device;
 use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
@@ -90,20 +91,4 @@ pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Resul
     .await?;
     tx.commit().await?;
     Ok(ended)
-}
-
-/// Under the lock on the account's sessions: is the caller's session still there? A
-/// session revoked by another device while its own request was on the way must not
-/// go on to sign that device out.
-async fn still_signed_in(
-    tx: &mut store::Tx<'_>,
-    user_id: i64,
-    session_id: i64,
-) -> Result<(), Error> {
-    let live = store::sessions::lock_for_user(tx, user_id).await?;
-    if live.contains(&session_id) {
-        Ok(())
-    } else {
-        Err(not_signed_in())
-    }
 }

@@ -359,6 +359,22 @@ impl TestApp {
         panic!("expected {count} mail(s) to {to}");
     }
 
+    /// Waits for a mail to `to` with `subject` (delivery runs in the background).
+    pub async fn mail_with_subject(&self, to: &str, subject: &str) -> store::outbox::StoredMail {
+        for _ in 0..200 {
+            if let Some(mail) = store::outbox::latest(&self.state.db, 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.to_addr == to && m.subject == subject)
+            {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("expected a mail \"{subject}\" to {to}");
+    }
+
     pub async fn verification_token(&self, to: &str) -> String {
         let mail = self
             .mail_to(to, 1)
