@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
   STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, tabTo,
-  uniqueEmail, waitForCode, waitForMail, waitHydrated,
+  uniqueEmail, waitForCode, waitForMail, waitHydrated, firstLink,
   axe,
 } from './helpers';
 
@@ -9,6 +9,8 @@ import {
 // server received: turning it on and off, the "Request Code" countdown (moved with
 // Playwright's clock), a resend refused by the server, signing in by email, and both
 // methods on at once.
+
+const RESET_PASSWORD = 'Quartz-Meadow-93!';
 
 const security = (page: Page) => page.getByRole('heading', { name: 'Security', level: 1 });
 
@@ -188,11 +190,41 @@ test('both methods: the authenticator is added with an email code, and sign-in t
   await page.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to sign in', 2));
   await expect(security(page)).toBeVisible();
 
-  // Turning the app off now leaves email codes: no last-method warning.
+  // The Security page says what a reset by link does to email codes.
+  await expect(page.getByText(/If your password is reset by email link/)).toBeVisible();
+
+  // Issue 22: whoever holds the mailbox resets the password; the second step then
+  // offers no email code (the page says why) until the app has been used.
+  await signOut(page);
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Forgot password' })).toBeVisible();
+  await waitHydrated(page);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Send Reset Link' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  const resetMail = await waitForMail(email, 'Reset your password');
+  expect(resetMail.text).toContain('a code sent to this address is not accepted until then');
+  await gotoReady(page, firstLink(resetMail, '/reset-password'));
+  await page.getByLabel('New Password', { exact: true }).fill(RESET_PASSWORD);
+  await page.getByLabel('Repeat New Password', { exact: true }).fill(RESET_PASSWORD);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Your password has been changed.')).toBeVisible();
+  await signIn(page, email, RESET_PASSWORD);
+  await expect(page).toHaveURL(/\/signin\/verify$/);
+  await expect(page.getByText(/Your password was reset by email link/)).toBeVisible();
+  await expect(page.getByRole('radio', { name: 'Email code' })).toHaveCount(0);
+  await axe(page, 'second step with email codes held');
+  await waitHydrated(page);
+  await page.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+  await expect(security(page)).toBeVisible();
+
+  // Turning the app off now leaves email codes: no last-method warning, and the
+  // dialog says what signing in still asks for.
   await waitHydrated(page);
   await totp.getByRole('button', { name: 'Disable' }).click();
   const off = page.getByRole('dialog', { name: 'Disable Authenticator App' });
   await expect(off.getByText('This is your only multi-factor method.')).toHaveCount(0);
+  await expect(off.getByText('Signing in still asks for a code sent to your email.')).toBeVisible();
   await off.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
   await off.getByRole('button', { name: 'Disable' }).click();
   await expect(totp.getByText('Not enabled')).toBeVisible();

@@ -161,6 +161,9 @@ pub struct SignInOptions {
     pub preferred: Method,
     /// Where email codes go, masked.
     pub email_hint: String,
+    /// Email Code is on but held back (see [`email_code_held`]): the page says why.
+    #[serde(default)]
+    pub email_held: bool,
 }
 
 impl SignInOptions {
@@ -181,9 +184,28 @@ impl SignInOptions {
             methods,
             preferred,
             email_hint,
+            email_held: false,
         }
     }
 }
+
+/// After the password was reset through an emailed link, whoever holds the mailbox
+/// must not also pass the second step with a code sent to that same mailbox: while the
+/// account has another method on, an email code neither completes a sign-in nor proves
+/// identity, until a sign-in completes with one of the others (or a recovery code). An
+/// account whose only method is Email Code keeps it: its owner chose the mailbox.
+pub fn email_code_held(reset_by_link: bool, active: &[Method]) -> bool {
+    reset_by_link
+        && active
+            .iter()
+            .any(|m| !matches!(m, Method::Email | Method::Recovery))
+}
+
+/// What the Security page's Email Code block says while another method is on.
+pub const EMAIL_CODE_AFTER_RESET: &str = "If your password is reset by email link, the next sign-in asks for another method or a recovery code: a code sent to your email is not accepted until then.";
+
+/// What the sign-in page says about [`email_code_held`].
+pub const EMAIL_CODE_HELD: &str = "Your password was reset by email link, so a code sent to your email is not accepted until you sign in once with another method: your authenticator app, an SMS code or a recovery code.";
 
 /// Step 2 of enabling: what the app needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +260,18 @@ pub enum SecondFactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_codes_wait_after_a_reset_by_link_while_another_method_is_on() {
+        use Method::*;
+        assert!(email_code_held(true, &[Email, Totp]));
+        assert!(email_code_held(true, &[Email, Sms]));
+        assert!(email_code_held(true, &[Totp]));
+        // Mailbox-only accounts keep their method; no reset, no hold.
+        assert!(!email_code_held(true, &[Email]));
+        assert!(!email_code_held(true, &[Email, Recovery]));
+        assert!(!email_code_held(false, &[Email, Totp, Sms]));
+    }
 
     #[test]
     fn what_signing_in_asks_for_is_worded_from_the_methods_left() {

@@ -4,7 +4,7 @@ use crate::components::{
     TextField,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{CodeSent, Method, SignInOptions, SENT_A_MOMENT_AGO};
+use crate::model::mfa::{CodeSent, Method, SignInOptions, EMAIL_CODE_HELD, SENT_A_MOMENT_AGO};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,8 +110,10 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         value.set(None);
     };
     let several = methods.len() > 1;
+    let email_held = options.email_held;
     view! {
         <Show when=move || !expired() fallback=|| view! { <Expired/> }>
+            {email_held.then(|| view! { <p class="notice notice-info">{EMAIL_CODE_HELD}</p> })}
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); } novalidate>
                 {several.then(|| {
                     let methods = methods.clone();

@@ -32,7 +32,7 @@ async fn a_session_is_stored_by_a_password_alone_only_without_a_second_factor() 
         let token_hash = vec![n; 32];
         let db = t.state.db.clone();
         async move {
-            sessions::insert_unless_second_factor(&db, new_session(ann, &token_hash))
+            sessions::insert_unless_second_factor(&db, new_session(ann, &token_hash), 0)
                 .await
                 .unwrap()
         }
@@ -90,7 +90,7 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
     let entries = "SELECT COUNT(*) FROM security_events WHERE kind = 'sign_in_succeeded' AND detail = '{\"n\":1}'";
     let mut conn = t.state.db.acquire().await.unwrap();
     assert!(
-        sessions::start_for_sign_in(&mut conn, None, session(1), entry())
+        sessions::start_for_sign_in(&mut conn, None, session(1), 0, entry())
             .await
             .unwrap()
     );
@@ -102,7 +102,7 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
     assert_eq!(count(entries).await, 1);
     // Signing in again from that browser replaces its session.
     assert!(
-        sessions::start_for_sign_in(&mut conn, Some(first), session(2), entry())
+        sessions::start_for_sign_in(&mut conn, Some(first), session(2), 0, entry())
             .await
             .unwrap()
     );
@@ -127,7 +127,7 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
         .await
         .unwrap();
     assert!(
-        !sessions::start_for_sign_in(&mut conn, Some(second), session(3), entry())
+        !sessions::start_for_sign_in(&mut conn, Some(second), session(3), 0, entry())
             .await
             .unwrap()
     );

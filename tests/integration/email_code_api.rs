@@ -73,11 +73,15 @@ async fn email_on(t: &TestApp, email: &str, t0: i64) -> Caller {
 }
 
 async fn password_step(t: &TestApp, email: &str, at: i64) -> String {
+    password_step_with(t, email, PASSWORD, at).await
+}
+
+async fn password_step_with(t: &TestApp, email: &str, password: &str, at: i64) -> String {
     match accounts::sign_in(
         &t.state,
         &caller(None),
         email,
-        PASSWORD,
+        password,
         Some("/settings/security"),
         at,
     )
@@ -796,4 +800,158 @@ async fn with_the_app_on_email_codes_are_turned_on_with_an_app_code() {
         .await
         .wire()
         .unwrap();
+}
+
+/// The new password from a reset link, for `email`, through the real flows.
+async fn reset_by_link(t: &TestApp, email: &str, new: &str, at: i64) {
+    use latchkey::server::flows::password;
+    password::request_reset(&t.state, &caller(None), email, at)
+        .await
+        .wire()
+        .unwrap();
+    let mail = t.mail_with_subject(email, "Reset your password").await;
+    let start = mail.text_body.find("token=").unwrap() + "token=".len();
+    let token = mail.text_body[start..].split_whitespace().next().unwrap();
+    password::reset(&t.state, &caller(None), token, new, new, at + 1)
+        .await
+        .wire()
+        .unwrap();
+}
+
+/// Issue 22 (high): the mailbox alone used to take over an account that has an
+/// authenticator: reset the password by the emailed link, sign in, pick "Email code",
+/// and the code went to the same mailbox. Now, after a reset by link, email codes wait
+/// until a sign-in completes with another method (a recovery code counts).
+#[tokio::test]
+async fn after_a_reset_by_link_an_email_code_does_not_pass_the_second_step_while_the_app_is_on() {
+    let t = app().await;
+    let t0 = now();
+    let email = "mailbox@example.com";
+    let who = email_on(&t, email, t0).await;
+    codes::request_code(
+        &t.state,
+        &who,
+        CodePurpose::Identity,
+        Channel::Email,
+        t0 + 3,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let identity = code_from_mail(&t, email, "to confirm it is you", 1).await;
+    let setup = mfa::start_totp(&t.state, &who, "", &identity, t0 + 4)
+        .await
+        .wire()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(setup.secret.replace(' ', "").as_bytes())
+        .unwrap();
+    mfa::confirm_totp(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, t0 as u64 + 4),
+        t0 + 4,
+    )
+    .await
+    .wire()
+    .unwrap();
+
+    // Whoever holds the mailbox resets the password and signs in with it.
+    let new = "Quartz-Meadow-93!";
+    let t1 = t0 + 100;
+    reset_by_link(&t, email, new, t1).await;
+    let p = password_step_with(&t, email, new, t1 + 10).await;
+    let o = second_step::sign_in_options(&t.state, Some(&p), t1 + 10)
+        .await
+        .wire()
+        .unwrap();
+    assert!(o.email_held);
+    assert!(!o.methods.contains(&Method::Email), "{o:?}");
+    assert!(o.methods.contains(&Method::Totp));
+    // No code goes to the mailbox, and none is accepted from it.
+    let e =
+        second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t1 + 11)
+            .await
+            .wire()
+            .unwrap_err();
+    assert!(matches!(e, ApiError::Forbidden(_)), "{e:?}");
+    assert!(e.to_string().contains("reset by email link"), "{e}");
+    let e = second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        Method::Email,
+        "123456",
+        t1 + 12,
+    )
+    .await
+    .wire()
+    .unwrap_err();
+    assert!(matches!(e, ApiError::Forbidden(_)), "{e:?}");
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // The owner signs in with the app: email codes count again from then on.
+    let at = t1 + 60;
+    second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        Method::Totp,
+        &totp::code_at(&secret, at as u64),
+        at,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let p = password_step_with(&t, email, new, t1 + 200).await;
+    let o = second_step::sign_in_options(&t.state, Some(&p), t1 + 200)
+        .await
+        .wire()
+        .unwrap();
+    assert!(!o.email_held && o.methods.contains(&Method::Email), "{o:?}");
+    second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t1 + 201)
+        .await
+        .wire()
+        .unwrap();
+}
+
+/// An account whose only method is Email Code keeps it after a reset by link: its
+/// owner chose the mailbox.
+#[tokio::test]
+async fn after_a_reset_by_link_a_mailbox_only_account_still_signs_in_with_an_email_code() {
+    let t = app().await;
+    let t0 = now();
+    let email = "only-mail@example.com";
+    email_on(&t, email, t0).await;
+    let new = "Quartz-Meadow-93!";
+    reset_by_link(&t, email, new, t0 + 100).await;
+    let p = match accounts::sign_in(&t.state, &caller(None), email, new, None, t0 + 110)
+        .await
+        .wire()
+        .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        accounts::SignInOutcome::Session { .. } => panic!("expected the second step"),
+    };
+    let o = second_step::sign_in_options(&t.state, Some(&p), t0 + 110)
+        .await
+        .wire()
+        .unwrap();
+    assert!(!o.email_held && o.methods.contains(&Method::Email), "{o:?}");
+    second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Email, t0 + 111)
+        .await
+        .wire()
+        .unwrap();
+    let code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 1).await;
+    second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&p),
+        Method::Email,
+        &code,
+        t0 + 112,
+    )
+    .await
+    .wire()
+    .unwrap();
 }

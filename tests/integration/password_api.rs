@@ -562,3 +562,59 @@ async fn a_revoked_session_in_flight_cannot_change_the_password_or_end_other_ses
         .await
         .contains(&"password_changed".to_string()));
 }
+
+/// Issue 22: a sign-in whose password hash was under way while the password was reset
+/// stores no session (nor a pending second step): what follows a correct password is
+/// bound to the credentials it checked. (`password_accepted` is the part of sign-in
+/// after the hash; the account is the row read before it.)
+#[tokio::test]
+async fn a_sign_in_in_flight_during_a_reset_gets_no_session() {
+    use latchkey::server::flows::accounts;
+    let t = app().await;
+    let email = "inflight@example.com";
+    t.sign_up_verified(email, PASSWORD).await;
+    let before = latchkey::server::store::users::by_email(&t.state.db, email)
+        .await
+        .unwrap()
+        .unwrap();
+    // The reset, by its emailed link, while that sign-in's hash runs.
+    let at = now();
+    password::request_reset(&t.state, &Caller::default(), email, at)
+        .await
+        .wire()
+        .unwrap();
+    let mail = t.mail_with_subject(email, "Reset your password").await;
+    let token = reset_token(&mail);
+    password::reset(
+        &t.state,
+        &Caller::default(),
+        &token,
+        NEW_PASSWORD,
+        NEW_PASSWORD,
+        at + 1,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let caller = Caller::new("198.51.100.9", "test", None);
+    let late = accounts::password_accepted(&t.state, &caller, &before, None, None, at + 2)
+        .await
+        .wire();
+    assert!(
+        matches!(late, Err(latchkey::model::error::ApiError::Unauthorized(_))),
+        "a sign-in with the old password went through"
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM pending_sign_ins").await, 0);
+    // With the account as it is now, the same step stores the session.
+    let current = latchkey::server::store::users::by_email(&t.state.db, email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        accounts::password_accepted(&t.state, &caller, &current, None, None, at + 3)
+            .await
+            .is_ok()
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+}

@@ -8,7 +8,9 @@ use crate::components::{
     ResendClock, SubmitButton,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{CodeSent, IdentityProof, MfaStatus, SENT_A_MOMENT_AGO};
+use crate::model::mfa::{
+    CodeSent, IdentityProof, MfaStatus, EMAIL_CODE_AFTER_RESET, SENT_A_MOMENT_AGO,
+};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -27,6 +29,7 @@ pub fn EmailCodeState(
                 {format!(" since {}", format_date(at))}
             </p>
             <p class="muted">"Codes go to " <span class="mono">{status.email.clone()}</span></p>
+            {(status.active().len() > 1).then(|| view! { <p class="muted">{EMAIL_CODE_AFTER_RESET}</p> })}
             <div class="method-actions">
                 <button type="button" id="email-disable" class="btn btn-danger" on:click=move |_| on_disable.run(())>"Disable"</button>
             </div>

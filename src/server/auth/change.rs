@@ -136,6 +136,10 @@ impl<'a> Change<'a> {
             }
             Sessions::Keep => {}
         }
+        if sessions != Sessions::Keep {
+            // Sign-ins in flight that checked the old credentials store nothing now.
+            store::users::bump_credential_version(&mut self.tx, user_id).await?;
+        }
         log_within(&mut self.tx, caller, Some(user_id), kind, now, detail).await?;
         self.tx.commit().await?;
         if let Some(user) = store::users::by_id(&state.db, user_id).await? {

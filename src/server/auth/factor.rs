@@ -6,7 +6,7 @@
 use super::guard::SecretGuard;
 use super::Caller;
 use crate::model::error::ApiError;
-use crate::model::mfa::Method;
+use crate::model::mfa::{email_code_held, Method, EMAIL_CODE_HELD};
 use crate::server::audit::{log, notify};
 use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
 use crate::server::domain::tokens::Purpose;
@@ -90,6 +90,14 @@ pub async fn check(
             Ok(Accepted::default())
         }
         SecondFactor::EmailCode | SecondFactor::SmsCode => {
+            if factor == SecondFactor::EmailCode
+                && matches!(purpose, CodePurpose::SignIn | CodePurpose::Identity)
+            {
+                let user = store::users::by_id(&state.db, user_id)
+                    .await?
+                    .ok_or_else(|| Error::unauthorized("This account no longer exists."))?;
+                email_code_counts(state, &user).await?;
+            }
             let channel = factor.channel().unwrap_or(Channel::Email);
             let destination =
                 check_sent_code(state, caller, user_id, purpose, channel, code, now).await?;
@@ -282,6 +290,16 @@ async fn use_recovery_code(
     } else {
         Err(Error::wrong("recovery_code", INVALID_CODE))
     }
+}
+
+/// Refuses an email code while [`email_code_held`] holds it back for `user`.
+pub async fn email_code_counts(state: &AppState, user: &store::users::User) -> Result<()> {
+    if user.reset_by_link_at.is_some()
+        && email_code_held(true, &active_methods(state, user.id).await?)
+    {
+        return Err(Error::forbidden(EMAIL_CODE_HELD));
+    }
+    Ok(())
 }
 
 /// The account's methods as the identity rule sees them.

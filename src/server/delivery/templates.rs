@@ -133,12 +133,17 @@ pub fn security_notice(
     }
 }
 
+/// What a reset by link means for two-step sign-in (see `model::mfa::email_code_held`).
+const RESET_AND_METHODS: &str = "If your account has an authenticator app or SMS codes, \
+    the first sign-in after the reset asks for one of those, or a recovery code: a code \
+    sent to this address is not accepted until then.";
+
 pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
     let text = format!(
         "Someone asked to reset the password of the Latchkey account {to}.\n\n\
          To choose a new password, open this link:\n\n{link}\n\n\
          The link works once and expires in {valid_minutes} minutes. If you did not ask for \
-         this, ignore this message: your password stays as it is."
+         this, ignore this message: your password stays as it is.\n\n{RESET_AND_METHODS}"
     );
     let html = html_page(&[
         format!("Someone asked to reset the password of the Latchkey account <strong>{}</strong>.", escape_html(to)),
@@ -152,6 +157,7 @@ pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
             "The link works once and expires in {valid_minutes} minutes. If you did not ask for this, \
              ignore this message: your password stays as it is."
         ),
+        RESET_AND_METHODS.to_string(),
     ]);
     Mail {
         to: to.into(),

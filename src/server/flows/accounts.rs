@@ -269,10 +269,27 @@ pub async fn sign_in(
         log(state, caller, user_id, "sign_in_failed", now, detail).await?;
         return Err(Error::unauthorized(INVALID_CREDENTIALS));
     };
+    password_accepted(state, caller, &user, Some(&guard), next, now).await
+}
+
+/// What follows a correct password for `user` (the account as read before the hash):
+/// the session, or the pending second step, each stored only while the account's
+/// credentials are still those the password was checked against. A sign-in whose hash
+/// was under way while the password was changed or reset gets neither.
+pub async fn password_accepted(
+    state: &AppState,
+    caller: &Caller,
+    user: &store::users::User,
+    guard: Option<&SecretGuard>,
+    next: Option<&str>,
+    now: i64,
+) -> Result<SignInOutcome, Error> {
     let next = safe_next(next);
     // The counters' reset and the session on one connection again.
     let mut conn = state.db.acquire().await?;
-    guard.succeeded_on(&mut conn).await?;
+    if let Some(guard) = guard {
+        guard.succeeded_on(&mut conn).await?;
+    }
     // The end of the browser's old session (a fresh session id at every sign-in) and,
     // unless the account has a second factor on, the new session and its log entry:
     // one transaction, which itself decides whether a second step is needed.
@@ -282,12 +299,26 @@ pub async fn sign_in(
         &mut conn,
         caller.session().map(|old| old.session_id),
         new_session(state, &hash, user.id, caller, now, now),
+        user.credential_version,
         event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
     )
     .await?;
     drop(conn);
     if !started {
-        let pending_token = begin_second_step(state, user.id, &next, now).await?;
+        let Some(pending_token) =
+            begin_second_step(state, user.id, user.credential_version, &next, now).await?
+        else {
+            log(
+                state,
+                caller,
+                Some(user.id),
+                "sign_in_failed",
+                now,
+                json!({"reason": "credentials_changed"}),
+            )
+            .await?;
+            return Err(Error::unauthorized(INVALID_CREDENTIALS));
+        };
         log(
             state,
             caller,

@@ -384,6 +384,7 @@ pub async fn reset(
     };
     let mut change = Change::within(state, caller, user_id, now, tx);
     store::users::set_password(change.tx(), user_id, &hash, now, true).await?;
+    store::users::mark_reset_by_link(change.tx(), user_id, now).await?;
     end_password_uses(change.tx(), user_id, now).await?;
     change
         .commit(

@@ -2,7 +2,7 @@
 //! second factor on, a pending sign-in that one factor completes.
 use super::codes::{send_code, Recipient};
 use crate::model::account::SignedIn;
-use crate::model::mfa::{CodeSent, Method, SignInOptions};
+use crate::model::mfa::{email_code_held, CodeSent, Method, SignInOptions};
 use crate::server::audit::{log, log_within, notify};
 use crate::server::auth::factor::{self, SecondFactor};
 use crate::server::auth::session::start_session;
@@ -19,23 +19,27 @@ pub const PENDING_SECS: i64 = 600;
 
 pub const PENDING_MAX_FAILURES: i64 = 5;
 
-/// After a correct password, for an account with MFA: a pending sign-in, no session.
+/// After a correct password, for an account with MFA: a pending sign-in, no session;
+/// its token, or `None` when the account's credentials are no longer at
+/// `checked_version` (the password was changed while it was being checked).
 pub async fn begin_second_step(
     state: &AppState,
     user_id: i64,
+    checked_version: i64,
     next: &str,
     now: i64,
-) -> Result<String, Error> {
+) -> Result<Option<String>, Error> {
     let token = new_token();
-    store::mfa::insert_pending(
+    let stored = store::mfa::insert_pending(
         &state.db,
         &state.keys.hash(Purpose::PendingSignIn, &token),
         user_id,
         next,
         now,
+        checked_version,
     )
     .await?;
-    Ok(token)
+    Ok(stored.then_some(token))
 }
 
 pub struct SecondStepDone {
@@ -110,6 +114,10 @@ pub async fn sign_in_options(
         .await?
         .ok_or_else(start_again)?;
     let mut methods = factor::active_methods(state, user.id).await?;
+    let email_held = email_code_held(user.reset_by_link_at.is_some(), &methods);
+    if email_held {
+        methods.retain(|m| *m != Method::Email);
+    }
     let codes_left = store::mfa::status(&state.db, user.id)
         .await?
         .recovery_codes_left;
@@ -119,11 +127,10 @@ pub async fn sign_in_options(
     let last = store::codes::last_second_factor(&state.db, user.id)
         .await?
         .and_then(|m| Method::parse(&m));
-    Ok(SignInOptions::choose(
-        methods,
-        last,
-        mask_email(&user.email),
-    ))
+    Ok(SignInOptions {
+        email_held,
+        ..SignInOptions::choose(methods, last, mask_email(&user.email))
+    })
 }
 
 /// Sends a sign-in code by email (or SMS) for a half-done sign-in, when that method is
@@ -144,6 +151,9 @@ pub async fn send_sign_in_code(
             "This method is not on for your account. Choose another one.",
         ));
     };
+    if channel == Channel::Email {
+        factor::email_code_counts(state, &user).await?;
+    }
     let to = match channel {
         Channel::Email => Recipient {
             user_id: user.id,
@@ -249,6 +259,10 @@ pub async fn finish_second_step_with(
     }
     let session_token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
     store::codes::set_last_second_factor(&mut *tx, user.id, method).await?;
+    if factor != SecondFactor::EmailCode {
+        // A method other than the mailbox: email codes count again.
+        store::users::clear_reset_by_link(&mut *tx, user.id).await?;
+    }
     log_within(
         &mut tx,
         caller,

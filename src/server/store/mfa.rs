@@ -170,23 +170,29 @@ pub struct PendingRow {
     pub failures: i64,
 }
 
+/// Stores a sign-in waiting for its second step, only while the account's credentials
+/// are still at `checked_version` (the password it checked is still the account's).
 pub async fn insert_pending(
     db: &Db,
     token_hash: &[u8],
     user_id: i64,
     next: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at) VALUES ($1, $2, $3, $4)",
+    checked_version: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at)
+         SELECT $1, $2, $3, $4
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND credential_version = $5)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(next)
     .bind(now)
+    .bind(checked_version)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<PendingRow>, sqlx::Error> {

@@ -56,14 +56,15 @@ where
 }
 
 /// Inserts a session only when its account has no second factor on (an enabled
-/// authenticator, an email or SMS code method): the session's values are $1 to $7,
-/// its user $2.
+/// authenticator, an email or SMS code method) and its credentials are still those
+/// the sign-in checked (version $8): the session's values are $1 to $7, its user $2.
 macro_rules! insert_unless_second_factor {
     () => {
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
          SELECT $1, $2, $3, $4, $5, $6, $7
          WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)"
+           AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)
+           AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND credential_version = $8)"
     };
 }
 
@@ -74,6 +75,7 @@ macro_rules! insert_unless_second_factor {
 pub async fn insert_unless_second_factor<'e, E>(
     exec: E,
     s: NewSession<'_>,
+    checked_version: i64,
 ) -> Result<Option<i64>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -82,6 +84,7 @@ where
         sqlx::query_as(concat!(insert_unless_second_factor!(), " RETURNING id")),
         s
     )
+    .bind(checked_version)
     .fetch_optional(exec)
     .await?;
     Ok(row.map(|(id,)| id))
@@ -89,8 +92,9 @@ where
 
 /// The end of a sign-in by password, all in one transaction: the browser's old session
 /// (`ended`) is deleted and, unless the account has a second factor on, the new
-/// session is stored with its security-log entry. True: stored. False: the sign-in
-/// needs its second step (and the old session is gone all the same).
+/// session is stored with its security-log entry, while the account's credentials are
+/// still at `checked_version`. True: stored. False: the sign-in needs its second step,
+/// or its password is no longer the account's (the old session is gone all the same).
 ///
 /// On PostgreSQL this is one statement, so one round trip; SQLite, whose statements
 /// never leave the process, runs the three in a transaction.
@@ -98,19 +102,21 @@ pub async fn start_for_sign_in(
     conn: &mut super::Conn,
     ended: Option<i64>,
     s: NewSession<'_>,
+    checked_version: i64,
     entry: super::events::NewEvent<'_>,
 ) -> Result<bool, sqlx::Error> {
     if super::Backend::of_connection(conn) == super::Backend::Postgres {
         let done = bind_session!(
             sqlx::query(concat!(
-                "WITH ended AS (DELETE FROM sessions WHERE id = $8), started AS (",
+                "WITH ended AS (DELETE FROM sessions WHERE id = $9), started AS (",
                 insert_unless_second_factor!(),
                 " RETURNING user_id)
              INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail)
-             SELECT $9, $10, $11, $12, $13, $14 FROM started"
+             SELECT $10, $11, $12, $13, $14, $15 FROM started"
             )),
             s
         )
+        .bind(checked_version)
         .bind(ended)
         .bind(entry.user_id)
         .bind(entry.kind)
@@ -126,7 +132,9 @@ pub async fn start_for_sign_in(
     if let Some(id) = ended {
         delete(&mut *tx, id).await?;
     }
-    let stored = insert_unless_second_factor(&mut *tx, s).await?.is_some();
+    let stored = insert_unless_second_factor(&mut *tx, s, checked_version)
+        .await?
+        .is_some();
     if stored {
         super::events::insert(&mut *tx, entry).await?;
     }

@@ -9,6 +9,11 @@ pub struct User {
     pub email_verified_at: Option<i64>,
     pub password_changed_at: Option<i64>,
     pub created_at: i64,
+    /// Changed by every change of the password or a factor.
+    pub credential_version: i64,
+    /// Set by a reset through an emailed link, until a sign-in completes with a method
+    /// other than Email Code.
+    pub reset_by_link_at: Option<i64>,
 }
 
 pub async fn by_email<'e, E>(exec: E, email: &str) -> Result<Option<User>, sqlx::Error>
@@ -91,6 +96,40 @@ pub async fn set_password(
     .bind(now)
     .bind(id)
     .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A change of credentials (the password, a factor) is under way: sign-ins that checked
+/// the old ones can no longer store a session.
+pub async fn bump_credential_version(tx: &mut Tx<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET credential_version = credential_version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The password was reset through an emailed link (see `User::reset_by_link_at`).
+pub async fn mark_reset_by_link(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET reset_by_link_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A sign-in completed with a method other than Email Code: email codes count again.
+pub async fn clear_reset_by_link<'e, E>(exec: E, id: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE users SET reset_by_link_at = NULL WHERE id = $1 AND reset_by_link_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(exec)
     .await?;
     Ok(())
 }
