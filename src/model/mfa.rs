@@ -20,6 +20,9 @@ pub struct MfaStatus {
     pub sms_available: bool,
     /// The country assumed for a number typed without + (settings `sms.default_country`).
     pub sms_default_country: String,
+    /// The countries whose numbers can receive codes (settings `sms.countries`).
+    #[serde(default)]
+    pub sms_countries: Vec<String>,
 }
 
 impl MfaStatus {
@@ -57,6 +60,42 @@ pub fn sign_in_after(remaining: &[Method]) -> String {
         [rest @ .., last] => format!("signing in still asks for {} or {last}", rest.join(", ")),
     }
 }
+
+/// The countries whose numbers can receive SMS codes unless the operator narrows them
+/// (setting `sms.countries`), offered as the hint for a number typed without `+` (ISO
+/// code, name, calling code). Numbers elsewhere are refused: text messages to some
+/// destinations cost many times more, and fraudsters pump them (toll fraud).
+pub const SMS_COUNTRIES: &[(&str, &str, &str)] = &[
+    ("AR", "Argentina", "+54"),
+    ("AU", "Australia", "+61"),
+    ("AT", "Austria", "+43"),
+    ("BE", "Belgium", "+32"),
+    ("BR", "Brazil", "+55"),
+    ("CA", "Canada", "+1"),
+    ("CH", "Switzerland", "+41"),
+    ("CZ", "Czechia", "+420"),
+    ("DE", "Germany", "+49"),
+    ("DK", "Denmark", "+45"),
+    ("ES", "Spain", "+34"),
+    ("FI", "Finland", "+358"),
+    ("FR", "France", "+33"),
+    ("GB", "United Kingdom", "+44"),
+    ("IE", "Ireland", "+353"),
+    ("IN", "India", "+91"),
+    ("IT", "Italy", "+39"),
+    ("JP", "Japan", "+81"),
+    ("MX", "Mexico", "+52"),
+    ("NL", "Netherlands", "+31"),
+    ("NO", "Norway", "+47"),
+    ("NZ", "New Zealand", "+64"),
+    ("PL", "Poland", "+48"),
+    ("PT", "Portugal", "+351"),
+    ("SE", "Sweden", "+46"),
+    ("SG", "Singapore", "+65"),
+    ("UA", "Ukraine", "+380"),
+    ("US", "United States", "+1"),
+    ("ZA", "South Africa", "+27"),
+];
 
 /// A second factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

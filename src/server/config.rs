@@ -104,6 +104,11 @@ pub struct Config {
     pub sms: SmsTransport,
     /// The country assumed for a phone number typed without its `+` prefix.
     pub sms_default_country: String,
+    /// The countries whose (mobile) numbers may receive SMS codes, as ISO codes.
+    pub sms_countries: Vec<String>,
+    /// How many text messages the whole server sends in an hour, and in a day, at most.
+    pub sms_max_per_hour: u32,
+    pub sms_max_per_day: u32,
     /// Security-log events older than this are removed.
     pub log_retention_secs: i64,
     /// The GeoIP City database, if any.
@@ -521,6 +526,27 @@ impl Config {
                 "must be a two-letter country code such as GB or US",
             ));
         }
+        let mut sms_countries = Vec::new();
+        for c in src.list("sms.countries")? {
+            let c = c.to_ascii_uppercase();
+            if c.len() != 2 || c.parse::<phonenumber::country::Id>().is_err() {
+                return Err(src.error(
+                    "sms.countries",
+                    &format!(
+                        "has \"{c}\", which is not a two-letter country code such as GB or US"
+                    ),
+                ));
+            }
+            sms_countries.push(c);
+        }
+        if sms_countries.is_empty() {
+            sms_countries = crate::model::mfa::SMS_COUNTRIES
+                .iter()
+                .map(|(id, _, _)| id.to_string())
+                .collect();
+        }
+        let sms_max_per_hour = src.int("sms.max_per_hour", 1, 1_000_000)? as u32;
+        let sms_max_per_day = src.int("sms.max_per_day", 1, 10_000_000)? as u32;
         let log_retention_secs = src.int("log.retention_days", 1, 36500)? * 24 * 3600;
         let geoip_database = Some(src.string("geoip.database")?.trim().to_string())
             .filter(|p| !p.is_empty())
@@ -561,6 +587,15 @@ impl Config {
                     "must be an https URL in production mode (codes must not travel in clear)",
                 ))
             }
+            Mode::Production
+                if matches!(&mail, MailTransport::Smtp { host, tls: SmtpTls::None, .. }
+                    if !is_loopback_name(host)) =>
+            {
+                return Err(src.error(
+                    "mail.smtp_tls",
+                    "must be \"starttls\" or \"tls\" in production mode unless the SMTP server is on this machine (sign-in codes and reset links must not travel in clear)",
+                ))
+            }
             Mode::Production if matches!(mail, MailTransport::Outbox) => {
                 return Err(src.error(
                     "mail.transport",
@@ -598,6 +633,9 @@ impl Config {
             mail,
             sms,
             sms_default_country,
+            sms_countries,
+            sms_max_per_hour,
+            sms_max_per_day,
             log_retention_secs,
             geoip_database,
         })
@@ -627,6 +665,16 @@ impl Config {
         self.secret = Redacted(bytes.to_vec());
         Ok(())
     }
+}
+
+/// A host name or address that only this machine answers to.
+fn is_loopback_name(host: &str) -> bool {
+    let host = host.trim();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A base URL that only this machine can reach: production may then use plain http
@@ -825,6 +873,31 @@ mod tests {
                 assert_eq!(tls, SmtpTls::None);
             }
             _ => panic!("expected smtp"),
+        }
+    }
+
+    /// Issue 22: plain SMTP in production only to a server on this machine.
+    #[test]
+    fn production_refuses_plain_smtp_to_another_machine() {
+        let production = |host: &'static str, tls: &'static str| {
+            parse(&[
+                ("LATCHKEY_SERVER_MODE", "production"),
+                ("LATCHKEY_SERVER_SECRET", "cd".repeat(32).leak() as &str),
+                (
+                    "LATCHKEY_SERVER_PUBLIC_BASE_URL",
+                    "https://account.example.com",
+                ),
+                ("LATCHKEY_MAIL_TRANSPORT", "smtp"),
+                ("LATCHKEY_MAIL_SMTP_HOST", host),
+                ("LATCHKEY_MAIL_SMTP_TLS", tls),
+            ])
+        };
+        let e = production("smtp.example.com", "none").unwrap_err();
+        assert!(e.0.contains("mail.smtp_tls"), "{e}");
+        assert!(production("smtp.example.com", "starttls").is_ok());
+        assert!(production("smtp.example.com", "tls").is_ok());
+        for local in ["127.0.0.1", "localhost", "::1", "[::1]"] {
+            assert!(production(local, "none").is_ok(), "{local}");
         }
     }
 

@@ -955,3 +955,50 @@ async fn after_a_reset_by_link_a_mailbox_only_account_still_signs_in_with_an_ema
     .wire()
     .unwrap();
 }
+
+/// Issue 22 (ASVS 2.7.3): a code sent for one pending sign-in completes no other, not
+/// even another pending sign-in of the same account (someone else who has the password
+/// cannot use the owner's code).
+#[tokio::test]
+async fn a_sign_in_code_completes_only_the_sign_in_it_was_sent_for() {
+    let t = app().await;
+    let t0 = now();
+    let email = "bound@example.com";
+    email_on(&t, email, t0).await;
+    let owners = password_step(&t, email, t0 + 10).await;
+    let others = password_step(&t, email, t0 + 11).await;
+    second_step::send_sign_in_code(
+        &t.state,
+        &caller(None),
+        Some(&owners),
+        Channel::Email,
+        t0 + 12,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 1).await;
+    let e = second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&others),
+        Method::Email,
+        &code,
+        t0 + 13,
+    )
+    .await
+    .wire()
+    .unwrap_err();
+    assert_eq!(e.for_field("code").as_deref(), Some("Invalid code"));
+    second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&owners),
+        Method::Email,
+        &code,
+        t0 + 14,
+    )
+    .await
+    .wire()
+    .unwrap();
+}

@@ -1197,3 +1197,132 @@ async fn instances_take_turns_at_housekeeping() {
     assert!(!housekeeping(&b.state, t0 + HOUSEKEEPING_GAP_SECS - 1).await);
     assert!(housekeeping(&b.state, t0 + HOUSEKEEPING_GAP_SECS).await);
 }
+
+/// Issue 22: someone with only the password, guessing at the second step, used to
+/// share the owner's per-account and per-day code counters, and 30 wrong codes locked
+/// the owner's own session out of every confirmation for hours. The second step is
+/// now counted apart (the bound on guesses a day is the same); the owner is told once
+/// a day, not once per exhausted sign-in; a password change ends the guesser's
+/// pending sign-in.
+#[tokio::test]
+async fn guesses_at_the_second_step_never_lock_the_owner_out_of_their_own_session() {
+    use latchkey::server::domain::throttle::SECOND_FACTOR_DAY;
+    let t = app().await;
+    let t0 = now();
+    let email = "guessed@example.com";
+    let (secret, _, who) = enabled(&t, email, t0).await;
+    let attacker = |i: u32| Caller {
+        ip: format!("203.0.113.{}", i % 250),
+        ..caller(None)
+    };
+    let right = |at: i64| totp::code_at(&secret, at as u64);
+    let wrong = |at: i64| {
+        if right(at) == "123456" {
+            "654321".to_string()
+        } else {
+            "123456".to_string()
+        }
+    };
+    let mut at = t0 + 60;
+    let mut pending = String::new();
+    for i in 0..SECOND_FACTOR_DAY.free {
+        if i % 5 == 0 {
+            pending = password_step(&t, email, at).await;
+        }
+        let r = second_step::finish_second_step(
+            &t.state,
+            &attacker(i),
+            Some(&pending),
+            &wrong(at),
+            "",
+            at,
+        )
+        .await
+        .wire();
+        assert!(matches!(r, Err(ApiError::Invalid { .. })), "try {i}: {r:?}");
+        at += 100;
+    }
+    // The owner, in their own session, still confirms with a right code at once.
+    let codes = mfa::view_codes(&t.state, &who, &right(at), at)
+        .await
+        .wire()
+        .unwrap();
+    assert_eq!(codes.codes.len(), 10);
+    // Each showing of the codes is told to the owner.
+    t.mail_with_subject(email, "Your recovery codes were viewed")
+        .await;
+    // Six sign-ins used up their five tries; the owner was told once.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let alerts = t
+        .mail_to(email, 1)
+        .await
+        .into_iter()
+        .filter(|m| m.subject == "Someone has your password")
+        .count();
+    assert_eq!(alerts, 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE kind = 'second_factor_limit_reached'")
+            .await,
+        6
+    );
+    // The guesser starts again; the owner changes the password; that sign-in is over.
+    let pending = password_step(&t, email, at + 10).await;
+    let new = "Copper-Lantern-77?";
+    latchkey::server::flows::password::change(&t.state, &who, PASSWORD, new, new, at + 20)
+        .await
+        .wire()
+        .map(|_| ())
+        .unwrap();
+    let r = second_step::finish_second_step(
+        &t.state,
+        &attacker(1),
+        Some(&pending),
+        &right(at + 60),
+        "",
+        at + 60,
+    )
+    .await
+    .wire();
+    assert!(matches!(r, Err(ApiError::Unauthorized(_))), "{r:?}");
+}
+
+/// Issue 22: turning the authenticator on enables exactly the secret whose code was
+/// checked. A second "Enable" that replaced the waiting secret in between (another tab)
+/// must not have its unchecked secret turned on.
+#[tokio::test]
+async fn only_the_secret_whose_code_was_checked_is_turned_on() {
+    use latchkey::server::store;
+    let t = app().await;
+    let t0 = now();
+    t.sign_up_verified("twotabs@example.com", PASSWORD).await;
+    let who = signed_in(&t, "twotabs@example.com", t0).await;
+    let user_id = who.session().unwrap().user_id;
+    mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .wire()
+        .unwrap();
+    let first = store::mfa::totp(&t.state.db, user_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .secret_sealed;
+    // The other tab starts again: a new waiting secret.
+    mfa::start_totp(&t.state, &who, PASSWORD, "", t0 + 1)
+        .await
+        .wire()
+        .unwrap();
+    let second = store::mfa::totp(&t.state.db, user_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .secret_sealed;
+    assert_ne!(first, second);
+    let mut tx = t.state.db.begin().await.unwrap();
+    assert!(!store::mfa::enable_totp(&mut tx, user_id, t0 + 2, &first)
+        .await
+        .unwrap());
+    assert!(store::mfa::enable_totp(&mut tx, user_id, t0 + 2, &second)
+        .await
+        .unwrap());
+    tx.rollback().await.unwrap();
+}

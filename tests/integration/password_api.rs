@@ -618,3 +618,67 @@ async fn a_sign_in_in_flight_during_a_reset_gets_no_session() {
     );
     assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
+
+/// Issue 22: a reset judges the new password's strength knowing the account's address,
+/// as sign-up and change do (it used to judge it as if the account had none).
+#[tokio::test]
+async fn a_reset_judges_strength_knowing_the_accounts_address() {
+    use latchkey::server::domain::strength::estimate;
+    let email = "zephyrine.quillfeather@example.com";
+    let candidate = "zephyrinequillfeather";
+    // A policy of length and strength only (seed 001's), so strength alone decides.
+    let t = common::app_with(&[
+        ("LATCHKEY_PASSWORD_REQUIRE_UPPERCASE", "false"),
+        ("LATCHKEY_PASSWORD_REQUIRE_DIGIT", "false"),
+        ("LATCHKEY_PASSWORD_REQUIRE_SPECIAL", "false"),
+    ])
+    .await;
+    let policy = &t.state.config.password;
+    // The premise: the policy takes it from an account without that address, and
+    // finds it too weak for this one.
+    let judged = |inputs: &[&str]| {
+        policy.problems(
+            candidate,
+            latchkey::model::password::PasswordEstimate {
+                strength: estimate(candidate, inputs, 64),
+                common: false,
+            },
+        )
+    };
+    assert!(judged(&[]).is_empty(), "premise: {:?}", judged(&[]));
+    assert!(
+        !judged(&[email, "zephyrine", "quillfeather"]).is_empty(),
+        "premise"
+    );
+    t.sign_up_verified(email, PASSWORD).await;
+    let at = now();
+    password::request_reset(&t.state, &Caller::default(), email, at)
+        .await
+        .wire()
+        .unwrap();
+    let token = reset_token(&t.mail_with_subject(email, "Reset your password").await);
+    let e = password::reset(
+        &t.state,
+        &Caller::default(),
+        &token,
+        candidate,
+        candidate,
+        at + 1,
+    )
+    .await
+    .wire()
+    .unwrap_err();
+    assert!(e.for_field("new_password").is_some(), "{e:?}");
+    // The link still works for a better password.
+    password::reset(
+        &t.state,
+        &Caller::default(),
+        &token,
+        NEW_PASSWORD,
+        NEW_PASSWORD,
+        at + 2,
+    )
+    .await
+    .wire()
+    .unwrap();
+}

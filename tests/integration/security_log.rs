@@ -459,3 +459,86 @@ fn parse_csv(input: &mut &[u8]) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// Issue 22: exports read the whole log, so they are counted per account: many at once
+/// from one account get "too many" past the allowance.
+#[tokio::test]
+async fn exports_are_throttled_per_account_even_all_at_once() {
+    use latchkey::server::domain::throttle::EXPORTS_ACCOUNT;
+    let t = app().await;
+    let (_, cookie) = ann_with_events(&t, 3, now() - 60).await;
+    let n = EXPORTS_ACCOUNT.free as usize + 5;
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let app = t.app.clone();
+            let cookie = cookie.clone();
+            tokio::spawn(async move {
+                let req = axum::http::Request::get("/api/security-log/export?format=csv")
+                    .header("cookie", &cookie)
+                    .header("host", "127.0.0.1:3000")
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                tower::ServiceExt::oneshot(app, req).await.unwrap().status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (ok, refused),
+        (EXPORTS_ACCOUNT.free as usize, 5),
+        "{statuses:?}"
+    );
+}
+
+/// Issue 22: an export stops when its session ends while it is being sent (revoked
+/// from another device, signed out): the rest of the log is not sent.
+#[tokio::test]
+async fn an_export_stops_when_its_session_ends_mid_stream() {
+    use http_body_util::BodyExt;
+    let t = app().await;
+    let (ann, cookie) = ann_with_events(&t, 6_000, now() - 60).await;
+    let req = axum::http::Request::get("/api/security-log/export?format=jsonl")
+        .header("cookie", &cookie)
+        .header("host", "127.0.0.1:3000")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(t.app.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    // The first batch arrives; then the session is revoked.
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(!first.is_empty());
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(ann)
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    let mut lines = first.iter().filter(|b| **b == b'\n').count();
+    let mut ended_with_error = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Ok(data) = f.into_data() {
+                    lines += data.iter().filter(|b| **b == b'\n').count();
+                }
+            }
+            Err(_) => {
+                ended_with_error = true;
+                break;
+            }
+        }
+    }
+    assert!(ended_with_error, "the download should break off");
+    // At most the batches already under way went out, not the 6,000 events.
+    assert!(lines < 6_000, "{lines} lines were sent");
+}

@@ -435,3 +435,98 @@ async fn turning_the_app_off_with_sms_on_says_sign_in_still_asks_for_an_sms_code
     );
     assert!(!notice.text_body.contains("needs only your password"));
 }
+
+/// Issue 22 (SMS toll fraud): only mobile numbers, of the countries the operator
+/// texts, are accepted; nothing is sent to any other.
+#[tokio::test]
+async fn only_mobile_numbers_of_allowed_countries_get_texts() {
+    use latchkey::server::domain::phone::{NOT_MOBILE, NOT_OFFERED};
+    let (t, inbox) = app_with_provider().await;
+    let t0 = now();
+    let who = owner(&t, "tollfraud@example.com", t0).await;
+    for (number, country, why) in [
+        ("020 7946 0018", "GB", NOT_MOBILE),   // a London landline
+        ("0909 8790000", "GB", NOT_MOBILE),    // premium rate
+        ("+7 912 345 67 89", "", NOT_OFFERED), // not in the default list
+    ] {
+        let e = codes::start_sms_code(&t.state, &who, PASSWORD, "", number, country, t0)
+            .await
+            .wire()
+            .unwrap_err();
+        assert_eq!(e.for_field("phone").as_deref(), Some(why), "{number}");
+    }
+    assert!(inbox.lock().unwrap().is_empty());
+    // The operator texts the UK only.
+    let (url, _) = provider().await;
+    let uk = app_with(&[
+        ("LATCHKEY_SMS_PROVIDER_URL", &url),
+        ("LATCHKEY_SMS_ACCOUNT_SID", "ACtest0001"),
+        ("LATCHKEY_SMS_AUTH_TOKEN", "token-not-in-logs"),
+        ("LATCHKEY_SMS_FROM", "+15005550006"),
+        ("LATCHKEY_SMS_COUNTRIES", "GB"),
+    ])
+    .await;
+    let who = uk.owner("uk@example.com", t0, caller(None)).await;
+    let e = codes::start_sms_code(&uk.state, &who, PASSWORD, "", "+1 201 555 0123", "", t0)
+        .await
+        .wire()
+        .unwrap_err();
+    assert_eq!(e.for_field("phone").as_deref(), Some(NOT_OFFERED));
+    let status = mfa::status(&uk.state, &who).await.wire().unwrap();
+    assert_eq!(status.sms_countries, ["GB"]);
+}
+
+/// Issue 22 (SMS toll fraud): the whole server's texts are capped per hour; past the
+/// cap, sending answers 503 and nothing goes out, whoever asks, even all at once.
+#[tokio::test]
+async fn the_servers_hourly_sms_budget_holds_under_parallel_sends() {
+    let (url, inbox) = provider().await;
+    let t = app_with(&[
+        ("LATCHKEY_SMS_PROVIDER_URL", &url),
+        ("LATCHKEY_SMS_ACCOUNT_SID", "ACtest0001"),
+        ("LATCHKEY_SMS_AUTH_TOKEN", "token-not-in-logs"),
+        ("LATCHKEY_SMS_FROM", "+15005550006"),
+        ("LATCHKEY_SMS_MAX_PER_HOUR", "3"),
+    ])
+    .await;
+    let t0 = now();
+    let mut owners = Vec::new();
+    for i in 0..6 {
+        owners.push(owner(&t, &format!("budget{i}@example.com"), t0).await);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(owners.len()));
+    let tasks: Vec<_> = owners
+        .into_iter()
+        .enumerate()
+        .map(|(i, who)| {
+            let state = t.state.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let number = format!("+44 7400 1234{:02}", 50 + i);
+                codes::start_sms_code(&state, &who, PASSWORD, "", &number, "", t0 + 1)
+                    .await
+                    .wire()
+            })
+        })
+        .collect();
+    let mut sent = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => sent += 1,
+            Err(ApiError::Unavailable(m)) => {
+                assert!(m.contains("Try again later"), "{m}");
+                refused += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!((sent, refused), (3, 3));
+    assert_eq!(inbox.lock().unwrap().len(), 3);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE detail LIKE '%sms_budget%'")
+            .await,
+        3
+    );
+}

@@ -300,6 +300,7 @@ pub fn MfaSection() -> impl IntoView {
                     proof=IdentityProof::for_adding(Method::Sms, &untrack(active))
                     verified=untrack(verified)
                     default_country=untrack(move || loaded().map(|s| s.sms_default_country).unwrap_or_else(|| "GB".into()))
+                    countries=untrack(move || loaded().map(|s| s.sms_countries).unwrap_or_default())
                 />
             }}
         </Dialog>

@@ -9,44 +9,10 @@ use crate::components::{
     ResendClock, SubmitButton,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{IdentityProof, MfaStatus};
+use crate::model::mfa::{IdentityProof, MfaStatus, SMS_COUNTRIES};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
-
-/// Countries offered as the hint for a number typed without `+` (ISO code, name,
-/// calling code); any other country's number works when typed with its `+` prefix.
-const COUNTRIES: &[(&str, &str, &str)] = &[
-    ("AR", "Argentina", "+54"),
-    ("AU", "Australia", "+61"),
-    ("AT", "Austria", "+43"),
-    ("BE", "Belgium", "+32"),
-    ("BR", "Brazil", "+55"),
-    ("CA", "Canada", "+1"),
-    ("CH", "Switzerland", "+41"),
-    ("CZ", "Czechia", "+420"),
-    ("DE", "Germany", "+49"),
-    ("DK", "Denmark", "+45"),
-    ("ES", "Spain", "+34"),
-    ("FI", "Finland", "+358"),
-    ("FR", "France", "+33"),
-    ("GB", "United Kingdom", "+44"),
-    ("IE", "Ireland", "+353"),
-    ("IN", "India", "+91"),
-    ("IT", "Italy", "+39"),
-    ("JP", "Japan", "+81"),
-    ("MX", "Mexico", "+52"),
-    ("NL", "Netherlands", "+31"),
-    ("NO", "Norway", "+47"),
-    ("NZ", "New Zealand", "+64"),
-    ("PL", "Poland", "+48"),
-    ("PT", "Portugal", "+351"),
-    ("SE", "Sweden", "+46"),
-    ("SG", "Singapore", "+65"),
-    ("UA", "Ukraine", "+380"),
-    ("US", "United States", "+1"),
-    ("ZA", "South Africa", "+27"),
-];
 
 /// The block's state and its Enable or Disable button.
 #[component]
@@ -90,6 +56,8 @@ pub fn EnableSmsCode(
     proof: IdentityProof,
     verified: bool,
     default_country: String,
+    /// The countries whose numbers this server texts (setting `sms.countries`).
+    countries: Vec<String>,
 ) -> impl IntoView {
     if !verified {
         return view! {
@@ -108,7 +76,9 @@ pub fn EnableSmsCode(
     let password = RwSignal::new(String::new());
     let identity_code = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
-    let listed = COUNTRIES.iter().any(|(id, _, _)| *id == default_country);
+    let listed = SMS_COUNTRIES
+        .iter()
+        .any(|(id, _, _)| *id == default_country);
     let country = RwSignal::new(default_country.clone());
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
@@ -198,7 +168,7 @@ pub fn EnableSmsCode(
                                     let id = default_country.clone();
                                     view! { <option value=id.clone()>{id.clone()}</option> }
                                 })}
-                                {COUNTRIES.iter().map(|(id, name, dial)| view! {
+                                {SMS_COUNTRIES.iter().filter(|(id, _, _)| countries.iter().any(|c| c == id)).map(|(id, name, dial)| view! {
                                     <option value=*id selected=move || country.get() == *id>{format!("{name} ({dial})")}</option>
                                 }).collect_view()}
                             </select>

@@ -3,7 +3,7 @@
 //! sign-in, an identity step or turning a method off; every check is throttled
 //! ([`SecretGuard`]), and every one-time secret is used up by the one request that
 //! accepts it.
-use super::guard::SecretGuard;
+use super::guard::{SecretGuard, Where};
 use super::Caller;
 use crate::model::error::ApiError;
 use crate::model::mfa::{email_code_held, Method, EMAIL_CODE_HELD};
@@ -56,11 +56,48 @@ impl SecondFactor {
     }
 }
 
+/// What a factor is checked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum For {
+    /// The second step of the pending sign-in `pending` (a code sent for one pending
+    /// sign-in completes no other: ASVS 2.7.3).
+    SecondStep { pending: i64 },
+    /// Proving identity inside a session (before adding a method, viewing codes).
+    Identity,
+    /// Turning a method on (the authenticator's waiting secret, a code sent to verify).
+    Enable,
+    /// Turning a method off.
+    Disable,
+}
+
+impl For {
+    /// What a sent code for this was stored as.
+    pub fn code_purpose(self) -> CodePurpose {
+        match self {
+            For::SecondStep { .. } => CodePurpose::SignIn,
+            For::Identity => CodePurpose::Identity,
+            For::Enable => CodePurpose::Enable,
+            For::Disable => CodePurpose::Disable,
+        }
+    }
+
+    /// What a sent code for this is bound to, besides its account and purpose.
+    pub fn bound_to(self) -> Option<i64> {
+        match self {
+            For::SecondStep { pending } => Some(pending),
+            _ => None,
+        }
+    }
+}
+
 /// What an accepted factor tells: for a code sent to a phone number, that number (a
 /// number being verified is turned on for exactly the number the code went to).
 #[derive(Debug, Default)]
 pub struct Accepted {
     pub destination: Option<String>,
+    /// For the authenticator, the sealed secret the code was checked against (a
+    /// waiting secret is turned on only if it is still this one).
+    pub secret_sealed: Option<Vec<u8>>,
 }
 
 /// Judges one factor of account `user_id` (whose address is `email`) for `purpose`:
@@ -75,23 +112,36 @@ pub async fn check(
     user_id: i64,
     email: &str,
     factor: SecondFactor,
-    purpose: CodePurpose,
+    purpose: For,
     code: &str,
     now: i64,
 ) -> Result<Accepted, Error> {
     match factor {
         SecondFactor::Authenticator => {
-            let waiting_secret = purpose == CodePurpose::Enable;
-            check_authenticator(state, caller, user_id, email, code, now, waiting_secret).await?;
-            Ok(Accepted::default())
+            let waiting_secret = purpose == For::Enable;
+            let secret_sealed = check_authenticator(
+                state,
+                caller,
+                user_id,
+                email,
+                code,
+                now,
+                waiting_secret,
+                where_(purpose),
+            )
+            .await?;
+            Ok(Accepted {
+                secret_sealed: Some(secret_sealed),
+                ..Accepted::default()
+            })
         }
         SecondFactor::RecoveryCode => {
-            use_recovery_code(state, caller, user_id, code, now).await?;
+            use_recovery_code(state, caller, user_id, code, where_(purpose), now).await?;
             Ok(Accepted::default())
         }
         SecondFactor::EmailCode | SecondFactor::SmsCode => {
             if factor == SecondFactor::EmailCode
-                && matches!(purpose, CodePurpose::SignIn | CodePurpose::Identity)
+                && matches!(purpose, For::SecondStep { .. } | For::Identity)
             {
                 let user = store::users::by_id(&state.db, user_id)
                     .await?
@@ -101,7 +151,10 @@ pub async fn check(
             let channel = factor.channel().unwrap_or(Channel::Email);
             let destination =
                 check_sent_code(state, caller, user_id, purpose, channel, code, now).await?;
-            Ok(Accepted { destination })
+            Ok(Accepted {
+                destination,
+                ..Accepted::default()
+            })
         }
     }
 }
@@ -114,21 +167,30 @@ pub fn authenticator_context(user_id: i64) -> String {
 }
 
 /// The keyed hash a sent code is stored and compared as.
+/// The keyed hash covers the account, the purpose, the channel and, for a sign-in's
+/// code, the pending sign-in it was sent for.
 pub fn code_hash(
     state: &AppState,
     user_id: i64,
     purpose: CodePurpose,
     channel: Channel,
+    bound_to: Option<i64>,
     code: &str,
 ) -> Vec<u8> {
-    state.keys.hash(
-        Purpose::SentCode,
-        &format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
-    )
+    let what = match bound_to {
+        Some(b) => format!(
+            "{user_id}:{}:{}@{b}:{code}",
+            purpose.as_str(),
+            channel.as_str()
+        ),
+        None => format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
+    };
+    state.keys.hash(Purpose::SentCode, &what)
 }
 
 /// Checks an authenticator code for an account, throttled, each step once. A replay
 /// is refused, logged and reported to the owner.
+#[allow(clippy::too_many_arguments)]
 async fn check_authenticator(
     state: &AppState,
     caller: &Caller,
@@ -137,8 +199,9 @@ async fn check_authenticator(
     code: &str,
     now: i64,
     allow_pending: bool,
-) -> Result<(), Error> {
-    let guard = SecretGuard::take_second_factor(state, "totp", user_id, caller, now).await?;
+    at: Where,
+) -> Result<Vec<u8>, Error> {
+    let guard = SecretGuard::take_second_factor(state, "totp", user_id, caller, at, now).await?;
     let row = store::mfa::totp(&state.db, user_id).await?;
     let Some(row) = row.filter(|r| allow_pending || r.enabled_at.is_some()) else {
         guard.not_judged(state).await?;
@@ -153,7 +216,7 @@ async fn check_authenticator(
     match totp::check(&secret, code, now, row.last_step) {
         totp::Check::Accepted(step) if store::mfa::use_step(&state.db, user_id, step).await? => {
             guard.succeeded(state).await?;
-            Ok(())
+            Ok(row.secret_sealed)
         }
         totp::Check::Accepted(_) | totp::Check::Replayed => {
             log(
@@ -199,17 +262,19 @@ async fn check_sent_code(
     state: &AppState,
     caller: &Caller,
     user_id: i64,
-    purpose: CodePurpose,
+    wanted: For,
     channel: Channel,
     input: &str,
     now: i64,
 ) -> Result<Option<String>, Error> {
     let rules = state.config.code_rules;
+    let purpose = wanted.code_purpose();
     let scope = match channel {
         Channel::Email => "email-code",
         Channel::Sms => "sms-code",
     };
-    let guard = SecretGuard::take_second_factor(state, scope, user_id, caller, now).await?;
+    let guard =
+        SecretGuard::take_second_factor(state, scope, user_id, caller, where_(wanted), now).await?;
     let Some(code) = sent_code::normalize(input) else {
         guard.not_judged(state).await?;
         return Err(Error::wrong("code", "Enter the 6-digit code."));
@@ -223,7 +288,7 @@ async fn check_sent_code(
             "No code is waiting. Choose Request Code to get one.",
         ));
     };
-    let typed = code_hash(state, user_id, purpose, channel, &code);
+    let typed = code_hash(state, user_id, purpose, channel, wanted.bound_to(), &code);
     let verdict = match sent_code::judge(&stored, &typed, now, &rules) {
         Verdict::Accepted => {
             if let Some(destination) =
@@ -267,10 +332,11 @@ async fn use_recovery_code(
     caller: &Caller,
     user_id: i64,
     recovery_code: &str,
+    at: Where,
     now: i64,
 ) -> Result<(), Error> {
     let guard =
-        SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, now).await?;
+        SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, at, now).await?;
     let mut used = false;
     if let Some(c) = recovery::normalize(recovery_code) {
         // Under the current secret, or a previous one after a rotation.
@@ -289,6 +355,14 @@ async fn use_recovery_code(
         Ok(())
     } else {
         Err(Error::wrong("recovery_code", INVALID_CODE))
+    }
+}
+
+/// Where a check for `purpose` is typed (its throttles are counted apart).
+fn where_(purpose: For) -> Where {
+    match purpose {
+        For::SecondStep { .. } => Where::SecondStep,
+        For::Identity | For::Enable | For::Disable => Where::InSession,
     }
 }
 

@@ -119,6 +119,16 @@ async fn take_one(
     Ok(Decision::Wait(1))
 }
 
+/// Where a second factor is typed: its throttles are counted apart (see
+/// [`SecretGuard::take_second_factor`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Where {
+    /// At the second step of a sign-in, after the password.
+    SecondStep,
+    /// Inside the owner's signed-in session.
+    InSession,
+}
+
 /// Throttling of one kind of secret check (a password, a code) for one account from
 /// one address: three counters, for the account from this address, the account from
 /// anywhere and the address whatever the account. Keys are keyed hashes.
@@ -178,18 +188,30 @@ impl SecretGuard {
     /// also counted against [`throttle::SECOND_FACTOR_DAY`], one count per account
     /// shared by every kind of code, so that someone who has the password cannot keep
     /// guessing codes all day at the short-window pace.
+    ///
+    /// Codes typed at the second step of a sign-in (`Where::SecondStep`) and codes
+    /// typed inside the owner's own signed-in session (`Where::InSession`: viewing
+    /// recovery codes, turning a method on or off) are counted apart: someone who has
+    /// only the password, guessing at the second step, can exhaust the first but never
+    /// lock the owner's own session out of the second.
     pub async fn take_second_factor(
         state: &AppState,
         scope: &str,
         user_id: i64,
         caller: &Caller,
+        at: Where,
         now: i64,
     ) -> Result<SecretGuard, Error> {
-        let mut keys = Self::keys(state, scope, &user_id.to_string(), &caller.ip_group());
+        let (scope, day) = match at {
+            Where::SecondStep => (scope.to_string(), format!("second-factor:day:{user_id}")),
+            Where::InSession => (
+                format!("in-session-{scope}"),
+                format!("in-session-second-factor:day:{user_id}"),
+            ),
+        };
+        let mut keys = Self::keys(state, &scope, &user_id.to_string(), &caller.ip_group());
         keys.push((
-            state
-                .keys
-                .hash(Purpose::Throttle, &format!("second-factor:day:{user_id}")),
+            state.keys.hash(Purpose::Throttle, &day),
             throttle::SECOND_FACTOR_DAY,
         ));
         take(state, &keys, now).await?;

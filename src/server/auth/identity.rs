@@ -1,11 +1,10 @@
 //! Proofs of identity inside a signed-in session: the account's password, or a code of
 //! a method that is on (the identity step before adding a method).
-use super::factor::{self, SecondFactor};
+use super::factor::{self, For, SecondFactor};
 use super::guard::SecretGuard;
 use super::{not_signed_in, Caller};
 use crate::model::mfa::{IdentityProof, Method};
 use crate::server::audit::log;
-use crate::server::domain::sent_code::CodePurpose;
 use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
 
@@ -114,7 +113,7 @@ pub async fn confirm_identity(
         s.user_id,
         &s.email,
         factor,
-        CodePurpose::Identity,
+        For::Identity,
         code,
         now,
     )

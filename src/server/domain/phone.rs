@@ -8,9 +8,22 @@ use phonenumber::Mode;
 pub const INVALID: &str =
     "Enter a mobile number we can send a text message to, such as +44 7400 123456.";
 
+/// Why a number that is not a mobile one was refused.
+pub const NOT_MOBILE: &str =
+    "This does not look like a mobile number. Enter the number of a phone that can receive text messages.";
+/// Why a number of a country the operator does not text was refused.
+pub const NOT_OFFERED: &str =
+    "We do not send text messages to numbers of this country. Choose another method, such as an authenticator app.";
+
 /// The number in E.164, or why not. `country` is an ISO 3166 code such as `GB`, used
-/// only when the number has no `+` prefix.
-pub fn normalize(input: &str, country_hint: &str) -> Result<String, &'static str> {
+/// only when the number has no `+` prefix. Only mobile numbers (and numbers that may
+/// be mobile, as in the US) of the `allowed` countries are accepted: a fixed, premium
+/// or shared-cost line, or a far destination, is how SMS toll fraud is paid.
+pub fn normalize(
+    input: &str,
+    country_hint: &str,
+    allowed: &[String],
+) -> Result<String, &'static str> {
     let input = input.trim();
     if input.is_empty() {
         return Err("Enter your mobile number.");
@@ -29,6 +42,16 @@ pub fn normalize(input: &str, country_hint: &str) -> Result<String, &'static str
     let number = phonenumber::parse(hint, input).map_err(|_| INVALID)?;
     if !number.is_valid() {
         return Err(INVALID);
+    }
+    if !matches!(
+        number.number_type(&phonenumber::metadata::DATABASE),
+        phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile
+    ) {
+        return Err(NOT_MOBILE);
+    }
+    let region = number.country().id();
+    if !region.is_some_and(|id| allowed.iter().any(|a| a.as_str() == id.as_ref())) {
+        return Err(NOT_OFFERED);
     }
     Ok(number.format().mode(Mode::E164).to_string())
 }
@@ -58,6 +81,18 @@ pub fn mask(e164: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The default list of countries.
+    fn everywhere() -> Vec<String> {
+        crate::model::mfa::SMS_COUNTRIES
+            .iter()
+            .map(|(id, _, _)| id.to_string())
+            .collect()
+    }
+
+    fn normalize(input: &str, hint: &str) -> Result<String, &'static str> {
+        super::normalize(input, hint, &everywhere())
+    }
+
     #[test]
     fn numbers_are_stored_in_e164() {
         assert_eq!(
@@ -78,8 +113,33 @@ mod tests {
             Ok("+12015550123")
         );
         assert_eq!(
-            normalize("030 1234567", "DE").as_deref(),
-            Ok("+49301234567")
+            normalize("0151 23456789", "DE").as_deref(),
+            Ok("+4915123456789")
+        );
+    }
+
+    #[test]
+    fn only_mobile_numbers_are_texted() {
+        // A London landline, a Berlin one, a UK premium-rate and a freephone number.
+        assert_eq!(normalize("020 7946 0018", "GB"), Err(NOT_MOBILE));
+        assert_eq!(normalize("030 1234567", "DE"), Err(NOT_MOBILE));
+        assert_eq!(normalize("0909 8790000", "GB"), Err(NOT_MOBILE));
+        assert_eq!(normalize("0800 123 4567", "GB"), Err(NOT_MOBILE));
+        // In the US a number may be either: it is accepted.
+        assert!(normalize("+1 201 555 0123", "").is_ok());
+    }
+
+    #[test]
+    fn only_numbers_of_the_allowed_countries_are_texted() {
+        // A Russian and a Nigerian mobile number: not in the default list.
+        assert_eq!(normalize("+7 912 345 67 89", ""), Err(NOT_OFFERED));
+        assert_eq!(normalize("+234 802 123 4567", ""), Err(NOT_OFFERED));
+        // The operator narrowed the list to the UK.
+        let uk = vec!["GB".to_string()];
+        assert!(super::normalize("+44 7400 123456", "", &uk).is_ok());
+        assert_eq!(
+            super::normalize("+1 201 555 0123", "", &uk),
+            Err(NOT_OFFERED)
         );
     }
 

@@ -118,6 +118,34 @@ pub const SECOND_FACTOR_DAY: Policy = Policy {
     forget_after_secs: 24 * 3600,
 };
 
+/// The whole server's text messages over `window_secs`: `max` of them, then one per
+/// window until a quiet window has passed.
+pub const fn sms_budget(max: u32, window_secs: i64) -> Policy {
+    Policy {
+        free: max,
+        base_secs: window_secs,
+        max_secs: window_secs,
+        forget_after_secs: window_secs,
+    }
+}
+
+/// Security-log exports of one account: each reads the whole log.
+pub const EXPORTS_ACCOUNT: Policy = Policy {
+    free: 10,
+    base_secs: 30,
+    max_secs: 600,
+    forget_after_secs: 3600,
+};
+
+/// Mails telling an owner that someone entered the right password and then wrong
+/// codes at the second step: one a day.
+pub const SECOND_STEP_ALERTS: Policy = Policy {
+    free: 1,
+    base_secs: 24 * 3600,
+    max_secs: 24 * 3600,
+    forget_after_secs: 24 * 3600,
+};
+
 /// The longest any policy remembers failures: older counters can be removed.
 pub const LONGEST_MEMORY_SECS: i64 = 24 * 3600;
 
@@ -282,10 +310,14 @@ mod tests {
             RESET_REQUESTS_ACCOUNT,
             RESET_REQUESTS_IP,
             sign_up_ip(10),
+            sms_budget(100, 3600),
+            sms_budget(500, 24 * 3600),
             SIGN_UP_EMAIL,
             MAILS_PER_RECIPIENT,
             PASSWORD_STRENGTH_IP,
             SECOND_FACTOR_DAY,
+            SECOND_STEP_ALERTS,
+            EXPORTS_ACCOUNT,
         ] {
             assert!(p.forget_after_secs <= LONGEST_MEMORY_SECS, "{p:?}");
         }

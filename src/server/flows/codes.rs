@@ -3,7 +3,7 @@
 use crate::model::mfa::{CodeSent, Method};
 use crate::server::audit::{deliver_or_hold, log, log_within};
 use crate::server::auth::change::{Change, Notice, Sessions};
-use crate::server::auth::factor::{self, code_hash, SecondFactor};
+use crate::server::auth::factor::{self, code_hash, For, SecondFactor};
 use crate::server::auth::guard::take;
 use crate::server::auth::identity::confirm_identity;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
@@ -27,6 +27,8 @@ pub struct Recipient<'a> {
     pub shown_as: String,
     /// The number (E.164) SMS codes go to.
     pub phone: Option<String>,
+    /// The pending sign-in a sign-in code is sent for (it completes no other).
+    pub pending: Option<i64>,
 }
 
 /// Sends a new code for `purpose` over `channel`, unless the last one for it went out
@@ -98,8 +100,26 @@ pub async fn send_code(
         .await?;
         return Err(refused);
     }
+    if channel == Channel::Sms {
+        if let Err(refused) = within_sms_budget(state, now).await {
+            // This send counts against nobody: it was never made.
+            for (key, _) in &keys {
+                store::throttles::refund(&state.db, key).await?;
+            }
+            log(
+                state,
+                caller,
+                Some(to.user_id),
+                "mfa_code_send_refused",
+                now,
+                json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "sms_budget"}),
+            )
+            .await?;
+            return Err(refused);
+        }
+    }
     let code = sent_code::generate();
-    let hash = code_hash(state, to.user_id, purpose, channel, &code);
+    let hash = code_hash(state, to.user_id, purpose, channel, to.pending, &code);
     let stored = store::codes::put(
         &state.db,
         to.user_id,
@@ -202,6 +222,7 @@ fn own_address(caller: &Caller) -> Result<Recipient<'_>, Error> {
         email: &s.email,
         shown_as: s.email.clone(),
         phone: None,
+        pending: None,
     })
 }
 
@@ -213,7 +234,53 @@ fn own_phone(caller: &Caller, number: String) -> Result<Recipient<'_>, Error> {
         email: &s.email,
         shown_as: phone::mask(&number),
         phone: Some(number),
+        pending: None,
     })
+}
+
+/// Counts one text message against the whole server's hourly and daily budget
+/// (settings `sms.max_per_hour`, `sms.max_per_day`), or refuses it with "try again
+/// later" (503): a flood of sign-ups texting numbers an attacker is paid for costs
+/// the operator at most the budget. The server log says so at most every ten minutes.
+async fn within_sms_budget(state: &AppState, now: i64) -> Result<()> {
+    static LAST_SAID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let cfg = &state.config;
+    let keys = [
+        (
+            state.keys.hash(Purpose::Throttle, "sms-budget:hour"),
+            throttle::sms_budget(cfg.sms_max_per_hour, 3600),
+        ),
+        (
+            state.keys.hash(Purpose::Throttle, "sms-budget:day"),
+            throttle::sms_budget(cfg.sms_max_per_day, 24 * 3600),
+        ),
+    ];
+    match take(state, &keys, now).await {
+        Ok(()) => Ok(()),
+        Err(Error::TooMany { .. }) => {
+            let last = LAST_SAID.load(std::sync::atomic::Ordering::Relaxed);
+            if now - last >= 600
+                && LAST_SAID
+                    .compare_exchange(
+                        last,
+                        now,
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                tracing::error!(
+                    max_per_hour = cfg.sms_max_per_hour,
+                    max_per_day = cfg.sms_max_per_day,
+                    "SMS budget reached: text messages are refused until it frees up (settings sms.max_per_hour, sms.max_per_day)"
+                );
+            }
+            Err(Error::unavailable(
+                "Text messages cannot be sent right now. Try again later, or use another method.",
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Refuses a second start of the same step within the resend interval, before any
@@ -263,7 +330,8 @@ pub async fn start_sms_code(
     } else {
         country
     };
-    let number = phone::normalize(number, country).map_err(|m| Error::field("phone", m))?;
+    let number = phone::normalize(number, country, &state.config.sms_countries)
+        .map_err(|m| Error::field("phone", m))?;
     not_too_soon(state, s.user_id, Channel::Sms, now).await?;
     confirm_identity(state, caller, Method::Sms, password, code, now).await?;
     send_code(
@@ -413,7 +481,7 @@ async fn confirm_code_method(
         s.user_id,
         &s.email,
         factor,
-        CodePurpose::Enable,
+        For::Enable,
         code,
         now,
     )
@@ -488,7 +556,7 @@ async fn disable_code_method(
         s.user_id,
         &s.email,
         factor,
-        CodePurpose::Disable,
+        For::Disable,
         code,
         now,
     )

@@ -1,13 +1,12 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
 use crate::model::mfa::{Method, MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
-use crate::server::audit::log;
+use crate::server::audit::{log, notify};
 use crate::server::auth::change::{Change, Notice, Sessions};
-use crate::server::auth::factor::{self, authenticator_context, SecondFactor};
+use crate::server::auth::factor::{self, authenticator_context, For, SecondFactor};
 use crate::server::auth::identity::confirm_identity;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::domain::phone;
-use crate::server::domain::sent_code::CodePurpose;
 use crate::server::domain::tokens::Purpose;
 use crate::server::domain::{recovery, totp};
 use crate::server::error::{internal, Error, Result};
@@ -28,6 +27,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, Erro
         sms_number: row.sms_number.as_deref().map(phone::mask),
         sms_available: state.sms.is_some(),
         sms_default_country: state.config.sms_default_country.clone(),
+        sms_countries: state.config.sms_countries.clone(),
     })
 }
 
@@ -113,22 +113,27 @@ pub async fn confirm_totp(
             ))
         }
     }
-    factor::check(
+    let checked = factor::check(
         state,
         caller,
         s.user_id,
         &s.email,
         SecondFactor::Authenticator,
-        CodePurpose::Enable,
+        For::Enable,
         code,
         now,
     )
-    .await?;
+    .await?
+    .secret_sealed
+    .ok_or_else(|| internal("an accepted authenticator code without its secret"))?;
     let (plain, stored) = new_codes(state, s.user_id);
     let mut change = Change::of_caller(state, caller, now).await?;
-    if !store::mfa::enable_totp(change.tx(), s.user_id, now).await? {
-        // A racing confirmation got there first.
-        return Err(already_enabled());
+    if !store::mfa::enable_totp(change.tx(), s.user_id, now, &checked).await? {
+        // A racing confirmation got there first, or another "Enable" replaced the
+        // secret this code was checked against: nothing is turned on.
+        return Err(Error::invalid(
+            "The authenticator app was enabled meanwhile, or its setup started again. Choose Enable to start over.",
+        ));
     }
     store::mfa::replace_recovery_codes(change.tx(), s.user_id, &stored).await?;
     let done = change
@@ -195,7 +200,7 @@ pub async fn view_codes(
         s.user_id,
         &s.email,
         SecondFactor::Authenticator,
-        CodePurpose::Identity,
+        For::Identity,
         code,
         now,
     )
@@ -210,7 +215,18 @@ pub async fn view_codes(
         json!({}),
     )
     .await?;
-    read_codes(state, s.user_id, &s.email, now).await
+    let codes = read_codes(state, s.user_id, &s.email, now).await?;
+    // They open the account without the app: the owner hears of every showing.
+    notify(
+        state,
+        caller,
+        &s.email,
+        "Your recovery codes were viewed",
+        "your recovery codes were shown on the Security page. If this was not you, sign in, change your password and choose Regenerate",
+        now,
+    )
+    .await?;
+    Ok(codes)
 }
 
 /// "Regenerate": all ten replaced at once, shortly after a fresh code was given.
@@ -265,7 +281,7 @@ pub async fn disable_totp(
         s.user_id,
         &s.email,
         SecondFactor::Authenticator,
-        CodePurpose::Disable,
+        For::Disable,
         code,
         now,
     )

@@ -325,6 +325,11 @@ fn reset_hash(state: &AppState, token: &str) -> Vec<u8> {
 
 /// Whether a reset link can still be used; the error says why not.
 pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result<(), Error> {
+    reset_link_owner(state, token, now).await.map(|_| ())
+}
+
+/// The account a usable reset link belongs to; the error says why it cannot be used.
+async fn reset_link_owner(state: &AppState, token: &str, now: i64) -> Result<i64, Error> {
     let forged = || {
         Error::invalid("This reset link is not valid. Check that you copied the whole link, or ask for a new one.")
     };
@@ -345,7 +350,7 @@ pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result
         Some((_, None, expires_at)) if expires_at <= now => Err(Error::invalid(
             "This reset link has expired. Ask for a new one.",
         )),
-        Some(_) => Ok(()),
+        Some((user_id, None, _)) => Ok(user_id),
     }
 }
 
@@ -359,8 +364,13 @@ pub async fn reset(
     repeat: &str,
     now: i64,
 ) -> Result<(), Error> {
-    check_reset_link(state, token, now).await?;
-    let problems = new_password_problems(state, new, repeat, "").await?;
+    let owner = reset_link_owner(state, token, now).await?;
+    // The strength is judged knowing the account's address, as at sign-up and change.
+    let email = store::users::by_id(&state.db, owner)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let problems = new_password_problems(state, new, repeat, &email).await?;
     if !problems.is_empty() {
         return Err(Error::fields(problems));
     }

@@ -4,11 +4,13 @@ use super::codes::{send_code, Recipient};
 use crate::model::account::SignedIn;
 use crate::model::mfa::{email_code_held, CodeSent, Method, SignInOptions};
 use crate::server::audit::{log, log_within, notify};
-use crate::server::auth::factor::{self, SecondFactor};
+use crate::server::auth::factor::{self, For, SecondFactor};
+use crate::server::auth::guard::take;
 use crate::server::auth::session::start_session;
 use crate::server::auth::Caller;
 use crate::server::domain::phone;
 use crate::server::domain::sent_code::{mask_email, Channel, CodePurpose};
+use crate::server::domain::throttle;
 use crate::server::domain::tokens::{new_token, Purpose};
 use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
@@ -160,6 +162,7 @@ pub async fn send_sign_in_code(
             email: &user.email,
             shown_as: mask_email(&user.email),
             phone: None,
+            pending: Some(pending.id),
         },
         Channel::Sms => {
             let number = on.destination.unwrap_or_default();
@@ -168,6 +171,7 @@ pub async fn send_sign_in_code(
                 email: &user.email,
                 shown_as: phone::mask(&number),
                 phone: Some(number),
+                pending: Some(pending.id),
             }
         }
     };
@@ -204,7 +208,9 @@ pub async fn finish_second_step_with(
         user.id,
         &user.email,
         factor,
-        CodePurpose::SignIn,
+        For::SecondStep {
+            pending: pending.id,
+        },
         code,
         now,
     )
@@ -228,15 +234,26 @@ pub async fn finish_second_step_with(
                     json!({"attempts": attempt}),
                 )
                 .await?;
-                notify(
-                    state,
-                    caller,
-                    &user.email,
-                    "Someone has your password",
-                    "someone signed in to your account with the right password, then entered a wrong code five times. If this was not you, change your password now",
-                    now,
-                )
-                .await?;
+                // At most one such mail a day: a guesser who starts sign-in after
+                // sign-in must not flood the owner's inbox.
+                let once_a_day = state
+                    .keys
+                    .hash(Purpose::Throttle, &format!("second-step-alert:{}", user.id));
+                match take(state, &[(once_a_day, throttle::SECOND_STEP_ALERTS)], now).await {
+                    Ok(()) => {
+                        notify(
+                            state,
+                            caller,
+                            &user.email,
+                            "Someone has your password",
+                            "someone signed in to your account with the right password, then entered a wrong code five times. If this was not you, change your password now",
+                            now,
+                        )
+                        .await?
+                    }
+                    Err(Error::TooMany { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
             log(
                 state,

@@ -2,9 +2,13 @@
 use crate::model::security_log::{
     cursor_text, parse_cursor, Category, LogEntry, LogFilter, LogPage, Outcome,
 };
+use crate::server::auth::guard::take;
 use crate::server::auth::Caller;
+use crate::server::domain::throttle;
+use crate::server::domain::tokens::Purpose;
 use crate::server::domain::{device, export, security_log};
 use crate::server::error::{Error, Result};
+use crate::server::store;
 use crate::server::store::events::{self, Cursor, Event, Filter};
 use crate::server::AppState;
 
@@ -189,12 +193,16 @@ pub struct Export {
     pub file_name: String,
     pub format: Format,
     user_id: i64,
+    /// The session that asked: the export stops if it ends meanwhile.
+    session_id: i64,
     filter: Filter<'static>,
 }
 
 /// Checks the caller and the filter before anything is sent, so that a bad request
-/// gets a 4xx, not half a file.
-pub fn start_export(
+/// gets a 4xx, not half a file. Exports are counted per account: each reads the whole
+/// log, so nobody can keep the database busy with them.
+pub async fn start_export(
+    state: &AppState,
     caller: &Caller,
     filter: LogFilter,
     format: Format,
@@ -202,11 +210,16 @@ pub fn start_export(
 ) -> Result<Export, Error> {
     let me = caller.signed_in()?;
     let filter = store_filter(&filter)?;
+    let key = state
+        .keys
+        .hash(Purpose::Throttle, &format!("export:account:{}", me.user_id));
+    take(state, &[(key, throttle::EXPORTS_ACCOUNT)], now).await?;
     let day = crate::model::time::format_iso(now);
     Ok(Export {
         file_name: export::file_name(&me.email, &day[..10], format.extension()),
         format,
         user_id: me.user_id,
+        session_id: me.session_id,
         filter,
     })
 }
@@ -226,6 +239,21 @@ impl Export {
         let mut after = None;
         let mut devices = Devices::default();
         loop {
+            // Signed out or revoked meanwhile: the rest of the log is not sent.
+            match store::sessions::exists(&state.db, self.session_id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let _ = out
+                        .send(Err(std::io::Error::other("the session has ended")))
+                        .await;
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "security log export failed");
+                    let _ = out.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            }
             let rows = match events::page(
                 &state.db,
                 self.user_id,

@@ -54,7 +54,7 @@ pub async fn security_log(
         from: query.from,
         until: query.until,
     };
-    let export = match start_export(&caller, filter, format, now()) {
+    let export = match start_export(&state, &caller, filter, format, now()).await {
         Ok(e) => e,
         Err(e) => return api_error_response(&ApiError::from(e)),
     };

@@ -84,12 +84,22 @@ where
 
 /// Turns a set-up that is waiting for its first code on; false when there is none
 /// (never started, or already on).
-pub async fn enable_totp(tx: &mut Tx<'_>, user_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+/// Turns on the waiting authenticator secret, only if it is still `checked_secret` (the
+/// sealed secret a code was just checked against): a second "Enable" that replaced it
+/// meanwhile turns nothing on. False: nothing was turned on.
+pub async fn enable_totp(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+    now: i64,
+    checked_secret: &[u8],
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE totp_methods SET enabled_at = $1 WHERE user_id = $2 AND enabled_at IS NULL",
+        "UPDATE totp_methods SET enabled_at = $1
+         WHERE user_id = $2 AND enabled_at IS NULL AND secret_sealed = $3",
     )
     .bind(now)
     .bind(user_id)
+    .bind(checked_secret)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

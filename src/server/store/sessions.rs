@@ -174,6 +174,15 @@ where
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a session (by id) has not ended.
+pub async fn exists(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
 pub async fn count_for_user(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
         .bind(user_id)
