@@ -50,6 +50,18 @@ async fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::SUCCESS;
     }
+    if std::env::args().nth(1).as_deref() == Some("rekey") {
+        return match latchkey::server::rekey_command().await {
+            Ok(report) => {
+                println!("{report}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("latchkey rekey: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     match latchkey::server::run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod pwned;
+pub mod rekey;
 pub mod state;
 pub mod store;
 pub mod temp_dir;
@@ -17,6 +18,16 @@ pub use state::AppState;
 /// The current time as Unix seconds, UTC. Only the edges call this; rules take `now`.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `latchkey rekey`: with the settings of `run`, moves what was sealed or keyed under
+/// a previous secret to the current one and says what still needs a previous secret.
+pub async fn rekey_command() -> Result<rekey::Report, String> {
+    use config::Config;
+    let mut config = Config::from_process().map_err(|e| e.to_string())?;
+    config.resolve_secret().map_err(|e| e.to_string())?;
+    let state = AppState::new(config, leptos_options_from_env()).await?;
+    rekey::all(&state).await.map_err(|e| e.to_string())
 }
 
 /// Starts the server from the settings file and the environment.

@@ -1326,3 +1326,113 @@ async fn only_the_secret_whose_code_was_checked_is_turned_on() {
         .unwrap());
     tx.rollback().await.unwrap();
 }
+
+/// Issue 22: key rotation rotates. After `latchkey rekey` (and one sign-in for the
+/// password, which cannot be moved without its plaintext), the previous secret can be
+/// dropped and the authenticator, the recovery codes and the password all still work.
+#[tokio::test]
+async fn after_rekey_the_previous_secret_can_be_dropped() {
+    let old = "42".repeat(32);
+    let new = "ab".repeat(32);
+    let t = app().await;
+    let t0 = now();
+    let email = "rotated@example.com";
+    let (secret, codes, _) = enabled(&t, email, t0).await;
+    // The operator rotates: a new secret, the old one kept as previous.
+    let t = t
+        .reopen(&[
+            ("LATCHKEY_SERVER_SECRET", &new),
+            ("LATCHKEY_SERVER_PREVIOUS_SECRETS", &old),
+        ])
+        .await;
+    let report = latchkey::server::rekey::all(&t.state).await.unwrap();
+    assert_eq!(report.authenticators_moved, 1);
+    assert_eq!(report.recovery_codes_moved, 10);
+    assert_eq!(report.unreadable, 0);
+    assert_eq!(report.passwords_waiting, 1);
+    assert!(!report.previous_secrets_unused());
+    assert!(report.to_string().contains("1 password(s) still use"));
+    // The owner signs in once (the password moves), and a second run finds nothing.
+    let at = t0 + 60;
+    let pending = password_step(&t, email, at).await;
+    second_step::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, at as u64),
+        "",
+        at,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let again = latchkey::server::rekey::all(&t.state).await.unwrap();
+    assert_eq!(again, latchkey::server::rekey::Report::default());
+    assert!(again.previous_secrets_unused());
+    // The previous secret is dropped: everything still works.
+    let t = t.reopen(&[("LATCHKEY_SERVER_SECRET", &new)]).await;
+    let at = t0 + 120;
+    let pending = password_step(&t, email, at).await;
+    let done = second_step::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, at as u64),
+        "",
+        at,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let who = session_caller(&t, &done.session_token).await;
+    let shown = mfa::view_codes(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, at as u64 + 30),
+        at + 30,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let shown: Vec<String> = shown.codes.into_iter().map(|c| c.code).collect();
+    assert_eq!(shown, codes);
+    let pending = password_step(&t, email, at + 60).await;
+    recovery_step(&t, &pending, &codes[0], at + 60)
+        .await
+        .unwrap();
+}
+
+/// Issue 22: without a rekey, an account's rows move to the current secret as soon as
+/// they are used.
+#[tokio::test]
+async fn an_authenticator_moves_to_the_current_secret_when_it_is_used() {
+    let old = "42".repeat(32);
+    let new = "ab".repeat(32);
+    let t = app().await;
+    let t0 = now();
+    let email = "moves@example.com";
+    let (secret, _, _) = enabled(&t, email, t0).await;
+    let t = t
+        .reopen(&[
+            ("LATCHKEY_SERVER_SECRET", &new),
+            ("LATCHKEY_SERVER_PREVIOUS_SECRETS", &old),
+        ])
+        .await;
+    let at = t0 + 60;
+    let pending = password_step(&t, email, at).await;
+    second_step::finish_second_step(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        &totp::code_at(&secret, at as u64),
+        "",
+        at,
+    )
+    .await
+    .wire()
+    .unwrap();
+    // Nothing is left to move: the use moved the secret and the codes, the sign-in
+    // the password.
+    let report = latchkey::server::rekey::all(&t.state).await.unwrap();
+    assert_eq!(report, latchkey::server::rekey::Report::default());
+}

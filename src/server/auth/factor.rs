@@ -216,6 +216,10 @@ async fn check_authenticator(
     match totp::check(&secret, code, now, row.last_step) {
         totp::Check::Accepted(step) if store::mfa::use_step(&state.db, user_id, step).await? => {
             guard.succeeded(state).await?;
+            if !state.sealer.is_current(&row.secret_sealed) {
+                // Sealed under a previous secret: moved now, as it is used.
+                crate::server::rekey::account(state, user_id).await?;
+            }
             Ok(row.secret_sealed)
         }
         totp::Check::Accepted(_) | totp::Check::Replayed => {
@@ -337,21 +341,27 @@ async fn use_recovery_code(
 ) -> Result<(), Error> {
     let guard =
         SecretGuard::take_second_factor(state, "recovery-code", user_id, caller, at, now).await?;
-    let mut used = false;
+    let mut used = None;
     if let Some(c) = recovery::normalize(recovery_code) {
         // Under the current secret, or a previous one after a rotation.
-        for hash in state
+        for (n, hash) in state
             .keys
             .hashes(Purpose::RecoveryCode, &format!("{user_id}:{c}"))
+            .into_iter()
+            .enumerate()
         {
             if store::mfa::use_recovery_code(&state.db, user_id, &hash, now).await? {
-                used = true;
+                used = Some(n);
                 break;
             }
         }
     }
-    if used {
+    if let Some(n) = used {
         guard.succeeded(state).await?;
+        if n > 0 {
+            // Hashed under a previous secret: the account's codes move now.
+            crate::server::rekey::account(state, user_id).await?;
+        }
         Ok(())
     } else {
         Err(Error::wrong("recovery_code", INVALID_CODE))

@@ -65,6 +65,11 @@ impl Sealer {
         [id.as_slice(), nonce.as_slice(), &sealed].concat()
     }
 
+    /// Whether `sealed` was sealed under the current key (else it should be moved).
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        sealed.len() >= ID + NONCE + TAG && sealed[..ID] == self.keys[0].0[..]
+    }
+
     /// Opens what any known key sealed (values sealed before key ids existed too).
     pub fn open(&self, sealed: &[u8], context: &str) -> Option<Vec<u8>> {
         let try_open = |cipher: &XChaCha20Poly1305, body: &[u8]| {

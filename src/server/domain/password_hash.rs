@@ -191,6 +191,15 @@ impl Hasher {
             .map_err(|_| HashError::Failed("a hash failed on its thread".into()))
     }
 
+    /// Whether a stored hash is peppered under the current secret (else it moves to it
+    /// at its owner's next sign-in; until then the secret it used must stay known).
+    pub fn is_current(&self, phc: &str) -> bool {
+        PasswordHash::new(phc)
+            .ok()
+            .and_then(|parsed| Params::try_from(&parsed).ok())
+            .is_some_and(|p| p.keyid() == &self.peppers[0].id[..])
+    }
+
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(HashError::TooLarge);

@@ -115,17 +115,68 @@ pub async fn delete_totp(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Erro
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct CodeRow {
+    pub id: i64,
     pub code_sealed: Vec<u8>,
+    pub code_hash: Vec<u8>,
     pub used_at: Option<i64>,
 }
 
 pub async fn recovery_codes(db: &Db, user_id: i64) -> Result<Vec<CodeRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
+        "SELECT id, code_sealed, code_hash, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
     )
     .bind(user_id)
     .fetch_all(db)
     .await
+}
+
+/// The accounts with an authenticator secret or recovery codes (what a rekey moves).
+pub async fn users_with_secrets(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM totp_methods UNION SELECT user_id FROM recovery_codes ORDER BY 1",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Seals an authenticator secret again (a rekey), only if it is still `old`.
+pub async fn replace_totp_secret(
+    db: &Db,
+    user_id: i64,
+    old: &[u8],
+    new: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE totp_methods SET secret_sealed = $1 WHERE user_id = $2 AND secret_sealed = $3",
+    )
+    .bind(new)
+    .bind(user_id)
+    .bind(old)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Seals and hashes one recovery code again (a rekey), only if it is still the one
+/// read (its old hash).
+pub async fn replace_recovery_code(
+    db: &Db,
+    id: i64,
+    old_hash: &[u8],
+    sealed: &[u8],
+    hash: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE recovery_codes SET code_sealed = $1, code_hash = $2 WHERE id = $3 AND code_hash = $4",
+    )
+    .bind(sealed)
+    .bind(hash)
+    .bind(id)
+    .bind(old_hash)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Replaces all of a user's recovery codes (inside the caller's transaction).

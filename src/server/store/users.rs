@@ -100,6 +100,14 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Every stored password hash (a rekey counts those under a previous secret).
+pub async fn password_hashes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT password_hash FROM users")
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(h,)| h).collect())
+}
+
 /// A change of credentials (the password, a factor) is under way: sign-ins that checked
 /// the old ones can no longer store a session.
 pub async fn bump_credential_version(tx: &mut Tx<'_>, id: i64) -> Result<(), sqlx::Error> {
