@@ -12,7 +12,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     if std::env::args().nth(1).as_deref() == Some("hash-time") {
-        let hasher = latchkey::server::domain::password_hash::Hasher::new(1, &[0; 32], &[]);
+        let hasher = latchkey::server::password_hash::Hasher::new(1, &[0; 32], &[]);
         // Not timed: the first hashes also fault in the memory that later ones reuse.
         for _ in 0..3 {
             let _ = hasher.hash("Correct-Horse-Battery-9").await;
@@ -30,7 +30,7 @@ async fn main() -> std::process::ExitCode {
         // and memory bandwidth, so this rate, not cores / the time alone, is the most
         // that sign-ins can reach on this machine.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let hasher = latchkey::server::domain::password_hash::Hasher::new(cores, &[0; 32], &[]);
+        let hasher = latchkey::server::password_hash::Hasher::new(cores, &[0; 32], &[]);
         let total = 5 * runs * cores;
         let start = std::time::Instant::now();
         let all: Vec<_> = (0..total)

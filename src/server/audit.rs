@@ -2,6 +2,7 @@
 //! change they record, where there is one) and mail to the account's owner.
 use crate::server::auth::guard::take;
 use crate::server::auth::Caller;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
 use crate::server::error::{Error, Result};
@@ -11,13 +12,13 @@ use crate::server::{store, AppState};
 pub fn event<'a>(
     caller: &'a Caller,
     user_id: Option<i64>,
-    kind: &'a str,
+    kind: EventKind,
     now: i64,
     detail: serde_json::Value,
 ) -> store::events::NewEvent<'a> {
     store::events::NewEvent {
         user_id,
-        kind,
+        kind: kind.as_str(),
         at: now,
         ip: &caller.ip,
         user_agent: &caller.user_agent,
@@ -37,7 +38,7 @@ pub async fn log(
     state: &AppState,
     caller: &Caller,
     user_id: Option<i64>,
-    kind: &str,
+    kind: EventKind,
     now: i64,
     detail: serde_json::Value,
 ) -> Result<(), Error> {
@@ -51,7 +52,7 @@ pub async fn log_within(
     tx: &mut store::Tx<'_>,
     caller: &Caller,
     user_id: Option<i64>,
-    kind: &str,
+    kind: EventKind,
     now: i64,
     detail: serde_json::Value,
 ) -> Result<(), Error> {

@@ -2,8 +2,8 @@
 //! at the edge (a server function's `?`, an HTTP handler), where an unexpected failure
 //! is logged with a reference and the caller sees that reference, never the cause.
 use crate::model::error::ApiError;
-use crate::server::domain::password_hash::HashError;
 use crate::server::domain::tokens::new_reference;
+use crate::server::password_hash::HashError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

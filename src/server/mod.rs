@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod flows;
 pub mod http;
+pub mod password_hash;
 pub mod pwned;
 pub mod rekey;
 pub mod state;

@@ -2,9 +2,9 @@ use crate::server::config::{Config, MailTransport, SmsTransport};
 use crate::server::delivery::sms::{self, SmsSender};
 use crate::server::delivery::{outbox::Outbox, smtp::Smtp, Mailer};
 use crate::server::domain::crypto::Sealer;
-use crate::server::domain::password_hash::Hasher;
 use crate::server::domain::tokens::Keys;
 use crate::server::http::assets::Assets;
+use crate::server::password_hash::Hasher;
 use crate::server::store::{self, Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -188,7 +188,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
         ),
         (
             "links",
-            store::tokens::prune(db, now - KEEP_OLD_LINKS_SECS).await,
+            store::email_links::prune(db, now - KEEP_OLD_LINKS_SECS).await,
         ),
     ];
     for (what, done) in jobs {

@@ -8,6 +8,7 @@ use super::session::rotate_session;
 use super::{not_signed_in, Caller};
 use crate::model::mfa::sign_in_after;
 use crate::server::audit::{log_within, notify};
+use crate::server::domain::security_log::EventKind;
 use crate::server::error::Result;
 use crate::server::{store, AppState};
 use serde_json::Value;
@@ -115,7 +116,7 @@ impl<'a> Change<'a> {
     pub async fn commit(
         mut self,
         sessions: Sessions,
-        kind: &str,
+        kind: EventKind,
         mut detail: Value,
         notice: Notice,
     ) -> Result<Committed> {

@@ -8,6 +8,7 @@ use super::Caller;
 use crate::model::error::ApiError;
 use crate::model::mfa::{email_code_held, Method, EMAIL_CODE_HELD};
 use crate::server::audit::{log, notify};
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::sent_code::{self, Channel, CodePurpose, Verdict};
 use crate::server::domain::tokens::Purpose;
 use crate::server::domain::{recovery, totp};
@@ -227,7 +228,7 @@ async fn check_authenticator(
                 state,
                 caller,
                 Some(user_id),
-                "totp_code_replayed",
+                EventKind::TotpCodeReplayed,
                 now,
                 json!({}),
             )
@@ -248,7 +249,7 @@ async fn check_authenticator(
                 state,
                 caller,
                 Some(user_id),
-                "totp_code_failed",
+                EventKind::TotpCodeFailed,
                 now,
                 json!({}),
             )
@@ -312,7 +313,7 @@ async fn check_sent_code(
         state,
         caller,
         Some(user_id),
-        "mfa_code_failed",
+        EventKind::MfaCodeFailed,
         now,
         json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": verdict}),
     )

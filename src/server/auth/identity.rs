@@ -5,6 +5,7 @@ use super::guard::SecretGuard;
 use super::{not_signed_in, Caller};
 use crate::model::mfa::{IdentityProof, Method};
 use crate::server::audit::log;
+use crate::server::domain::security_log::EventKind;
 use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
 
@@ -14,7 +15,7 @@ const IDENTITY_PASSWORD: PasswordProof = PasswordProof {
     scope: "mfa-password",
     field: "password",
     wrong: "The password is not correct.",
-    failed_kind: "mfa_identity_failed",
+    failed_kind: EventKind::MfaIdentityFailed,
 };
 
 /// Checks a user's password; when it matches a hash that is out of date (an old pepper,
@@ -40,7 +41,7 @@ pub struct PasswordProof {
     pub field: &'static str,
     pub wrong: &'static str,
     /// The security-log kind of a refused attempt.
-    pub failed_kind: &'static str,
+    pub failed_kind: EventKind,
 }
 
 /// Checks the signed-in account's own password before a sensitive change: throttled

@@ -7,7 +7,6 @@ pub mod device;
 pub mod email;
 pub mod export;
 pub mod geo;
-pub mod password_hash;
 pub mod phone;
 pub mod recovery;
 pub mod security_log;

@@ -5,59 +5,96 @@
 use crate::model::security_log::{Category, Outcome};
 use serde_json::Value;
 
-/// Every kind of event the log holds, by category.
-const SIGN_IN: &[&str] = &[
-    "sign_in_succeeded",
-    "sign_in_failed",
-    "sign_in_password_accepted",
-    "second_factor_limit_reached",
-    "sign_out",
-];
-const PASSWORD: &[&str] = &[
-    "password_changed",
-    "password_change_failed",
-    "password_reset_requested",
-    "password_reset",
-];
-const MFA: &[&str] = &[
-    "mfa_enabled",
-    "mfa_disabled",
-    "mfa_code_sent",
-    "mfa_code_failed",
-    "mfa_code_send_refused",
-    "mfa_identity_failed",
-    "sms_send_failed",
-    "totp_code_failed",
-    "totp_code_replayed",
-    "recovery_codes_viewed",
-    "recovery_codes_regenerated",
-];
-const SESSIONS: &[&str] = &["session_revoked", "other_sessions_revoked"];
-const TOKENS: &[&str] = &[];
-const SETTINGS: &[&str] = &[
-    "sign_up",
-    "sign_up_existing_email",
-    "verification_email_sent",
-    "email_verified",
-];
+/// Declares every kind of event the log holds: its name in the database and its
+/// category, in one table (the words are in `known`, one arm per kind).
+macro_rules! event_kinds {
+    ($($variant:ident = $name:literal in $category:ident,)*) => {
+        /// A kind of security event.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($variant,)*
+        }
 
-/// The kinds of event a category shows.
-pub fn kinds(category: Category) -> &'static [&'static str] {
-    match category {
-        Category::SignIn => SIGN_IN,
-        Category::Password => PASSWORD,
-        Category::Mfa => MFA,
-        Category::Sessions => SESSIONS,
-        Category::Tokens => TOKENS,
-        Category::Settings => SETTINGS,
+        impl EventKind {
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The name stored in the log.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $name,)*
+                }
+            }
+
+            /// The Security log page's category that shows it.
+            pub fn category(self) -> Category {
+                match self {
+                    $(EventKind::$variant => Category::$category,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    SignInSucceeded = "sign_in_succeeded" in SignIn,
+    SignInFailed = "sign_in_failed" in SignIn,
+    SignInPasswordAccepted = "sign_in_password_accepted" in SignIn,
+    SecondFactorLimitReached = "second_factor_limit_reached" in SignIn,
+    SignOut = "sign_out" in SignIn,
+    PasswordChanged = "password_changed" in Password,
+    PasswordChangeFailed = "password_change_failed" in Password,
+    PasswordResetRequested = "password_reset_requested" in Password,
+    PasswordReset = "password_reset" in Password,
+    MfaEnabled = "mfa_enabled" in Mfa,
+    MfaDisabled = "mfa_disabled" in Mfa,
+    MfaCodeSent = "mfa_code_sent" in Mfa,
+    MfaCodeFailed = "mfa_code_failed" in Mfa,
+    MfaCodeSendRefused = "mfa_code_send_refused" in Mfa,
+    MfaIdentityFailed = "mfa_identity_failed" in Mfa,
+    SmsSendFailed = "sms_send_failed" in Mfa,
+    TotpCodeFailed = "totp_code_failed" in Mfa,
+    TotpCodeReplayed = "totp_code_replayed" in Mfa,
+    RecoveryCodesViewed = "recovery_codes_viewed" in Mfa,
+    RecoveryCodesRegenerated = "recovery_codes_regenerated" in Mfa,
+    SessionRevoked = "session_revoked" in Sessions,
+    OtherSessionsRevoked = "other_sessions_revoked" in Sessions,
+    SignUp = "sign_up" in Settings,
+    SignUpExistingEmail = "sign_up_existing_email" in Settings,
+    VerificationEmailSent = "verification_email_sent" in Settings,
+    EmailVerified = "email_verified" in Settings,
+}
+
+impl EventKind {
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == name)
     }
+}
+
+/// The names of the kinds a category shows (what the store filters on).
+pub fn kinds(category: Category) -> &'static [&'static str] {
+    static BY_CATEGORY: std::sync::OnceLock<Vec<(Category, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    let all = BY_CATEGORY.get_or_init(|| {
+        Category::ALL
+            .into_iter()
+            .map(|c| {
+                let names = EventKind::ALL
+                    .iter()
+                    .filter(|k| k.category() == c)
+                    .map(|k| k.as_str())
+                    .collect();
+                (c, names)
+            })
+            .collect()
+    });
+    all.iter()
+        .find(|(c, _)| *c == category)
+        .map_or(&[], |(_, names)| names.as_slice())
 }
 
 /// The category an event kind belongs to.
 pub fn category_of(kind: &str) -> Option<Category> {
-    Category::ALL
-        .into_iter()
-        .find(|c| kinds(*c).contains(&kind))
+    EventKind::parse(kind).map(EventKind::category)
 }
 
 fn method_name(method: &str) -> &'static str {
@@ -90,51 +127,53 @@ pub fn describe(kind: &str, detail: &Value) -> (String, Outcome) {
     })
 }
 
-fn known(kind: &str, detail: &Value) -> Option<(String, Outcome)> {
+fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
+    use EventKind as K;
     use Outcome::{Refused, Success};
+    let kind = EventKind::parse(name)?;
     let field = |name: &str| detail.get(name).and_then(Value::as_str).unwrap_or("");
     let (words, outcome): (String, Outcome) = match kind {
-        "sign_in_succeeded" => match field("second_factor") {
+        K::SignInSucceeded => match field("second_factor") {
             "recovery_code" => ("Signed in (recovery code used)".into(), Success),
             "totp" => ("Signed in with the authenticator app".into(), Success),
             "email" => ("Signed in with an email code".into(), Success),
             "sms" => ("Signed in with an SMS code".into(), Success),
             _ => ("Signed in".into(), Success),
         },
-        "sign_in_failed" => match field("reason") {
+        K::SignInFailed => match field("reason") {
             "throttled" => ("Sign-in refused: too many attempts".into(), Refused),
             "second_factor" => ("Wrong two-factor code at sign-in".into(), Refused),
             _ => ("Wrong password".into(), Refused),
         },
-        "sign_in_password_accepted" => ("Password accepted; code asked".into(), Success),
-        "second_factor_limit_reached" => {
+        K::SignInPasswordAccepted => ("Password accepted; code asked".into(), Success),
+        K::SecondFactorLimitReached => {
             ("Sign-in stopped after too many wrong codes".into(), Refused)
         }
-        "sign_out" => ("Signed out".into(), Success),
-        "password_changed" => ("Password changed".into(), Success),
-        "password_change_failed" | "mfa_identity_failed" => match field("reason") {
+        K::SignOut => ("Signed out".into(), Success),
+        K::PasswordChanged => ("Password changed".into(), Success),
+        K::PasswordChangeFailed | K::MfaIdentityFailed => match field("reason") {
             "throttled" => ("Identity check refused: too many attempts".into(), Refused),
-            _ if kind == "password_change_failed" => (
+            _ if kind == K::PasswordChangeFailed => (
                 "Password change refused: wrong current password".into(),
                 Refused,
             ),
             _ => ("Identity check failed: wrong password".into(), Refused),
         },
-        "password_reset_requested" => ("Password reset requested".into(), Success),
-        "password_reset" => ("Password reset by email link".into(), Success),
-        "mfa_enabled" => (
+        K::PasswordResetRequested => ("Password reset requested".into(), Success),
+        K::PasswordReset => ("Password reset by email link".into(), Success),
+        K::MfaEnabled => (
             format!("{} turned on", method_name(field("method"))),
             Success,
         ),
-        "mfa_disabled" => (
+        K::MfaDisabled => (
             format!("{} turned off", method_name(field("method"))),
             Success,
         ),
-        "mfa_code_sent" => (
+        K::MfaCodeSent => (
             format!("Code sent by {}", channel_name(field("channel"))),
             Success,
         ),
-        "mfa_code_failed" => {
+        K::MfaCodeFailed => {
             let channel = channel_name(field("channel"));
             match field("reason") {
                 "expired" => (format!("Expired {channel} code"), Refused),
@@ -142,25 +181,30 @@ fn known(kind: &str, detail: &Value) -> Option<(String, Outcome)> {
                 _ => (format!("Wrong {channel} code"), Refused),
             }
         }
-        "mfa_code_send_refused" => (
-            format!(
-                "Code not sent by {}: asked too often",
-                channel_name(field("channel"))
+        K::MfaCodeSendRefused => match field("reason") {
+            "sms_budget" => (
+                "Code not sent by SMS: the server's text message limit was reached".into(),
+                Refused,
             ),
-            Refused,
-        ),
-        "sms_send_failed" => ("SMS could not be delivered".into(), Refused),
-        "totp_code_failed" => ("Wrong authenticator code".into(), Refused),
-        "totp_code_replayed" => ("Authenticator code used twice".into(), Refused),
-        "recovery_codes_viewed" => ("Recovery codes viewed".into(), Success),
-        "recovery_codes_regenerated" => ("Recovery codes regenerated".into(), Success),
-        "session_revoked" => ("Session revoked".into(), Success),
-        "other_sessions_revoked" => ("All other sessions signed out".into(), Success),
-        "sign_up" => ("Account created".into(), Success),
-        "sign_up_existing_email" => ("Sign-up tried with your email address".into(), Refused),
-        "verification_email_sent" => ("Verification email sent".into(), Success),
-        "email_verified" => ("Email address verified".into(), Success),
-        _ => return None,
+            _ => (
+                format!(
+                    "Code not sent by {}: asked too often",
+                    channel_name(field("channel"))
+                ),
+                Refused,
+            ),
+        },
+        K::SmsSendFailed => ("SMS could not be delivered".into(), Refused),
+        K::TotpCodeFailed => ("Wrong authenticator code".into(), Refused),
+        K::TotpCodeReplayed => ("Authenticator code used twice".into(), Refused),
+        K::RecoveryCodesViewed => ("Recovery codes viewed".into(), Success),
+        K::RecoveryCodesRegenerated => ("Recovery codes regenerated".into(), Success),
+        K::SessionRevoked => ("Session revoked".into(), Success),
+        K::OtherSessionsRevoked => ("All other sessions signed out".into(), Success),
+        K::SignUp => ("Account created".into(), Success),
+        K::SignUpExistingEmail => ("Sign-up tried with your email address".into(), Refused),
+        K::VerificationEmailSent => ("Verification email sent".into(), Success),
+        K::EmailVerified => ("Email address verified".into(), Success),
     };
     Some((words, outcome))
 }
@@ -178,6 +222,14 @@ mod tests {
                 assert!(seen.insert(*k), "{k} is in two categories");
                 assert_eq!(category_of(k), Some(c));
             }
+        }
+        assert_eq!(
+            seen.len(),
+            EventKind::ALL.len(),
+            "every kind has a category"
+        );
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(*k));
         }
         assert_eq!(category_of("no_such_kind"), None);
     }
@@ -245,6 +297,18 @@ mod tests {
             )
             .0,
             "Password change refused: wrong current password"
+        );
+        assert_eq!(
+            d("sign_in_failed", json!({"reason": "credentials_changed"})).0,
+            "Sign-in stopped: the password changed meanwhile"
+        );
+        assert_eq!(
+            d(
+                "mfa_code_send_refused",
+                json!({"channel": "sms", "reason": "sms_budget"})
+            )
+            .0,
+            "Code not sent by SMS: the server's text message limit was reached"
         );
         assert_eq!(d("future_thing_done", json!({})).0, "Future thing done");
         // A detail of the wrong shape is not an error.

@@ -10,6 +10,7 @@ use crate::server::auth::session::new_session;
 use crate::server::auth::Caller;
 use crate::server::delivery::templates;
 use crate::server::domain::email;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::error::{Error, Result};
@@ -38,11 +39,11 @@ async fn issue_verification(
 ) -> Result<(), Error> {
     let token = new_token();
     let hash = state.keys.hash(Purpose::VerifyEmail, &token);
-    store::tokens::insert(
+    store::email_links::insert(
         &state.db,
         &hash,
         user_id,
-        store::tokens::VERIFY_EMAIL,
+        store::email_links::VERIFY_EMAIL,
         now,
         now + state.config.verification_link_secs,
     )
@@ -104,7 +105,15 @@ pub async fn sign_up(
     let created = store::users::insert(&mut tx, &email, &hash, now).await?;
     match created {
         Some(user_id) => {
-            log_within(&mut tx, caller, Some(user_id), "sign_up", now, json!({})).await?;
+            log_within(
+                &mut tx,
+                caller,
+                Some(user_id),
+                EventKind::SignUp,
+                now,
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
             issue_verification(state, user_id, &email, now).await?;
         }
@@ -116,7 +125,7 @@ pub async fn sign_up(
                     state,
                     caller,
                     Some(user.id),
-                    "sign_up_existing_email",
+                    EventKind::SignUpExistingEmail,
                     now,
                     json!({}),
                 )
@@ -150,14 +159,14 @@ pub async fn verify_email(
     let hash = state.keys.hash(Purpose::VerifyEmail, token);
     let mut tx = state.db.begin().await?;
     if let Some(user_id) =
-        store::tokens::consume(&mut tx, &hash, store::tokens::VERIFY_EMAIL, now).await?
+        store::email_links::consume(&mut tx, &hash, store::email_links::VERIFY_EMAIL, now).await?
     {
         store::users::mark_verified(&mut tx, user_id, now).await?;
         log_within(
             &mut tx,
             caller,
             Some(user_id),
-            "email_verified",
+            EventKind::EmailVerified,
             now,
             json!({}),
         )
@@ -166,7 +175,7 @@ pub async fn verify_email(
         return Ok(VerifyOutcome::Verified);
     }
     tx.rollback().await?;
-    match store::tokens::owner(&state.db, &hash, store::tokens::VERIFY_EMAIL).await? {
+    match store::email_links::owner(&state.db, &hash, store::email_links::VERIFY_EMAIL).await? {
         None => Err(invalid()),
         Some((user_id, used_at, expires_at)) => {
             let user = store::users::by_id(&state.db, user_id).await?;
@@ -200,7 +209,7 @@ pub async fn resend_verification(state: &AppState, caller: &Caller, now: i64) ->
         state,
         caller,
         Some(session.user_id),
-        "verification_email_sent",
+        EventKind::VerificationEmailSent,
         now,
         json!({}),
     )
@@ -241,7 +250,7 @@ pub async fn sign_in(
                 state,
                 caller,
                 user_id,
-                "sign_in_failed",
+                EventKind::SignInFailed,
                 now,
                 json!({"reason": "throttled"}),
             )
@@ -266,7 +275,7 @@ pub async fn sign_in(
                 json!({"reason": "unknown_account", "email_hash": logged_email(state, &email)})
             }
         };
-        log(state, caller, user_id, "sign_in_failed", now, detail).await?;
+        log(state, caller, user_id, EventKind::SignInFailed, now, detail).await?;
         return Err(Error::unauthorized(INVALID_CREDENTIALS));
     };
     password_accepted(state, caller, &user, Some(&guard), next, now).await
@@ -300,7 +309,13 @@ pub async fn password_accepted(
         caller.session().map(|old| old.session_id),
         new_session(state, &hash, user.id, caller, now, now),
         user.credential_version,
-        event(caller, Some(user.id), "sign_in_succeeded", now, json!({})),
+        event(
+            caller,
+            Some(user.id),
+            EventKind::SignInSucceeded,
+            now,
+            json!({}),
+        ),
     )
     .await?;
     drop(conn);
@@ -312,7 +327,7 @@ pub async fn password_accepted(
                 state,
                 caller,
                 Some(user.id),
-                "sign_in_failed",
+                EventKind::SignInFailed,
                 now,
                 json!({"reason": "credentials_changed"}),
             )
@@ -323,7 +338,7 @@ pub async fn password_accepted(
             state,
             caller,
             Some(user.id),
-            "sign_in_password_accepted",
+            EventKind::SignInPasswordAccepted,
             now,
             json!({"next_step": "totp"}),
         )
@@ -343,7 +358,7 @@ pub async fn sign_out(state: &AppState, caller: &Caller, now: i64) -> Result<(),
             state,
             caller,
             Some(session.user_id),
-            "sign_out",
+            EventKind::SignOut,
             now,
             json!({}),
         )

@@ -9,6 +9,7 @@ use crate::server::auth::identity::confirm_identity;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::delivery::templates;
 use crate::server::domain::phone;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::sent_code::{self, Channel, CodePurpose};
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
@@ -54,7 +55,7 @@ pub async fn send_code(
                 state,
                 caller,
                 Some(to.user_id),
-                "mfa_code_send_refused",
+                EventKind::MfaCodeSendRefused,
                 now,
                 json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "too_soon"}),
             )
@@ -93,7 +94,7 @@ pub async fn send_code(
             state,
             caller,
             Some(to.user_id),
-            "mfa_code_send_refused",
+            EventKind::MfaCodeSendRefused,
             now,
             json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "throttled"}),
         )
@@ -110,7 +111,7 @@ pub async fn send_code(
                 state,
                 caller,
                 Some(to.user_id),
-                "mfa_code_send_refused",
+                EventKind::MfaCodeSendRefused,
                 now,
                 json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "sms_budget"}),
             )
@@ -159,7 +160,7 @@ pub async fn send_code(
                     state,
                     caller,
                     Some(to.user_id),
-                    "mfa_code_send_refused",
+                    EventKind::MfaCodeSendRefused,
                     now,
                     json!({"purpose": purpose.as_str(), "channel": channel.as_str(), "reason": "mail_limit"}),
                 )
@@ -188,7 +189,7 @@ pub async fn send_code(
                     &mut tx,
                     caller,
                     Some(to.user_id),
-                    "sms_send_failed",
+                    EventKind::SmsSendFailed,
                     now,
                     json!({"purpose": purpose.as_str(), "error": why}),
                 )
@@ -203,7 +204,7 @@ pub async fn send_code(
         state,
         caller,
         Some(to.user_id),
-        "mfa_code_sent",
+        EventKind::MfaCodeSent,
         now,
         json!({"purpose": purpose.as_str(), "channel": channel.as_str()}),
     )
@@ -509,7 +510,7 @@ async fn confirm_code_method(
     let done = change
         .commit(
             Sessions::ContinueCaller,
-            "mfa_enabled",
+            EventKind::MfaEnabled,
             json!({"method": channel.as_str()}),
             Notice::new(format!("{} turned on", name_of(channel)), what),
         )
@@ -576,7 +577,7 @@ async fn disable_code_method(
     let done = change
         .commit(
             Sessions::ContinueCaller,
-            "mfa_disabled",
+            EventKind::MfaDisabled,
             json!({"method": channel.as_str()}),
             Notice::telling_sign_in(format!("{} turned off", name_of(channel)), what),
         )

@@ -7,6 +7,7 @@ use crate::server::auth::factor::{self, authenticator_context, For, SecondFactor
 use crate::server::auth::identity::confirm_identity;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::domain::phone;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::tokens::Purpose;
 use crate::server::domain::{recovery, totp};
 use crate::server::error::{internal, Error, Result};
@@ -139,7 +140,7 @@ pub async fn confirm_totp(
     let done = change
         .commit(
             Sessions::ContinueCaller,
-            "mfa_enabled",
+            EventKind::MfaEnabled,
             json!({"method": "totp"}),
             Notice::new(
                 "Authenticator app enabled",
@@ -210,7 +211,7 @@ pub async fn view_codes(
         state,
         caller,
         Some(s.user_id),
-        "recovery_codes_viewed",
+        EventKind::RecoveryCodesViewed,
         now,
         json!({}),
     )
@@ -248,7 +249,7 @@ pub async fn regenerate_codes(
     change
         .commit(
             Sessions::Keep,
-            "recovery_codes_regenerated",
+            EventKind::RecoveryCodesRegenerated,
             json!({}),
             Notice::new(
                 "New recovery codes",
@@ -292,7 +293,7 @@ pub async fn disable_totp(
     let done = change
         .commit(
             Sessions::ContinueCaller,
-            "mfa_disabled",
+            EventKind::MfaDisabled,
             json!({"method": "totp"}),
             Notice::telling_sign_in(
                 "Authenticator app disabled",

@@ -11,6 +11,7 @@ use crate::server::auth::identity::{confirm_own_password, PasswordProof};
 use crate::server::auth::{not_signed_in, Caller};
 use crate::server::delivery::templates;
 use crate::server::domain::common_passwords::is_common_password;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::domain::{email, strength};
@@ -25,7 +26,7 @@ const CURRENT_PASSWORD: PasswordProof = PasswordProof {
     scope: "change-password",
     field: "current_password",
     wrong: "The current password is not correct.",
-    failed_kind: "password_change_failed",
+    failed_kind: EventKind::PasswordChangeFailed,
 };
 
 /// The least time "Send Reset Link" takes to answer, whether or not the account exists.
@@ -111,7 +112,7 @@ pub async fn new_password_problem(
 /// With a new password, what the old one started stops working, in the same
 /// transaction: emailed reset links, and sign-ins waiting for their second step.
 async fn end_password_uses(tx: &mut store::Tx<'_>, user_id: i64, now: i64) -> Result<(), Error> {
-    store::tokens::retire_all(tx, user_id, store::tokens::RESET_PASSWORD, now).await?;
+    store::email_links::retire_all(tx, user_id, store::email_links::RESET_PASSWORD, now).await?;
     store::mfa::delete_pending_for_user(tx, user_id).await?;
     Ok(())
 }
@@ -221,7 +222,7 @@ pub async fn change(
     let done = change
         .commit(
             Sessions::ContinueCaller,
-            "password_changed",
+            EventKind::PasswordChanged,
             json!({}),
             Notice::new(
                 "Your password was changed",
@@ -273,11 +274,11 @@ pub async fn request_reset(
             let token = new_token();
             let hash = reset_hash(state, &token);
             let mut tx = state.db.begin().await?;
-            store::tokens::insert(
+            store::email_links::insert(
                 &mut *tx,
                 &hash,
                 user.id,
-                store::tokens::RESET_PASSWORD,
+                store::email_links::RESET_PASSWORD,
                 now,
                 now + state.config.reset_link_secs,
             )
@@ -286,7 +287,7 @@ pub async fn request_reset(
                 &mut tx,
                 caller,
                 Some(user.id),
-                "password_reset_requested",
+                EventKind::PasswordResetRequested,
                 now,
                 json!({}),
             )
@@ -305,7 +306,7 @@ pub async fn request_reset(
                 state,
                 caller,
                 None,
-                "password_reset_requested",
+                EventKind::PasswordResetRequested,
                 now,
                 json!({"reason": "unknown_account", "email_hash": logged_email(state, &email)}),
             )
@@ -336,10 +337,10 @@ async fn reset_link_owner(state: &AppState, token: &str, now: i64) -> Result<i64
     if !looks_like_token(token) {
         return Err(forged());
     }
-    match store::tokens::owner(
+    match store::email_links::owner(
         &state.db,
         &reset_hash(state, token),
-        store::tokens::RESET_PASSWORD,
+        store::email_links::RESET_PASSWORD,
     )
     .await?
     {
@@ -377,10 +378,10 @@ pub async fn reset(
     let hash = state.hasher.hash(new).await?;
     let mut tx = state.db.begin().await?;
     // Consumed atomically: of two racing uses of one link, one wins.
-    let Some(user_id) = store::tokens::consume(
+    let Some(user_id) = store::email_links::consume(
         &mut tx,
         &reset_hash(state, token),
-        store::tokens::RESET_PASSWORD,
+        store::email_links::RESET_PASSWORD,
         now,
     )
     .await?
@@ -399,7 +400,7 @@ pub async fn reset(
     change
         .commit(
             Sessions::EndAll,
-            "password_reset",
+            EventKind::PasswordReset,
             json!({}),
             Notice::new(
                 "Your password was reset",

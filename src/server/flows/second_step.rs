@@ -9,6 +9,7 @@ use crate::server::auth::guard::take;
 use crate::server::auth::session::start_session;
 use crate::server::auth::Caller;
 use crate::server::domain::phone;
+use crate::server::domain::security_log::EventKind;
 use crate::server::domain::sent_code::{mask_email, Channel, CodePurpose};
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::{new_token, Purpose};
@@ -229,7 +230,7 @@ pub async fn finish_second_step_with(
                     state,
                     caller,
                     Some(user.id),
-                    "second_factor_limit_reached",
+                    EventKind::SecondFactorLimitReached,
                     now,
                     json!({"attempts": attempt}),
                 )
@@ -259,7 +260,7 @@ pub async fn finish_second_step_with(
                 state,
                 caller,
                 Some(user.id),
-                "sign_in_failed",
+                EventKind::SignInFailed,
                 now,
                 json!({"reason": "second_factor"}),
             )
@@ -284,7 +285,7 @@ pub async fn finish_second_step_with(
         &mut tx,
         caller,
         Some(user.id),
-        "sign_in_succeeded",
+        EventKind::SignInSucceeded,
         now,
         json!({"second_factor": method}),
     )

@@ -4,6 +4,7 @@ use crate::server::audit::log_within;
 use crate::server::auth::session::still_signed_in;
 use crate::server::auth::Caller;
 use crate::server::domain::device;
+use crate::server::domain::security_log::EventKind;
 use crate::server::error::{Error, Result};
 use crate::server::{store, AppState};
 use serde_json::json;
@@ -66,7 +67,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
         &mut tx,
         caller,
         Some(me.user_id),
-        "session_revoked",
+        EventKind::SessionRevoked,
         now,
         json!({"session": id}),
     )
@@ -84,7 +85,7 @@ pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Resul
         &mut tx,
         caller,
         Some(me.user_id),
-        "other_sessions_revoked",
+        EventKind::OtherSessionsRevoked,
         now,
         json!({"ended": ended}),
     )

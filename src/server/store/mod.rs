@@ -6,13 +6,13 @@
 //! parameters, `RETURNING`, `ON CONFLICT`, `IS DISTINCT FROM`, 64-bit integers,
 //! bytes). Only the migrations differ, one set per backend under `migrations/`.
 pub mod codes;
+pub mod email_links;
 pub mod events;
 pub mod housekeeping;
 pub mod mfa;
 pub mod outbox;
 pub mod sessions;
 pub mod throttles;
-pub mod tokens;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

@@ -36,9 +36,9 @@ struct Pepper {
 
 impl Pepper {
     fn from_secret(secret: &[u8]) -> Pepper {
-        let key = super::crypto::derive(secret, b"latchkey/v1/password-pepper");
+        let key = crate::server::domain::crypto::derive(secret, b"latchkey/v1/password-pepper");
         Pepper {
-            id: super::crypto::key_id(&key),
+            id: crate::server::domain::crypto::key_id(&key),
             key,
         }
     }
