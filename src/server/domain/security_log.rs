@@ -143,6 +143,10 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::SignInFailed => match field("reason") {
             "throttled" => ("Sign-in refused: too many attempts".into(), Refused),
             "second_factor" => ("Wrong two-factor code at sign-in".into(), Refused),
+            "credentials_changed" => (
+                "Sign-in stopped: the password changed meanwhile".into(),
+                Refused,
+            ),
             _ => ("Wrong password".into(), Refused),
         },
         K::SignInPasswordAccepted => ("Password accepted; code asked".into(), Success),
