@@ -119,8 +119,9 @@ export default defineConfig({
             env: {
               ...appEnv(SHORT_LINK_PORT, 'e2e-short'),
               LATCHKEY_ACCOUNTS_RESET_LINK_SECONDS: '5',
-              // A code check lets "Regenerate" work for 5 seconds only here.
-              LATCHKEY_MFA_CONFIRMED_SECONDS: '5',
+              // A proof of identity (a code check, the password, signing in) counts
+              // for 5 seconds only here.
+              LATCHKEY_SESSION_REAUTH_SECONDS: '5',
             },
           },
         ]),

@@ -322,3 +322,37 @@ test('the security log tells what happened in words, exports it, and keeps its f
   expect(all.length).toBe(shown.length + 52);
   expect(all.slice(52)).toEqual(shown);
 });
+
+// Issue 22: the one recent-proof rule. This instance remembers a proof of identity for
+// 5 seconds only (LATCHKEY_SESSION_REAUTH_SECONDS in playwright.config.ts).
+test.describe('with proofs of identity that last 5 seconds', () => {
+  test.use({ baseURL: 'http://127.0.0.1:3101' });
+
+  test('revoking a session long after signing in asks for the password in the dialog', async ({ browser }) => {
+    const email = uniqueEmail('sessions-proof');
+    const laptop = await browserOf(browser);
+    const phone = await browserOf(browser, IPHONE);
+    await signUpVerified(laptop, email);
+    await signedIn(laptop, email);
+    await signedIn(phone, email);
+    const sessions = await openSessions(laptop);
+    await expect(sessions).toHaveCount(2);
+    await laptop.waitForTimeout(6_000);
+
+    await sessions.filter({ hasNotText: 'This device' }).getByRole('button', { name: 'Revoke' }).click();
+    const dialog = laptop.getByRole('dialog', { name: 'Revoke Session' });
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    // The proof is old: the dialog says why and asks for the password, focused.
+    await expect(dialog.getByRole('alert')).toContainText('enter your password to confirm it is you');
+    const password = dialog.getByLabel('Password', { exact: true });
+    await expect(password).toBeFocused();
+    await axe(laptop, 'revoke dialog asking for the password');
+    await password.fill('Not-The-Password-1!');
+    await laptop.keyboard.press('Enter');
+    await expect(dialog.getByText('The password is not correct.')).toBeVisible();
+    await password.fill(STRONG_PASSWORD);
+    await laptop.keyboard.press('Enter');
+    await expect(laptop.getByText('Session revoked. That browser is signed out.')).toBeVisible();
+    await expect(sessions).toHaveCount(1);
+  });
+});

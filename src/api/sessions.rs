@@ -18,20 +18,22 @@ pub async fn list_sessions() -> Result<Vec<ActiveSession>, ApiError> {
         .map_err(ApiError::from)
 }
 
-/// Ends one other session of the account.
+/// Ends one other session of the account. Without a recent proof of identity it
+/// answers `ProofNeeded`, and the page sends it again with the password.
 #[server(prefix = "/api", endpoint = "revoke_session")]
-pub async fn revoke_session(id: i64) -> Result<(), ApiError> {
+pub async fn revoke_session(id: i64, password: Option<String>) -> Result<(), ApiError> {
     let (state, who) = caller()?;
-    flow::revoke(&state, &who, id, now())
+    flow::revoke(&state, &who, id, password.as_deref(), now())
         .await
         .map_err(ApiError::from)
 }
 
-/// Ends every session of the account but this one; how many ended.
+/// Ends every session of the account but this one; how many ended. Asks for a proof
+/// of identity like `revoke_session`.
 #[server(prefix = "/api", endpoint = "revoke_other_sessions")]
-pub async fn revoke_other_sessions() -> Result<u64, ApiError> {
+pub async fn revoke_other_sessions(password: Option<String>) -> Result<u64, ApiError> {
     let (state, who) = caller()?;
-    flow::revoke_others(&state, &who, now())
+    flow::revoke_others(&state, &who, password.as_deref(), now())
         .await
         .map_err(ApiError::from)
 }

@@ -20,6 +20,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A sensitive action whose owner has not proved who they are recently: the page
+    /// asks for the password and sends the action again with it.
+    #[error("{0}")]
+    ProofNeeded(String),
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     TooManyRequests { retry_after: u64 },
     /// A service we depend on (the SMS provider) failed; nothing was changed.
@@ -90,7 +94,7 @@ impl ApiError {
         match self {
             ApiError::Invalid { .. } | ApiError::Fields(_) => 400,
             ApiError::Unauthorized(_) => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden(_) | ApiError::ProofNeeded(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::Unavailable(_) => 503,

@@ -1,11 +1,11 @@
 //! Settings > Sessions: every browser signed in to the account, and ending them.
 use crate::api::sessions::{list_sessions, revoke_other_sessions, revoke_session};
 use crate::components::{
-    focus_when_present, Dialog, ExactTime, FormAlert, SubmitButton, TimeAgo, Toast,
+    focus_when_present, Dialog, ExactTime, FormAlert, PasswordField, SubmitButton, TimeAgo, Toast,
 };
 use crate::model::error::ApiError;
 use crate::model::sessions::{ActiveSession, DeviceKind};
-use crate::pages::general_error;
+use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -163,8 +163,10 @@ fn RevokeOne(
     open: RwSignal<bool>,
     on_revoked: Callback<String>,
 ) -> impl IntoView {
-    let action = Action::new(|id: &i64| revoke_session(*id));
+    let action =
+        Action::new(|(id, password): &(i64, Option<String>)| revoke_session(*id, password.clone()));
     let value = action.value();
+    let (password, asked) = proof_asked(value);
     Effect::new(move |_| {
         match value.get() {
             Some(Ok(())) => {
@@ -182,7 +184,7 @@ fn RevokeOne(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Some(s) = session.get_untracked() {
-            action.dispatch(s.id);
+            action.dispatch((s.id, proof(password, asked)));
         }
     };
     view! {
@@ -194,6 +196,7 @@ fn RevokeOne(
             })}
             <p>"This browser is signed out at once: its next step asks for your password again."</p>
             <FormAlert message=general_error(value)/>
+            <ProofField password=password asked=asked error=field_error(value, "password")/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                 <SubmitButton label="Revoke" pending=action.pending() danger=true/>
@@ -204,8 +207,9 @@ fn RevokeOne(
 
 #[component]
 fn RevokeOthers(open: RwSignal<bool>, on_revoked: Callback<String>) -> impl IntoView {
-    let action = Action::new(|_: &()| revoke_other_sessions());
+    let action = Action::new(|password: &Option<String>| revoke_other_sessions(password.clone()));
     let value = action.value();
+    let (password, asked) = proof_asked(value);
     Effect::new(move |_| {
         if let Some(Ok(n)) = value.get() {
             open.set(false);
@@ -217,13 +221,51 @@ fn RevokeOthers(open: RwSignal<bool>, on_revoked: Callback<String>) -> impl Into
         }
     });
     view! {
-        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); action.dispatch(()); }>
+        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); action.dispatch(proof(password, asked)); }>
             <p>"Every other browser and device signed in to your account is signed out at once. This one stays signed in."</p>
             <FormAlert message=general_error(value)/>
+            <ProofField password=password asked=asked error=field_error(value, "password")/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                 <SubmitButton label="Sign Out Other Sessions" pending=action.pending() danger=true/>
             </div>
         </form>
+    }
+}
+
+/// The password a revocation asks for when the owner has not proved who they are
+/// recently (the server's recent-proof rule answered `ProofNeeded`), and whether it
+/// was asked for. Once asked, the field stays, and gets the focus.
+fn proof_asked<T, S>(value: S) -> (RwSignal<String>, RwSignal<bool>)
+where
+    T: 'static,
+    S: With<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
+{
+    let password = RwSignal::new(String::new());
+    let asked = RwSignal::new(false);
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Err(ApiError::ProofNeeded(_))))) {
+            asked.set(true);
+            focus_when_present("field-password");
+        }
+    });
+    (password, asked)
+}
+
+/// The password to send with the action, once it was asked for.
+fn proof(password: RwSignal<String>, asked: RwSignal<bool>) -> Option<String> {
+    asked.get_untracked().then(|| password.get_untracked())
+}
+
+#[component]
+fn ProofField(
+    password: RwSignal<String>,
+    asked: RwSignal<bool>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || asked.get()>
+            <PasswordField label="Password" name="password" value=password error=error/>
+        </Show>
     }
 }

@@ -87,6 +87,8 @@ pub struct Config {
     pub hash_threads: usize,
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
+    /// How long a proof of identity is remembered on the session (the recent-proof rule).
+    pub session_reauth_secs: i64,
     pub password: PasswordPolicy,
     pub rotation_reminder_days: i64,
     pub verification_link_secs: i64,
@@ -95,8 +97,6 @@ pub struct Config {
     pub reset_link_secs: i64,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
-    /// How long a code check lets the owner regenerate recovery codes without another.
-    pub mfa_confirmed_secs: i64,
     /// Codes sent by email or SMS: lifetime, resend interval, wrong tries.
     pub code_rules: crate::server::domain::sent_code::CodeRules,
     pub mail_from: String,
@@ -400,6 +400,7 @@ impl Config {
 
         let session_idle_secs = src.int("session.idle_timeout_minutes", 1, 60 * 24 * 30)? * 60;
         let session_absolute_secs = src.int("session.absolute_timeout_hours", 1, 24 * 365)? * 3600;
+        let session_reauth_secs = src.int("session.reauth_seconds", 5, 24 * 3600)?;
         if session_absolute_secs < session_idle_secs {
             return Err(src.error(
                 "session.absolute_timeout_hours",
@@ -430,7 +431,6 @@ impl Config {
         let verification_link_secs =
             src.int("accounts.verification_link_hours", 1, 24 * 14)? * 3600;
         let reset_link_secs = src.int("accounts.reset_link_seconds", 5, 24 * 3600)?;
-        let mfa_confirmed_secs = src.int("mfa.confirmed_seconds", 5, 3600)?;
         let code_rules = crate::server::domain::sent_code::CodeRules {
             // The security standard: sent codes expire within 10 minutes, and one
             // survives at most 5 wrong tries.
@@ -621,13 +621,13 @@ impl Config {
             hash_threads,
             session_idle_secs,
             session_absolute_secs,
+            session_reauth_secs,
             password,
             rotation_reminder_days,
             verification_link_secs,
             sign_ups_per_address,
             reset_link_secs,
             totp_issuer,
-            mfa_confirmed_secs,
             code_rules,
             mail_from,
             mail,
@@ -755,7 +755,7 @@ mod tests {
         assert_eq!(c.session_absolute_secs, 12 * 3600);
         assert_eq!(c.rotation_reminder_days, 182);
         assert_eq!(c.reset_link_secs, 3600);
-        assert_eq!(c.mfa_confirmed_secs, 300);
+        assert_eq!(c.session_reauth_secs, 600);
         assert_eq!(
             c.code_rules,
             crate::server::domain::sent_code::CodeRules::default()

@@ -672,10 +672,14 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
     let t = app().await;
     let t0 = now();
     let (secret, old, who) = enabled(&t, "view@example.com", t0).await;
+    // The recent-proof rule: enabling was a proof, which lapses after
+    // session.reauth_seconds; then Regenerate asks for a fresh code.
+    let lapsed = t0 + t.state.config.session_reauth_secs + 1;
     assert!(matches!(
-        mfa::regenerate_codes(&t.state, &who, t0).await.wire(),
+        mfa::regenerate_codes(&t.state, &who, lapsed).await.wire(),
         Err(ApiError::Forbidden(_))
     ));
+    let t0 = lapsed;
     assert!(mfa::view_codes(&t.state, &who, "000000", t0 + 30)
         .await
         .wire()

@@ -530,6 +530,7 @@ async fn a_revoked_session_in_flight_cannot_change_the_password_or_end_other_ses
         &t.state,
         &other,
         stale.session().unwrap().session_id,
+        None,
         t0 + 2,
     )
     .await

@@ -243,3 +243,79 @@ async fn last_activity_is_written_at_most_once_a_minute() {
         "{phone_row}"
     );
 }
+
+/// Issue 22: the one recent-proof rule. Revoking sessions needs no password shortly
+/// after signing in; once the proof is older than `session.reauth_seconds`, the
+/// revocation answers "proof needed" (403), and with the password (throttled, a wrong
+/// one refused) it goes through and the proof is fresh again.
+#[tokio::test]
+async fn revoking_asks_for_the_password_once_the_last_proof_is_old() {
+    use latchkey::model::error::ApiError;
+    use latchkey::server::auth::Caller;
+    use latchkey::server::flows::{accounts, sessions};
+    let t = crate::common::app().await;
+    let t0 = latchkey::server::now();
+    let base = Caller::new("198.51.100.30", "test", None);
+    let me = t.owner("proof@example.com", t0, base.clone()).await;
+    let other = |at: i64| {
+        let base = base.clone();
+        let t = &t;
+        async move {
+            match accounts::sign_in(&t.state, &base, "proof@example.com", PASSWORD, None, at)
+                .await
+                .map_err(ApiError::from)
+                .unwrap()
+            {
+                accounts::SignInOutcome::Session { token, .. } => {
+                    t.session_caller(&token, base.clone()).await
+                }
+                _ => panic!("expected a session"),
+            }
+        }
+    };
+    // Just signed in: no password asked.
+    let second = other(t0 + 1).await;
+    sessions::revoke(
+        &t.state,
+        &me,
+        second.session().unwrap().session_id,
+        None,
+        t0 + 2,
+    )
+    .await
+    .map_err(ApiError::from)
+    .unwrap();
+    // Long after: asked for.
+    let late = t0 + t.state.config.session_reauth_secs + 10;
+    let third = other(late - 5).await;
+    let id = third.session().unwrap().session_id;
+    let e = sessions::revoke(&t.state, &me, id, None, late)
+        .await
+        .map_err(ApiError::from)
+        .unwrap_err();
+    assert!(matches!(e, ApiError::ProofNeeded(_)), "{e:?}");
+    assert_eq!(e.status(), 403);
+    let e = sessions::revoke_others(&t.state, &me, None, late)
+        .await
+        .map_err(ApiError::from)
+        .unwrap_err();
+    assert!(matches!(e, ApiError::ProofNeeded(_)), "{e:?}");
+    let e = sessions::revoke(&t.state, &me, id, Some("Wrong-Password-1!"), late)
+        .await
+        .map_err(ApiError::from)
+        .unwrap_err();
+    assert!(e.for_field("password").is_some(), "{e:?}");
+    sessions::revoke(&t.state, &me, id, Some(PASSWORD), late)
+        .await
+        .map_err(ApiError::from)
+        .unwrap();
+    // The password was a proof: the next one needs none.
+    other(late + 1).await;
+    assert_eq!(
+        sessions::revoke_others(&t.state, &me, None, late + 2)
+            .await
+            .map_err(ApiError::from)
+            .unwrap(),
+        1
+    );
+}

@@ -117,6 +117,25 @@ pub async fn check(
     code: &str,
     now: i64,
 ) -> Result<Accepted, Error> {
+    let accepted = check_factor(state, caller, user_id, email, factor, purpose, code, now).await?;
+    if matches!(purpose, For::Identity | For::Disable) {
+        // A code of an active method proves who is at the keyboard.
+        super::identity::remember_proof(state, caller, user_id, now).await?;
+    }
+    Ok(accepted)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check_factor(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    email: &str,
+    factor: SecondFactor,
+    purpose: For,
+    code: &str,
+    now: i64,
+) -> Result<Accepted, Error> {
     match factor {
         SecondFactor::Authenticator => {
             let waiting_secret = purpose == For::Enable;

@@ -3,6 +3,7 @@
 use super::factor::{self, For, SecondFactor};
 use super::guard::SecretGuard;
 use super::{not_signed_in, Caller};
+use crate::model::error::ApiError;
 use crate::model::mfa::{IdentityProof, Method};
 use crate::server::audit::log;
 use crate::server::domain::security_log::EventKind;
@@ -79,7 +80,64 @@ pub async fn confirm_own_password(
         refusal("wrong_password").await?;
         return Err(Error::wrong(proof.field, proof.wrong));
     }
-    guard.succeeded(state).await
+    guard.succeeded(state).await?;
+    remember_proof(state, caller, user.id, now).await
+}
+
+/// A proof of identity (the password, a code of an active method) just succeeded for
+/// account `user_id`: the caller's session remembers it (see [`recent_proof`]).
+pub async fn remember_proof(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    now: i64,
+) -> Result<()> {
+    if let Some(s) = caller.session().filter(|s| s.user_id == user_id) {
+        store::sessions::prove_identity(&state.db, s.session_id, now).await?;
+    }
+    Ok(())
+}
+
+/// The one recent-proof rule: whether the caller proved who they are (signing in, the
+/// password, a code of an active method) within `session.reauth_seconds`. Sensitive
+/// actions without a confirming step of their own ask for a proof only when not.
+pub async fn recent_proof(state: &AppState, caller: &Caller, now: i64) -> Result<bool> {
+    let s = caller.signed_in()?;
+    let proven = store::sessions::identity_proven_at(&state.db, s.session_id).await?;
+    Ok(proven.is_some_and(|at| now - at <= state.config.session_reauth_secs))
+}
+
+/// What a sensitive action asks when no proof is recent.
+pub const PROOF_NEEDED: &str = "For your security, enter your password to confirm it is you.";
+
+/// Used by the re-confirmation asked for a sensitive action.
+const REAUTH_PASSWORD: PasswordProof = PasswordProof {
+    scope: "reauth-password",
+    field: "password",
+    wrong: "The password is not correct.",
+    failed_kind: EventKind::MfaIdentityFailed,
+};
+
+/// For a sensitive action: goes on when a proof is recent, else checks `password` when
+/// the page sent one (throttled, logged, remembered), else answers "proof needed" and
+/// the page asks for the password.
+pub async fn require_recent_proof(
+    state: &AppState,
+    caller: &Caller,
+    password: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    if recent_proof(state, caller, now).await? {
+        return Ok(());
+    }
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(Error::Refused(ApiError::ProofNeeded(PROOF_NEEDED.into())));
+    };
+    let s = caller.signed_in()?;
+    let user = store::users::by_id(&state.db, s.user_id)
+        .await?
+        .ok_or_else(not_signed_in)?;
+    confirm_own_password(state, caller, &user, password, &REAUTH_PASSWORD, now).await
 }
 
 /// Step 1 of turning a method on: the identity check that [`IdentityProof::for_adding`]

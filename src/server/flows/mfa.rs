@@ -4,7 +4,7 @@ use crate::model::mfa::{Method, MfaStatus, RecoveryCode, RecoveryCodes, TotpSetu
 use crate::server::audit::{log, notify};
 use crate::server::auth::change::{Change, Notice, Sessions};
 use crate::server::auth::factor::{self, authenticator_context, For, SecondFactor};
-use crate::server::auth::identity::confirm_identity;
+use crate::server::auth::identity::{confirm_identity, recent_proof};
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::domain::phone;
 use crate::server::domain::security_log::EventKind;
@@ -206,7 +206,6 @@ pub async fn view_codes(
         now,
     )
     .await?;
-    store::mfa::confirm_session(&state.db, s.session_id, now).await?;
     log(
         state,
         caller,
@@ -230,15 +229,16 @@ pub async fn view_codes(
     Ok(codes)
 }
 
-/// "Regenerate": all ten replaced at once, shortly after a fresh code was given.
+/// "Regenerate": all ten replaced at once, while a proof of identity is recent (the
+/// one rule of `auth::identity`; viewing the codes asks for a code, which is one).
 pub async fn regenerate_codes(
     state: &AppState,
     caller: &Caller,
     now: i64,
 ) -> Result<RecoveryCodes, Error> {
     let s = caller.signed_in()?;
-    let confirmed = store::mfa::session_confirmed_at(&state.db, s.session_id).await?;
-    if !confirmed.is_some_and(|at| now - at <= state.config.mfa_confirmed_secs) {
+    // Not the password here: the page asks for a fresh code in place (seed 002).
+    if !recent_proof(state, caller, now).await? {
         return Err(Error::forbidden(
             "Enter a current authenticator code again to regenerate your recovery codes.",
         ));

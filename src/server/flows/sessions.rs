@@ -1,6 +1,7 @@
 //! Settings > Sessions: the account's signed-in browsers, and ending them.
 use crate::model::sessions::ActiveSession;
 use crate::server::audit::log_within;
+use crate::server::auth::identity::require_recent_proof;
 use crate::server::auth::session::still_signed_in;
 use crate::server::auth::Caller;
 use crate::server::domain::device;
@@ -51,13 +52,22 @@ pub async fn list(
 /// Ends one other session of the caller's account: at once (its next request,
 /// server functions included, finds no session) and logged. The caller's own session
 /// is ended by signing out, not here; another account's session is "not found".
-pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Result<(), Error> {
+/// Asks for a proof of identity unless one is recent (`password`, when the page sent
+/// it after being asked).
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    password: Option<&str>,
+    now: i64,
+) -> Result<(), Error> {
     let me = caller.signed_in()?;
     if id == me.session_id {
         return Err(Error::invalid(
             "This is the session you are using. To end it, sign out.",
         ));
     }
+    require_recent_proof(state, caller, password, now).await?;
     let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
     if !store::sessions::delete_of_user(&mut *tx, me.user_id, id).await? {
@@ -76,8 +86,15 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
 }
 
 /// Ends every session of the caller's account but the caller's own; how many ended.
-pub async fn revoke_others(state: &AppState, caller: &Caller, now: i64) -> Result<u64, Error> {
+/// Asks for a proof of identity unless one is recent, like [`revoke`].
+pub async fn revoke_others(
+    state: &AppState,
+    caller: &Caller,
+    password: Option<&str>,
+    now: i64,
+) -> Result<u64, Error> {
     let me = caller.signed_in()?;
+    require_recent_proof(state, caller, password, now).await?;
     let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
     let ended = store::sessions::delete_for_user(&mut tx, me.user_id, Some(me.session_id)).await?;

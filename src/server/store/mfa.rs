@@ -313,24 +313,6 @@ where
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn confirm_session(db: &Db, session_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET mfa_confirmed_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(session_id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn session_confirmed_at(db: &Db, session_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT mfa_confirmed_at FROM sessions WHERE id = $1")
-            .bind(session_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(row.and_then(|r| r.0))
-}
-
 /// Removes half-done sign-ins older than `max_age` seconds.
 pub async fn delete_stale_pending(db: &Db, now: i64, max_age: i64) -> Result<u64, sqlx::Error> {
     Ok(

@@ -45,8 +45,8 @@ where
 {
     let (id,): (i64,) = bind_session!(
         sqlx::query_as(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, identity_proven_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $4) RETURNING id",
         ),
         s
     )
@@ -60,8 +60,8 @@ where
 /// the sign-in checked (version $8): the session's values are $1 to $7, its user $2.
 macro_rules! insert_unless_second_factor {
     () => {
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         SELECT $1, $2, $3, $4, $5, $6, $7
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, identity_proven_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $4
          WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)
            AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND credential_version = $8)"
@@ -172,6 +172,27 @@ where
         .execute(exec)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The owner of session `id` proved who they are at `now` (see `auth::identity`).
+pub async fn prove_identity(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET identity_proven_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// When the owner of session `id` last proved who they are (a new session counts from
+/// its sign-in or renewal).
+pub async fn identity_proven_at(db: &Db, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT identity_proven_at FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 /// Whether a session (by id) has not ended.
