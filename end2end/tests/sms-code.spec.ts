@@ -1,5 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
-import { STRONG_PASSWORD, gotoReady, signIn, signUpVerified, uniqueEmail, waitHydrated, axe } from './helpers';
+import {
+  STRONG_PASSWORD, enableAuthenticator, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail,
+  waitHydrated, axe,
+} from './helpers';
 
 // SMS Code (seed 002) in Chromium, with every code read from what a Twilio-compatible
 // provider (sms-sink.mjs, started for the suite) received: a number validated to
@@ -101,4 +104,38 @@ test('sms code: a validated number, a provider that fails, the texted code, sign
     'to turn on SMS codes', 'to sign in', 'to turn off SMS codes',
   ]);
   expect(texts.every((t) => t.from === '+15005550006')).toBe(true);
+});
+
+// Issue 22: what signing in still asks for is worded from the methods left, in one
+// place, for the page and the notice alike (it used to look at Email Code only).
+test('sms and the app: turning the app off says sign-in still asks for an SMS code', async ({ page }) => {
+  test.setTimeout(120_000);
+  const email = uniqueEmail('sms-app');
+  const national = `07400 124${String(Math.floor(Math.random() * 899) + 100)}`;
+  const e164 = `+44${national.replace(/\s/g, '').slice(1)}`;
+  await signUpVerified(page, email);
+  await signIn(page, email);
+  await expect(security(page)).toBeVisible();
+  await waitHydrated(page);
+  const sms = page.getByRole('group', { name: 'SMS Code' });
+  await sms.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable SMS Code' });
+  await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await dialog.getByLabel('Phone number').fill(national);
+  await dialog.getByRole('button', { name: 'Send Code' }).click();
+  await dialog.getByLabel('Code', { exact: true }).fill(await waitForText(e164, 'to turn on SMS codes'));
+  await expect(sms.getByText('Enabled', { exact: true })).toBeVisible();
+  const { secret } = await enableAuthenticator(page);
+
+  const app = page.getByRole('group', { name: 'Authenticator App Code' });
+  await app.getByRole('button', { name: 'Disable' }).click();
+  const off = page.getByRole('dialog', { name: 'Disable Authenticator App' });
+  await expect(off.getByText('Signing in still asks for a code sent by SMS.')).toBeVisible();
+  await expect(off.getByText('needs only your password')).toHaveCount(0);
+  await off.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+  await off.getByRole('button', { name: 'Disable' }).click();
+  await expect(app.getByText('Not enabled')).toBeVisible();
+  const notice = await waitForMail(email, 'Authenticator app disabled');
+  expect(notice.text).toContain('signing in still asks for a code sent by SMS');
+  expect(notice.text).not.toContain('needs only your password');
 });

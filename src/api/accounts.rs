@@ -14,7 +14,7 @@ use {
 #[server(prefix = "/api", endpoint = "password_policy")]
 pub async fn get_password_policy() -> Result<PasswordPolicy, ApiError> {
     let (state, _) = caller()?;
-    Ok(state.config.password.clone())
+    Ok(state.config.password.policy.clone())
 }
 
 /// The signed-in account, or `None`.

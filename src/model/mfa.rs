@@ -23,6 +23,10 @@ pub struct MfaStatus {
     /// The countries whose numbers can receive codes (settings `sms.countries`).
     #[serde(default)]
     pub sms_countries: Vec<String>,
+    /// The recovery codes were of the old, shorter format and were removed: the page
+    /// asks the owner to regenerate.
+    #[serde(default)]
+    pub recovery_codes_retired: bool,
 }
 
 impl MfaStatus {

@@ -13,6 +13,7 @@ pub mod rekey;
 pub mod state;
 pub mod store;
 pub mod temp_dir;
+pub mod upgrade;
 
 pub use state::AppState;
 
@@ -36,8 +37,11 @@ pub async fn run() -> Result<(), String> {
     use config::Config;
     let mut config = Config::from_process().map_err(|e| e.to_string())?;
     config.resolve_secret().map_err(|e| e.to_string())?;
-    let listen = config.listen;
+    let listen = config.server.listen;
     let state = AppState::new(config, leptos_options_from_env()).await?;
+    upgrade::retire_legacy_recovery_codes(&state, now())
+        .await
+        .map_err(|e| format!("start-up data step failed: {e}"))?;
     state.spawn_housekeeping();
     let app = http::router(state.clone());
     let listener = tokio::net::TcpListener::bind(listen)

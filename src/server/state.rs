@@ -45,25 +45,25 @@ impl AppState {
         config: Config,
         mut leptos_options: LeptosOptions,
     ) -> Result<AppState, String> {
-        leptos_options.site_root = config.site_root.clone().into();
-        leptos_options.site_addr = config.listen;
+        leptos_options.site_root = config.server.site_root.clone().into();
+        leptos_options.site_addr = config.server.listen;
         // `cargo leptos watch` rebuilds the site under a running server: read it from
         // disk then (leptos_axum's file handler), from memory otherwise.
         let watching = std::env::var_os("LEPTOS_WATCH").is_some();
         let assets = if watching {
             Assets::default()
         } else {
-            Assets::load(std::path::Path::new(&config.site_root)).map_err(|e| {
+            Assets::load(std::path::Path::new(&config.server.site_root)).map_err(|e| {
                 format!(
                     "cannot read the built site in {} (setting server.site_root): {e}",
-                    config.site_root
+                    config.server.site_root
                 )
             })?
         };
-        let db = store::connect(&config.database_url, config.database_max_connections)
+        let db = store::connect(&config.database.url, config.database.max_connections)
             .await
             .map_err(|e| format!("cannot open the database (setting database.url): {e}"))?;
-        let mailer: Arc<dyn Mailer> = match &config.mail {
+        let mailer: Arc<dyn Mailer> = match &config.mail.transport {
             MailTransport::Outbox => Arc::new(Outbox { db: db.clone() }),
             MailTransport::Smtp {
                 host,
@@ -72,11 +72,11 @@ impl AppState {
                 username,
                 password,
             } => Arc::new(
-                Smtp::new(host, *port, *tls, username, password, &config.mail_from)
+                Smtp::new(host, *port, *tls, username, password, &config.mail.from)
                     .map_err(|e| format!("mail settings: {e}"))?,
             ),
         };
-        let sms: Option<Arc<dyn SmsSender>> = match &config.sms {
+        let sms: Option<Arc<dyn SmsSender>> = match &config.sms.transport {
             SmsTransport::Off => None,
             SmsTransport::Outbox => Some(Arc::new(sms::Outbox { db: db.clone() })),
             SmsTransport::Provider {
@@ -93,14 +93,18 @@ impl AppState {
         tokio::task::spawn_blocking(crate::server::domain::common_passwords::load)
             .await
             .map_err(|e| e.to_string())?;
-        let parallelism = match config.hash_threads {
+        let parallelism = match config.server.hash_threads {
             0 => std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
             n => n,
         };
-        let hasher = Hasher::new(parallelism, &config.secret, &config.previous_secrets);
-        let geo = match &config.geoip_database {
+        let hasher = Hasher::new(
+            parallelism,
+            &config.server.secret,
+            &config.server.previous_secrets,
+        );
+        let geo = match &config.geoip.database {
             Some(path) => crate::server::domain::geo::Geo::open(path)
                 .map_err(|e| format!("geoip.database: {e}"))?,
             None => crate::server::domain::geo::Geo::none(),
@@ -110,8 +114,8 @@ impl AppState {
             .await
             .map_err(|e| e.to_string())?;
         Ok(AppState {
-            keys: Keys::from_secrets(&config.secret, &config.previous_secrets),
-            sealer: Sealer::from_secrets(&config.secret, &config.previous_secrets),
+            keys: Keys::from_secrets(&config.server.secret, &config.server.previous_secrets),
+            sealer: Sealer::from_secrets(&config.server.secret, &config.server.previous_secrets),
             config: Arc::new(config),
             db,
             hasher,
@@ -165,7 +169,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
     let jobs: [(&str, Result<u64, sqlx::Error>); 6] = [
         (
             "security log",
-            store::events::prune(db, now - state.config.log_retention_secs).await,
+            store::events::prune(db, now - state.config.log.retention_secs).await,
         ),
         ("sessions", store::sessions::delete_expired(db, now).await),
         (

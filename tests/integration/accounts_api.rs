@@ -562,7 +562,7 @@ async fn sign_ups_from_one_address_are_limited() {
     assert!(r.headers.get("retry-after").is_some());
     assert_eq!(t.count("SELECT COUNT(*) FROM users").await, 4);
     // The shipped default is ten an hour.
-    assert_eq!(app().await.state.config.sign_ups_per_address, 10);
+    assert_eq!(app().await.state.config.accounts.sign_ups_per_address, 10);
 }
 
 /// Issue 22: a sign-up's strength estimate (zxcvbn, and the breach lookup when it is
@@ -719,7 +719,7 @@ async fn the_breached_password_check_sends_five_characters_and_fails_open() {
         assert_eq!(padding, "padding=true");
     }
     // Off by default; and when the service cannot be reached, the password is accepted.
-    assert!(app().await.state.config.pwned_api.is_none());
+    assert!(app().await.state.config.password.pwned_api.is_none());
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()

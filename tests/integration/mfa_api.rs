@@ -674,7 +674,7 @@ async fn viewing_needs_a_fresh_code_and_regenerating_replaces_all() {
     let (secret, old, who) = enabled(&t, "view@example.com", t0).await;
     // The recent-proof rule: enabling was a proof, which lapses after
     // session.reauth_seconds; then Regenerate asks for a fresh code.
-    let lapsed = t0 + t.state.config.session_reauth_secs + 1;
+    let lapsed = t0 + t.state.config.session.reauth_secs + 1;
     assert!(matches!(
         mfa::regenerate_codes(&t.state, &who, lapsed).await.wire(),
         Err(ApiError::Forbidden(_))
@@ -949,7 +949,7 @@ async fn turning_the_authenticator_on_or_off_ends_every_other_session() {
 async fn a_new_session_id_keeps_the_sign_in_time_and_its_absolute_limit() {
     let t = app().await;
     let t0 = now();
-    let absolute = t.state.config.session_absolute_secs;
+    let absolute = t.state.config.session.absolute_secs;
     let email = "keep@example.com";
     t.sign_up_verified(email, PASSWORD).await;
     let token = session_token(&t, email, t0).await;
@@ -1439,4 +1439,86 @@ async fn an_authenticator_moves_to_the_current_secret_when_it_is_used() {
     // the password.
     let report = latchkey::server::rekey::all(&t.state).await.unwrap();
     assert_eq!(report, latchkey::server::rekey::Report::default());
+}
+
+/// Issue 22: recovery codes of the old 10-character format stop being accepted. The
+/// start-up step removes them, marks the account and mails the owner once; the
+/// Security page's status says so until the owner regenerates.
+#[tokio::test]
+async fn old_format_recovery_codes_are_retired_and_their_owner_told() {
+    use latchkey::server::domain::tokens::Purpose;
+    use latchkey::server::upgrade::retire_legacy_recovery_codes;
+    let t = app().await;
+    let t0 = now();
+    let email = "oldcodes@example.com";
+    let (secret, _, who) = enabled(&t, email, t0).await;
+    let user_id = who.session().unwrap().user_id;
+    // Codes as an older version made them: ten characters.
+    let legacy: Vec<String> = (0..10)
+        .map(|i| format!("abcde-fghj{}", (b'a' + i) as char))
+        .collect();
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&t.state.db)
+        .await
+        .unwrap();
+    for (i, code) in legacy.iter().enumerate() {
+        sqlx::query("INSERT INTO recovery_codes (user_id, position, code_sealed, code_hash) VALUES ($1, $2, $3, $4)")
+            .bind(user_id)
+            .bind(i as i64)
+            .bind(t.state.sealer.seal(code.as_bytes(), &format!("recovery:{user_id}")))
+            .bind(t.state.keys.hash(Purpose::RecoveryCode, &format!("{user_id}:{code}")))
+            .execute(&t.state.db)
+            .await
+            .unwrap();
+    }
+    // An account with codes of today's format is left alone.
+    enabled(&t, "newcodes@example.com", t0).await;
+
+    assert_eq!(
+        retire_legacy_recovery_codes(&t.state, t0 + 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        retire_legacy_recovery_codes(&t.state, t0 + 11)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {user_id}"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM recovery_codes").await, 10);
+    t.mail_with_subject(email, "Your recovery codes no longer work")
+        .await;
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
+    assert!(status.recovery_codes_retired);
+    // An old code is refused at the second step.
+    let pending = password_step(&t, email, t0 + 60).await;
+    assert!(recovery_step(&t, &pending, &legacy[0], t0 + 60)
+        .await
+        .is_err());
+    // Regenerating (after a fresh code) clears the mark.
+    mfa::view_codes(
+        &t.state,
+        &who,
+        &totp::code_at(&secret, t0 as u64 + 90),
+        t0 + 90,
+    )
+    .await
+    .wire()
+    .unwrap();
+    mfa::regenerate_codes(&t.state, &who, t0 + 91)
+        .await
+        .wire()
+        .unwrap();
+    let status = mfa::status(&t.state, &who).await.wire().unwrap();
+    assert!(!status.recovery_codes_retired);
+    assert_eq!(status.recovery_codes_left, 10);
 }

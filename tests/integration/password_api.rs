@@ -634,7 +634,7 @@ async fn a_reset_judges_strength_knowing_the_accounts_address() {
         ("LATCHKEY_PASSWORD_REQUIRE_SPECIAL", "false"),
     ])
     .await;
-    let policy = &t.state.config.password;
+    let policy = &t.state.config.password.policy;
     // The premise: the policy takes it from an account without that address, and
     // finds it too weak for this one.
     let judged = |inputs: &[&str]| {

@@ -177,7 +177,7 @@ async fn filters_keep_a_category_and_a_date_range() {
 async fn housekeeping_removes_events_past_the_retention() {
     use latchkey::server::state::housekeeping;
     let t = app().await;
-    assert_eq!(t.state.config.log_retention_secs, 400 * 24 * 3600);
+    assert_eq!(t.state.config.log.retention_secs, 400 * 24 * 3600);
     let ann = user(&t, "ann@example.com").await;
     let t0 = now();
     let day = 24 * 3600;

@@ -286,7 +286,7 @@ async fn revoking_asks_for_the_password_once_the_last_proof_is_old() {
     .map_err(ApiError::from)
     .unwrap();
     // Long after: asked for.
-    let late = t0 + t.state.config.session_reauth_secs + 10;
+    let late = t0 + t.state.config.session.reauth_secs + 10;
     let third = other(late - 5).await;
     let id = third.session().unwrap().session_id;
     let e = sessions::revoke(&t.state, &me, id, None, late)

@@ -336,7 +336,7 @@ async fn without_a_provider_texts_go_to_the_development_outbox_and_production_of
     .await;
     assert!(prod.state.sms.is_none());
     assert!(matches!(
-        prod.state.config.sms,
+        prod.state.config.sms.transport,
         latchkey::server::config::SmsTransport::Off
     ));
 }

@@ -238,11 +238,19 @@ pub fn MfaSection() -> impl IntoView {
                                                 {format!(" since {}", format_date(at))}
                                                 {format!(" · {} recovery code{} left", left, if left == 1 { "" } else { "s" })}
                                             </p>
-                                            {(left <= 3).then(|| view! {
-                                                <p class="notice notice-warning">
-                                                    {format!("Only {left} recovery code{} left. Open “View Recovery Codes” and regenerate them to get a fresh set of 10.", if left == 1 { "" } else { "s" })}
-                                                </p>
-                                            })}
+                                            {if s.recovery_codes_retired {
+                                                Some(view! {
+                                                    <p class="notice notice-warning" id="recovery-codes-retired">
+                                                        "Your recovery codes were of an older, shorter kind and no longer work. Open “View Recovery Codes” and choose Regenerate to get ten new ones."
+                                                    </p>
+                                                }.into_any())
+                                            } else {
+                                                (left <= 3).then(|| view! {
+                                                    <p class="notice notice-warning">
+                                                        {format!("Only {left} recovery code{} left. Open “View Recovery Codes” and regenerate them to get a fresh set of 10.", if left == 1 { "" } else { "s" })}
+                                                    </p>
+                                                }.into_any())
+                                            }}
                                             <div class="method-actions">
                                                 <button type="button" id="totp-view-codes" class="btn btn-secondary" on:click=open_view>"View Recovery Codes"</button>
                                                 <button type="button" id="totp-disable" class="btn btn-danger" on:click=open_disable>"Disable"</button>

@@ -291,7 +291,7 @@ async fn check_sent_code(
     input: &str,
     now: i64,
 ) -> Result<Option<String>, Error> {
-    let rules = state.config.code_rules;
+    let rules = state.config.mfa.code_rules;
     let purpose = wanted.code_purpose();
     let scope = match channel {
         Channel::Email => "email-code",

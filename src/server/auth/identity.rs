@@ -104,7 +104,7 @@ pub async fn remember_proof(
 pub async fn recent_proof(state: &AppState, caller: &Caller, now: i64) -> Result<bool> {
     let s = caller.signed_in()?;
     let proven = store::sessions::identity_proven_at(&state.db, s.session_id).await?;
-    Ok(proven.is_some_and(|at| now - at <= state.config.session_reauth_secs))
+    Ok(proven.is_some_and(|at| now - at <= state.config.session.reauth_secs))
 }
 
 /// What a sensitive action asks when no proof is recent.

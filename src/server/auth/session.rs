@@ -23,8 +23,8 @@ pub async fn resolve(state: &AppState, token: &str, now: i64) -> Result<Option<S
         row.created_at,
         row.last_seen_at,
         now,
-        cfg.session_idle_secs,
-        cfg.session_absolute_secs,
+        cfg.session.idle_secs,
+        cfg.session.absolute_secs,
     ) {
         Liveness::Live => {
             if needs_touch(row.last_seen_at, now) {
@@ -86,7 +86,7 @@ pub fn new_session<'a>(
         user_id,
         signed_in_at,
         now,
-        expires_at: signed_in_at + state.config.session_absolute_secs,
+        expires_at: signed_in_at + state.config.session.absolute_secs,
         ip: &caller.ip,
         user_agent: &caller.user_agent,
     }

@@ -8,10 +8,11 @@ pub const ALPHABET: &[u8] = b"023456789abcdefghjkmnpqrstuvwxyz";
 const LENGTH: usize = 16;
 const GROUP: usize = 4;
 
-/// Codes made before they had 80 bits: ten characters, `xxxxx-xxxxx`, without `0`.
-/// They keep working until the owner regenerates them.
-const LEGACY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
-const LEGACY_LENGTH: usize = 10;
+/// Codes made before they had 80 bits were ten characters, `xxxxx-xxxxx` (about 50
+/// bits). They are no longer accepted: the start-up step `server::upgrade` removes
+/// them and tells their owners to regenerate. Sealed, such a code is this many bytes
+/// (with or without the sealing key's 4-byte id), which is how it is found.
+pub const LEGACY_SEALED_LENGTHS: [i64; 2] = [24 + 11 + 16, 4 + 24 + 11 + 16];
 
 fn grouped(raw: &str, size: usize) -> String {
     raw.as_bytes()
@@ -41,9 +42,6 @@ pub fn normalize(input: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_lowercase();
-    if raw.len() == LEGACY_LENGTH && raw.bytes().all(|b| LEGACY_ALPHABET.contains(&b)) {
-        return Some(grouped(&raw, 5));
-    }
     let raw = raw.replace('o', "0");
     (raw.len() == LENGTH && raw.bytes().all(|b| ALPHABET.contains(&b)))
         .then(|| grouped(&raw, GROUP))
@@ -94,9 +92,19 @@ mod tests {
     }
 
     #[test]
-    fn codes_from_before_80_bits_still_work() {
-        assert_eq!(normalize(" ABCDE fghjk ").as_deref(), Some("abcde-fghjk"));
-        assert_eq!(normalize("abcdefghjk").as_deref(), Some("abcde-fghjk"));
-        assert_eq!(normalize("abcde-fgh1k"), None);
+    fn codes_of_the_old_ten_character_format_are_refused() {
+        assert_eq!(normalize(" ABCDE fghjk "), None);
+        assert_eq!(normalize("abcdefghjk"), None);
+    }
+
+    #[test]
+    fn the_sealed_length_tells_an_old_code_from_a_new_one() {
+        let sealer = crate::server::domain::crypto::Sealer::from_secret(&[3; 32]);
+        let old = sealer.seal(b"abcde-fghjk", "recovery:1");
+        assert!(LEGACY_SEALED_LENGTHS.contains(&(old.len() as i64)));
+        for code in generate() {
+            let new = sealer.seal(code.as_bytes(), "recovery:1");
+            assert!(!LEGACY_SEALED_LENGTHS.contains(&(new.len() as i64)));
+        }
     }
 }

@@ -56,6 +56,7 @@ event_kinds! {
     TotpCodeReplayed = "totp_code_replayed" in Mfa,
     RecoveryCodesViewed = "recovery_codes_viewed" in Mfa,
     RecoveryCodesRegenerated = "recovery_codes_regenerated" in Mfa,
+    RecoveryCodesRetired = "recovery_codes_retired" in Mfa,
     SessionRevoked = "session_revoked" in Sessions,
     OtherSessionsRevoked = "other_sessions_revoked" in Sessions,
     SignUp = "sign_up" in Settings,
@@ -203,6 +204,10 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::TotpCodeReplayed => ("Authenticator code used twice".into(), Refused),
         K::RecoveryCodesViewed => ("Recovery codes viewed".into(), Success),
         K::RecoveryCodesRegenerated => ("Recovery codes regenerated".into(), Success),
+        K::RecoveryCodesRetired => (
+            "Old recovery codes retired: regenerate them".into(),
+            Refused,
+        ),
         K::SessionRevoked => ("Session revoked".into(), Success),
         K::OtherSessionsRevoked => ("All other sessions signed out".into(), Success),
         K::SignUp => ("Account created".into(), Success),

@@ -45,13 +45,17 @@ async fn issue_verification(
         user_id,
         store::email_links::VERIFY_EMAIL,
         now,
-        now + state.config.verification_link_secs,
+        now + state.config.accounts.verification_link_secs,
     )
     .await?;
     let link = state.config.link(&format!("/verify-email#token={token}"));
     deliver(
         state,
-        templates::verify_email(email, &link, state.config.verification_link_secs / 3600),
+        templates::verify_email(
+            email,
+            &link,
+            state.config.accounts.verification_link_secs / 3600,
+        ),
         now,
     )
     .await?;
@@ -88,7 +92,7 @@ pub async fn sign_up(
                 Purpose::Throttle,
                 &format!("sign-up:ip:{}", caller.ip_group()),
             ),
-            throttle::sign_up_ip(state.config.sign_ups_per_address),
+            throttle::sign_up_ip(state.config.accounts.sign_ups_per_address),
         ),
         (
             state

@@ -46,7 +46,7 @@ pub async fn send_code(
     expires_by: Option<i64>,
     now: i64,
 ) -> Result<CodeSent, Error> {
-    let rules = state.config.code_rules;
+    let rules = state.config.mfa.code_rules;
     let expires_at = expires_by.map_or(rules.expires_at(now), |cap| cap.min(rules.expires_at(now)));
     if let Some(sent_at) = store::codes::sent_at(&state.db, to.user_id, purpose, channel).await? {
         let wait = rules.resend_wait(sent_at, now);
@@ -249,11 +249,11 @@ async fn within_sms_budget(state: &AppState, now: i64) -> Result<()> {
     let keys = [
         (
             state.keys.hash(Purpose::Throttle, "sms-budget:hour"),
-            throttle::sms_budget(cfg.sms_max_per_hour, 3600),
+            throttle::sms_budget(cfg.sms.max_per_hour, 3600),
         ),
         (
             state.keys.hash(Purpose::Throttle, "sms-budget:day"),
-            throttle::sms_budget(cfg.sms_max_per_day, 24 * 3600),
+            throttle::sms_budget(cfg.sms.max_per_day, 24 * 3600),
         ),
     ];
     match take(state, &keys, now).await {
@@ -271,8 +271,8 @@ async fn within_sms_budget(state: &AppState, now: i64) -> Result<()> {
                     .is_ok()
             {
                 tracing::error!(
-                    max_per_hour = cfg.sms_max_per_hour,
-                    max_per_day = cfg.sms_max_per_day,
+                    max_per_hour = cfg.sms.max_per_hour,
+                    max_per_day = cfg.sms.max_per_day,
                     "SMS budget reached: text messages are refused until it frees up (settings sms.max_per_hour, sms.max_per_day)"
                 );
             }
@@ -295,7 +295,7 @@ async fn not_too_soon(
     if let Some(sent_at) =
         store::codes::sent_at(&state.db, user_id, CodePurpose::Enable, channel).await?
     {
-        let wait = state.config.code_rules.resend_wait(sent_at, now);
+        let wait = state.config.mfa.code_rules.resend_wait(sent_at, now);
         if wait > 0 {
             return Err(Error::too_many(wait));
         }
@@ -327,11 +327,11 @@ pub async fn start_sms_code(
         return Err(Error::invalid("SMS codes are already on."));
     }
     let country = if country.trim().is_empty() {
-        state.config.sms_default_country.as_str()
+        state.config.sms.default_country.as_str()
     } else {
         country
     };
-    let number = phone::normalize(number, country, &state.config.sms_countries)
+    let number = phone::normalize(number, country, &state.config.sms.countries)
         .map_err(|m| Error::field("phone", m))?;
     not_too_soon(state, s.user_id, Channel::Sms, now).await?;
     confirm_identity(state, caller, Method::Sms, password, code, now).await?;

@@ -27,8 +27,9 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, Erro
         sms_enabled_at: row.sms_enabled_at,
         sms_number: row.sms_number.as_deref().map(phone::mask),
         sms_available: state.sms.is_some(),
-        sms_default_country: state.config.sms_default_country.clone(),
-        sms_countries: state.config.sms_countries.clone(),
+        sms_default_country: state.config.sms.default_country.clone(),
+        sms_countries: state.config.sms.countries.clone(),
+        recovery_codes_retired: row.recovery_codes_retired_at.is_some(),
     })
 }
 
@@ -59,7 +60,7 @@ pub async fn start_totp(
     if !store::mfa::put_pending_totp(&state.db, user.id, &sealed, now).await? {
         return Err(already_enabled());
     }
-    let uri = totp::otpauth_uri(&state.config.totp_issuer, &user.email, &secret);
+    let uri = totp::otpauth_uri(&state.config.mfa.totp_issuer, &user.email, &secret);
     let qr = qrcode::QrCode::new(uri.as_bytes())?;
     let svg = qr
         .render::<qrcode::render::svg::Color>()

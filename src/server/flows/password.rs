@@ -87,12 +87,12 @@ pub async fn new_password_problem(
         strength: strength_of(password, email).await?,
         common: is_common_password(password),
     };
-    let problems = state.config.password.problems(password, estimate);
+    let problems = state.config.password.policy.problems(password, estimate);
     if !problems.is_empty() {
         let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Ok(Some(all.join(" ")));
     }
-    if let Some(api) = &state.config.pwned_api {
+    if let Some(api) = &state.config.password.pwned_api {
         match crate::server::pwned::breach_count(api, password).await {
             Ok(0) => {}
             Ok(n) => {
@@ -128,8 +128,8 @@ pub async fn overview(
         .unwrap_or(session.user_created_at);
     Ok(PasswordOverview {
         changed_at: session.password_changed_at,
-        rotation_due: rotation_due(reference, now, state.config.rotation_reminder_days),
-        reminder_days: state.config.rotation_reminder_days,
+        rotation_due: rotation_due(reference, now, state.config.password.rotation_reminder_days),
+        reminder_days: state.config.password.rotation_reminder_days,
     })
 }
 
@@ -268,7 +268,7 @@ pub async fn request_reset(
     }
 
     let user = store::users::by_email(&state.db, &email).await?;
-    let valid_minutes = (state.config.reset_link_secs + 59) / 60;
+    let valid_minutes = (state.config.accounts.reset_link_secs + 59) / 60;
     match user {
         Some(user) => {
             let token = new_token();
@@ -280,7 +280,7 @@ pub async fn request_reset(
                 user.id,
                 store::email_links::RESET_PASSWORD,
                 now,
-                now + state.config.reset_link_secs,
+                now + state.config.accounts.reset_link_secs,
             )
             .await?;
             log_within(

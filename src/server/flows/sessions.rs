@@ -22,8 +22,8 @@ pub async fn list(
         &state.db,
         me.user_id,
         now,
-        now - state.config.session_absolute_secs,
-        now - state.config.session_idle_secs,
+        now - state.config.session.absolute_secs,
+        now - state.config.session.idle_secs,
     )
     .await?;
     let mut sessions: Vec<ActiveSession> = rows

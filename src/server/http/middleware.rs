@@ -41,8 +41,8 @@ pub async fn request_context(
             client_address(
                 addr.ip(),
                 req.headers(),
-                &state.config.trusted_proxies,
-                state.config.forwarded_header,
+                &state.config.server.trusted_proxies,
+                state.config.server.forwarded_header,
             )
             .to_string()
         })
@@ -95,7 +95,7 @@ pub async fn cross_site_guard(State(state): State<AppState>, req: Request, next:
                     .get(header::HOST)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let scheme = state.config.public_base_url.scheme();
+                let scheme = state.config.server.public_base_url.scheme();
                 origin == state.config.public_origin() || origin == format!("{scheme}://{host}")
             }
             None => false,

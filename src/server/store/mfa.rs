@@ -24,6 +24,7 @@ pub struct Status {
     pub email_enabled_at: Option<i64>,
     pub sms_enabled_at: Option<i64>,
     pub sms_number: Option<String>,
+    pub recovery_codes_retired_at: Option<i64>,
 }
 
 /// What the Security page shows, in one query: when the authenticator was enabled
@@ -39,7 +40,9 @@ pub async fn status(db: &Db, user_id: i64) -> Result<Status, sqlx::Error> {
                 (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms')
                     AS sms_enabled_at,
                 (SELECT destination FROM code_methods WHERE user_id = $1 AND channel = 'sms')
-                    AS sms_number",
+                    AS sms_number,
+                (SELECT recovery_codes_retired_at FROM users WHERE id = $1)
+                    AS recovery_codes_retired_at",
     )
     .bind(user_id)
     .fetch_one(db)
@@ -130,6 +133,45 @@ pub async fn recovery_codes(db: &Db, user_id: i64) -> Result<Vec<CodeRow>, sqlx:
     .await
 }
 
+/// The accounts holding recovery codes whose sealed length is one of `lengths` (the
+/// old format's).
+pub async fn owners_of_codes_sealed_as(db: &Db, lengths: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT user_id FROM recovery_codes
+         WHERE length(code_sealed) = $1 OR length(code_sealed) = $2 ORDER BY 1",
+    )
+    .bind(lengths[0])
+    .bind(lengths[1])
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Removes a user's recovery codes whose sealed length is one of `lengths`, and marks
+/// the account (the Security page asks to regenerate). How many were removed.
+pub async fn retire_codes_sealed_as(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+    lengths: &[i64],
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM recovery_codes
+         WHERE user_id = $1 AND (length(code_sealed) = $2 OR length(code_sealed) = $3)",
+    )
+    .bind(user_id)
+    .bind(lengths[0])
+    .bind(lengths[1])
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE users SET recovery_codes_retired_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// The accounts with an authenticator secret or recovery codes (what a rekey moves).
 pub async fn users_with_secrets(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<(i64,)> = sqlx::query_as(
@@ -198,8 +240,14 @@ pub async fn replace_recovery_codes(
     Ok(())
 }
 
+/// Removes all of a user's recovery codes (new ones follow, or the app is gone): the
+/// "old codes retired" mark goes with them.
 pub async fn delete_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE users SET recovery_codes_retired_at = NULL WHERE id = $1 AND recovery_codes_retired_at IS NOT NULL")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
