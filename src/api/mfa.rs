@@ -92,8 +92,21 @@ pub async fn confirm_email_code(code: String) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// "Request Code" for the identity step of adding a method (`adding` is "totp" or
+/// "sms") while Email Code is on: the code emailed vouches for adding that method only.
+#[server(prefix = "/api", endpoint = "request_identity_code")]
+pub async fn request_identity_code(adding: String) -> Result<CodeSent, ApiError> {
+    let (state, who) = caller()?;
+    let adding = Method::parse(&adding)
+        .filter(|m| matches!(m, Method::Totp | Method::Sms))
+        .ok_or_else(|| ApiError::invalid("Unknown method."))?;
+    codes::request_identity_code(&state, &who, adding, now())
+        .await
+        .map_err(ApiError::from)
+}
+
 /// "Request Code" (and the code sent as a dialog opens) for the signed-in owner:
-/// `purpose` is "enable", "disable" or "identity"; `channel` is "email" or "sms".
+/// `purpose` is "enable" or "disable"; `channel` is "email" or "sms".
 #[server(prefix = "/api", endpoint = "request_code")]
 pub async fn request_code(purpose: String, channel: String) -> Result<CodeSent, ApiError> {
     let (state, who) = caller()?;

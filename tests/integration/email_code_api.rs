@@ -483,6 +483,62 @@ async fn signing_in_with_an_email_code_raced_is_accepted_once() {
     );
 }
 
+/// ASVS 2.7.3: an identity code is bound to the method it was sent for adding. The code
+/// emailed to add SMS does not open the authenticator's setup (nor the other way
+/// round); each opens the one it was sent for.
+#[tokio::test]
+async fn an_identity_code_vouches_only_for_the_method_it_was_sent_for() {
+    let t = app().await;
+    let t0 = now();
+    let email = "bound@example.com";
+    let who = email_on(&t, email, t0).await;
+    codes::request_identity_code(&t.state, &who, Method::Sms, t0 + 3)
+        .await
+        .wire()
+        .unwrap();
+    let for_sms = code_from_mail(&t, email, "to confirm it is you", 1).await;
+    let e = mfa::start_totp(&t.state, &who, "", &for_sms, t0 + 4)
+        .await
+        .wire()
+        .unwrap_err();
+    assert_eq!(
+        e.for_field("code").as_deref(),
+        Some("Invalid code"),
+        "{e:?}"
+    );
+    codes::start_sms_code(&t.state, &who, "", &for_sms, "07400 123456", "GB", t0 + 5)
+        .await
+        .wire()
+        .unwrap();
+
+    let t1 = t0 + 100;
+    codes::request_identity_code(&t.state, &who, Method::Totp, t1)
+        .await
+        .wire()
+        .unwrap();
+    let for_totp = code_from_mail(&t, email, "to confirm it is you", 2).await;
+    let e = codes::start_sms_code(&t.state, &who, "", &for_totp, "07400 123457", "GB", t1 + 1)
+        .await
+        .wire()
+        .unwrap_err();
+    assert_eq!(
+        e.for_field("code").as_deref(),
+        Some("Invalid code"),
+        "{e:?}"
+    );
+    mfa::start_totp(&t.state, &who, "", &for_totp, t1 + 2)
+        .await
+        .wire()
+        .unwrap();
+    // The API names the method; an unknown one, or one no code proves, is refused.
+    assert!(
+        codes::request_identity_code(&t.state, &who, Method::Email, t1 + 200)
+            .await
+            .wire()
+            .is_err()
+    );
+}
+
 #[tokio::test]
 async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
     let t = app().await;
@@ -495,16 +551,10 @@ async fn both_methods_sign_in_with_either_and_the_last_one_used_comes_first() {
         .wire()
         .unwrap_err();
     assert!(e.for_field("code").is_some(), "{e:?}");
-    codes::request_code(
-        &t.state,
-        &who,
-        CodePurpose::Identity,
-        Channel::Email,
-        t0 + 3,
-    )
-    .await
-    .wire()
-    .unwrap();
+    codes::request_identity_code(&t.state, &who, Method::Totp, t0 + 3)
+        .await
+        .wire()
+        .unwrap();
     let identity = code_from_mail(&t, email, "to confirm it is you", 1).await;
     let setup = mfa::start_totp(&t.state, &who, "", &identity, t0 + 4)
         .await
@@ -637,16 +687,10 @@ async fn an_identity_code_raced_is_accepted_once() {
     let t0 = now();
     let email = "identityrace@example.com";
     let who = email_on(&t, email, t0).await;
-    codes::request_code(
-        &t.state,
-        &who,
-        CodePurpose::Identity,
-        Channel::Email,
-        t0 + 5,
-    )
-    .await
-    .wire()
-    .unwrap();
+    codes::request_identity_code(&t.state, &who, Method::Totp, t0 + 5)
+        .await
+        .wire()
+        .unwrap();
     let code = code_from_mail(&t, email, "to confirm it is you", 1).await;
     // Nothing but the code's single use stands between these racing requests.
     let tries: Vec<_> = (0..5)
@@ -751,14 +795,22 @@ async fn turning_email_codes_off_takes_the_code_sent_for_it() {
         accounts::SignInOutcome::Session { .. }
     ));
     // With it off, no code can be asked for to turn it off or to prove identity.
-    for purpose in [CodePurpose::Disable, CodePurpose::Identity] {
-        assert!(
-            codes::request_code(&t.state, &who, purpose, Channel::Email, t0 + 100)
-                .await
-                .wire()
-                .is_err()
-        );
-    }
+    assert!(codes::request_code(
+        &t.state,
+        &who,
+        CodePurpose::Disable,
+        Channel::Email,
+        t0 + 100
+    )
+    .await
+    .wire()
+    .is_err());
+    assert!(
+        codes::request_identity_code(&t.state, &who, Method::Totp, t0 + 100)
+            .await
+            .wire()
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -828,16 +880,10 @@ async fn after_a_reset_by_link_an_email_code_does_not_pass_the_second_step_while
     let t0 = now();
     let email = "mailbox@example.com";
     let who = email_on(&t, email, t0).await;
-    codes::request_code(
-        &t.state,
-        &who,
-        CodePurpose::Identity,
-        Channel::Email,
-        t0 + 3,
-    )
-    .await
-    .wire()
-    .unwrap();
+    codes::request_identity_code(&t.state, &who, Method::Totp, t0 + 3)
+        .await
+        .wire()
+        .unwrap();
     let identity = code_from_mail(&t, email, "to confirm it is you", 1).await;
     let setup = mfa::start_totp(&t.state, &who, "", &identity, t0 + 4)
         .await

@@ -7,7 +7,7 @@ use super::email_code::{
 use super::sms_code::{EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
     confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
-    disable_totp, get_mfa_status, regenerate_recovery_codes, request_code, start_totp,
+    disable_totp, get_mfa_status, regenerate_recovery_codes, request_identity_code, start_totp,
     view_recovery_codes,
 };
 use crate::components::{
@@ -378,7 +378,7 @@ fn EnableTotp(
     // With Email Code on, step 1 is a code sent to the address as the dialog opens.
     let clock = ResendClock::new();
     let identity_note = RwSignal::new(None::<String>);
-    let identity_sent = Action::new(|_: &()| request_code("identity".into(), "email".into()));
+    let identity_sent = Action::new(|_: &()| request_identity_code("totp".into()));
     Effect::new(move |_| {
         if let Some(answer) = identity_sent.value().get() {
             follow_send(clock, identity_note, &answer);

@@ -3,7 +3,7 @@
 //! Disable dialog (a code texted as it opens). SMS is the weakest method and never the
 //! default.
 use super::email_code::{follow_send, resend_action, send_error, SentNote};
-use crate::api::mfa::{request_code, start_sms_code};
+use crate::api::mfa::{request_identity_code, start_sms_code};
 use crate::components::{
     focus_when_present, submit_once, CodeInput, FormAlert, PasswordField, ResendButton,
     ResendClock, SubmitButton,
@@ -87,7 +87,7 @@ pub fn EnableSmsCode(
     // With Email Code on, identity is an email code, sent as the dialog opens.
     let identity_clock = ResendClock::new();
     let identity_note = RwSignal::new(None::<String>);
-    let identity_sent = Action::new(|_: &()| request_code("identity".into(), "email".into()));
+    let identity_sent = Action::new(|_: &()| request_identity_code("sms".into()));
     Effect::new(move |_| {
         if let Some(answer) = identity_sent.value().get() {
             follow_send(identity_clock, identity_note, &answer);

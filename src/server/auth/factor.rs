@@ -63,8 +63,10 @@ pub enum For {
     /// The second step of the pending sign-in `pending` (a code sent for one pending
     /// sign-in completes no other: ASVS 2.7.3).
     SecondStep { pending: i64 },
-    /// Proving identity inside a session (before adding a method, viewing codes).
-    Identity,
+    /// Proving identity inside a session: before adding the method `adding` (a code
+    /// sent for adding one method vouches for no other: ASVS 2.7.3), or, with `None`,
+    /// before viewing recovery codes.
+    Identity { adding: Option<Method> },
     /// Turning a method on (the authenticator's waiting secret, a code sent to verify).
     Enable,
     /// Turning a method off.
@@ -76,19 +78,29 @@ impl For {
     pub fn code_purpose(self) -> CodePurpose {
         match self {
             For::SecondStep { .. } => CodePurpose::SignIn,
-            For::Identity => CodePurpose::Identity,
+            For::Identity { .. } => CodePurpose::Identity,
             For::Enable => CodePurpose::Enable,
             For::Disable => CodePurpose::Disable,
         }
     }
 
     /// What a sent code for this is bound to, besides its account and purpose.
-    pub fn bound_to(self) -> Option<i64> {
+    pub fn bound_to(self) -> Option<Bound> {
         match self {
-            For::SecondStep { pending } => Some(pending),
-            _ => None,
+            For::SecondStep { pending } => Some(Bound::Pending(pending)),
+            For::Identity { adding } => adding.map(Bound::Adding),
+            For::Enable | For::Disable => None,
         }
     }
+}
+
+/// What a sent code is bound to besides its account, purpose and channel: the one
+/// pending sign-in, or the one method being added, it was sent for (ASVS 2.7.3). Part
+/// of the code's keyed hash, so a code typed anywhere else is simply wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    Pending(i64),
+    Adding(Method),
 }
 
 /// What an accepted factor tells: for a code sent to a phone number, that number (a
@@ -118,7 +130,7 @@ pub async fn check(
     now: i64,
 ) -> Result<Accepted, Error> {
     let accepted = check_factor(state, caller, user_id, email, factor, purpose, code, now).await?;
-    if matches!(purpose, For::Identity | For::Disable) {
+    if matches!(purpose, For::Identity { .. } | For::Disable) {
         // A code of an active method proves who is at the keyboard.
         super::identity::remember_proof(state, caller, user_id, now).await?;
     }
@@ -161,7 +173,7 @@ async fn check_factor(
         }
         SecondFactor::EmailCode | SecondFactor::SmsCode => {
             if factor == SecondFactor::EmailCode
-                && matches!(purpose, For::SecondStep { .. } | For::Identity)
+                && matches!(purpose, For::SecondStep { .. } | For::Identity { .. })
             {
                 let user = store::users::by_id(&state.db, user_id)
                     .await?
@@ -187,23 +199,22 @@ pub fn authenticator_context(user_id: i64) -> String {
 }
 
 /// The keyed hash a sent code is stored and compared as.
-/// The keyed hash covers the account, the purpose, the channel and, for a sign-in's
-/// code, the pending sign-in it was sent for.
+/// The keyed hash covers the account, the purpose, the channel and what the code is
+/// [`Bound`] to (a sign-in's code: its pending sign-in; an identity code: the method
+/// being added).
 pub fn code_hash(
     state: &AppState,
     user_id: i64,
     purpose: CodePurpose,
     channel: Channel,
-    bound_to: Option<i64>,
+    bound_to: Option<Bound>,
     code: &str,
 ) -> Vec<u8> {
+    let (purpose, channel) = (purpose.as_str(), channel.as_str());
     let what = match bound_to {
-        Some(b) => format!(
-            "{user_id}:{}:{}@{b}:{code}",
-            purpose.as_str(),
-            channel.as_str()
-        ),
-        None => format!("{user_id}:{}:{}:{code}", purpose.as_str(), channel.as_str()),
+        Some(Bound::Pending(p)) => format!("{user_id}:{purpose}:{channel}@{p}:{code}"),
+        Some(Bound::Adding(m)) => format!("{user_id}:{purpose}:{channel}+{}:{code}", m.as_str()),
+        None => format!("{user_id}:{purpose}:{channel}:{code}"),
     };
     state.keys.hash(Purpose::SentCode, &what)
 }
@@ -392,7 +403,7 @@ async fn use_recovery_code(
 fn where_(purpose: For) -> Where {
     match purpose {
         For::SecondStep { .. } => Where::SecondStep,
-        For::Identity | For::Enable | For::Disable => Where::InSession,
+        For::Identity { .. } | For::Enable | For::Disable => Where::InSession,
     }
 }
 

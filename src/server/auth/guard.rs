@@ -43,10 +43,10 @@ pub async fn take_on(
     // storm) is refused by it, without a transaction that would lock rows while others
     // queue behind it. The transaction below decides for certain; this read only
     // spares it the attempts that are refused anyway.
-    if let Some(wait) = wait_owed(&mut **conn, keys, now).await? {
+    if let Some(wait) = wait_owed(conn, keys, now).await? {
         return Err(Error::too_many(wait as u64));
     }
-    let mut tx = store::throttles::begin(&mut **conn).await?;
+    let mut tx = store::throttles::begin(conn).await?;
     for (n, (key, policy)) in keys.iter().enumerate() {
         if let Decision::Wait(secs) = take_one(&mut tx, key, policy, now).await? {
             let mut wait = secs;
@@ -234,7 +234,7 @@ impl SecretGuard {
         if store::throttles::clear_and_refund_at_once(conn, cleared, refunded).await? {
             return Ok(());
         }
-        let mut tx = store::throttles::begin(&mut **conn).await?;
+        let mut tx = store::throttles::begin(conn).await?;
         // One row at a time, in the order `take` locks them: a statement that locked
         // two rows at once would lock them in the table's order, and a double-sent
         // form's `take` could then wait on it while it waits on that `take`.

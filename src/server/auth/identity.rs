@@ -172,7 +172,9 @@ pub async fn confirm_identity(
         s.user_id,
         &s.email,
         factor,
-        For::Identity,
+        For::Identity {
+            adding: Some(adding),
+        },
         code,
         now,
     )

@@ -1,9 +1,9 @@
 //! Second factors that send a code: Email Code and SMS Code. Sending a code, and
 //! turning a method on and off. (Checking a code is `auth::factor`'s.)
-use crate::model::mfa::{CodeSent, Method};
+use crate::model::mfa::{CodeSent, IdentityProof, Method};
 use crate::server::audit::{deliver_or_hold, log, log_within};
 use crate::server::auth::change::{Change, Notice, Sessions};
-use crate::server::auth::factor::{self, code_hash, For, SecondFactor};
+use crate::server::auth::factor::{self, code_hash, Bound, For, SecondFactor};
 use crate::server::auth::guard::take;
 use crate::server::auth::identity::confirm_identity;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
@@ -28,8 +28,9 @@ pub struct Recipient<'a> {
     pub shown_as: String,
     /// The number (E.164) SMS codes go to.
     pub phone: Option<String>,
-    /// The pending sign-in a sign-in code is sent for (it completes no other).
-    pub pending: Option<i64>,
+    /// The pending sign-in a sign-in code is sent for, or the method an identity code
+    /// is sent for adding (it serves no other).
+    pub bound_to: Option<Bound>,
 }
 
 /// Sends a new code for `purpose` over `channel`, unless the last one for it went out
@@ -120,7 +121,7 @@ pub async fn send_code(
         }
     }
     let code = sent_code::generate();
-    let hash = code_hash(state, to.user_id, purpose, channel, to.pending, &code);
+    let hash = code_hash(state, to.user_id, purpose, channel, to.bound_to, &code);
     let stored = store::codes::put(
         &state.db,
         to.user_id,
@@ -223,7 +224,7 @@ fn own_address(caller: &Caller) -> Result<Recipient<'_>, Error> {
         email: &s.email,
         shown_as: s.email.clone(),
         phone: None,
-        pending: None,
+        bound_to: None,
     })
 }
 
@@ -235,7 +236,7 @@ fn own_phone(caller: &Caller, number: String) -> Result<Recipient<'_>, Error> {
         email: &s.email,
         shown_as: phone::mask(&number),
         phone: Some(number),
-        pending: None,
+        bound_to: None,
     })
 }
 
@@ -378,9 +379,43 @@ pub async fn start_email_code(
     .await
 }
 
+/// The first code (or another) of the identity check by email that adding `adding` asks
+/// for while Email Code is on (see `IdentityProof::for_adding`). The code vouches for
+/// adding that method only.
+pub async fn request_identity_code(
+    state: &AppState,
+    caller: &Caller,
+    adding: Method,
+    now: i64,
+) -> Result<CodeSent, Error> {
+    let s = caller.signed_in()?;
+    let active = factor::active_methods(state, s.user_id).await?;
+    if IdentityProof::for_adding(adding, &active) != IdentityProof::EmailCode {
+        // Proving identity by SMS is not offered: adding a method with SMS on asks for
+        // the password.
+        return Err(Error::invalid("Email codes are not on for this account."));
+    }
+    let user = store::users::by_id(&state.db, s.user_id)
+        .await?
+        .ok_or_else(not_signed_in)?;
+    factor::email_code_counts(state, &user).await?;
+    let mut to = own_address(caller)?;
+    to.bound_to = Some(Bound::Adding(adding));
+    send_code(
+        state,
+        caller,
+        &to,
+        CodePurpose::Identity,
+        Channel::Email,
+        None,
+        now,
+    )
+    .await
+}
+
 /// "Request Code" for the signed-in owner: another code for a step under way (turning
-/// email codes on once the identity check passed, or off), or the first code of an
-/// identity check by email.
+/// a method on once the identity check passed, or off). An identity check's code is
+/// [`request_identity_code`]'s.
 pub async fn request_code(
     state: &AppState,
     caller: &Caller,
@@ -400,11 +435,8 @@ pub async fn request_code(
     };
     let allowed = match purpose {
         CodePurpose::Enable => method.is_none() && step_ends.is_some(),
-        // Proving identity by SMS is not offered: adding a method with SMS on asks for
-        // the password (see `IdentityProof::for_adding`).
-        CodePurpose::Identity => method.is_some() && channel == Channel::Email,
         CodePurpose::Disable => method.is_some(),
-        CodePurpose::SignIn => false,
+        CodePurpose::Identity | CodePurpose::SignIn => false,
     };
     if !allowed {
         return Err(Error::invalid(match (purpose, channel) {

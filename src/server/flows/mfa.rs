@@ -73,7 +73,10 @@ pub async fn start_totp(
     })
 }
 
-fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<(Vec<u8>, Vec<u8>)>) {
+/// A recovery code as stored: its keyed hash and the code sealed (it is shown again).
+type StoredCode = (Vec<u8>, Vec<u8>);
+
+fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<StoredCode>) {
     let plain = recovery::generate();
     let stored = plain
         .iter()
@@ -202,7 +205,7 @@ pub async fn view_codes(
         s.user_id,
         &s.email,
         SecondFactor::Authenticator,
-        For::Identity,
+        For::Identity { adding: None },
         code,
         now,
     )

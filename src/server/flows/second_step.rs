@@ -4,7 +4,7 @@ use super::codes::{send_code, Recipient};
 use crate::model::account::SignedIn;
 use crate::model::mfa::{email_code_held, CodeSent, Method, SignInOptions};
 use crate::server::audit::{log, log_within, notify};
-use crate::server::auth::factor::{self, For, SecondFactor};
+use crate::server::auth::factor::{self, Bound, For, SecondFactor};
 use crate::server::auth::guard::take;
 use crate::server::auth::session::start_session;
 use crate::server::auth::Caller;
@@ -163,7 +163,7 @@ pub async fn send_sign_in_code(
             email: &user.email,
             shown_as: mask_email(&user.email),
             phone: None,
-            pending: Some(pending.id),
+            bound_to: Some(Bound::Pending(pending.id)),
         },
         Channel::Sms => {
             let number = on.destination.unwrap_or_default();
@@ -172,7 +172,7 @@ pub async fn send_sign_in_code(
                 email: &user.email,
                 shown_as: phone::mask(&number),
                 phone: Some(number),
-                pending: Some(pending.id),
+                bound_to: Some(Bound::Pending(pending.id)),
             }
         }
     };
