@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{caller, set_cookie},
+    super::ctx::{caller, set_cookie, then_show},
     crate::server::{flows::accounts as flow, http::cookies, now},
 };
 
@@ -31,9 +31,9 @@ pub async fn sign_up(
     password_repeat: String,
 ) -> Result<SignUpAccepted, ApiError> {
     let (state, who) = caller()?;
-    flow::sign_up(&state, &who, &email, &password, &password_repeat, now())
-        .await
-        .map_err(ApiError::from)
+    let accepted = flow::sign_up(&state, &who, &email, &password, &password_repeat, now()).await?;
+    then_show("/signup?sent");
+    Ok(accepted)
 }
 
 #[server(prefix = "/api", endpoint = "verify_email")]
@@ -62,10 +62,12 @@ pub async fn sign_in(
     match flow::sign_in(&state, &who, &email, &password, next.as_deref(), now()).await? {
         flow::SignInOutcome::Session { token, signed_in } => {
             set_cookie(&cookies::set_session(&state.config, &token));
+            then_show(&signed_in.redirect_to);
             Ok(signed_in)
         }
         flow::SignInOutcome::SecondFactor { pending_token } => {
             set_cookie(&cookies::set_pending(&state.config, &pending_token));
+            then_show("/signin/verify");
             Ok(SignedIn {
                 redirect_to: "/signin/verify".into(),
             })

@@ -35,6 +35,25 @@ pub(crate) mod ctx {
         crate::server::http::cookies::pending_token(&state.config, &parts.headers)
     }
 
+    /// Whether the request comes from a plain HTML form (script off, or pressed before
+    /// the page's script ran): the browser asks for a page, not data.
+    pub fn plain_form() -> bool {
+        use_context::<axum::http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// A plain form's success ends on the page `path` (an error goes back to the form's
+    /// page, which shows it); a script's call gets the data as before.
+    pub fn then_show(path: &str) {
+        if plain_form() {
+            leptos_axum::redirect(path);
+        }
+    }
+
     pub fn set_cookie(value: &str) {
         if let (Some(res), Ok(v)) = (
             use_context::<leptos_axum::ResponseOptions>(),

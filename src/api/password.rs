@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{caller, set_cookie},
+    super::ctx::{caller, set_cookie, then_show},
     crate::server::{flows::password as flow, http::cookies, now},
 };
 
@@ -51,9 +51,12 @@ pub async fn change_password(
 #[server(prefix = "/api", endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<ResetRequested, ApiError> {
     let (state, who) = caller()?;
-    flow::request_reset(&state, &who, &email, now())
-        .await
-        .map_err(ApiError::from)
+    let requested = flow::request_reset(&state, &who, &email, now()).await?;
+    then_show(&format!(
+        "/forgot-password?sent={}",
+        requested.valid_minutes
+    ));
+    Ok(requested)
 }
 
 #[server(prefix = "/api", endpoint = "check_reset_link")]

@@ -1,21 +1,21 @@
-use crate::api::accounts::sign_in;
+use crate::api::accounts::SignIn;
 use crate::components::{AuthCard, FormAlert, PasswordField, SubmitButton, TextField};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+/// Sign in. A real form: with script off, or pressed before the page's script runs,
+/// it posts to the server function, which answers with the next page, or with this one
+/// again and the error in the query (read back by the `ServerAction`).
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let action = Action::new(
-        |(email, password, next): &(String, String, Option<String>)| {
-            let (email, password, next) = (email.clone(), password.clone(), next.clone());
-            async move { sign_in(email, password, next).await }
-        },
-    );
+    let next = query.with_untracked(|q| q.get("next"));
+    let action = ServerAction::<SignIn>::new();
     let value = action.value();
     Effect::new(move |_| {
         if let Some(Ok(signed_in)) = value.get() {
@@ -24,14 +24,18 @@ pub fn SignInPage() -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let next = query.with_untracked(|q| q.get("next"));
-        action.dispatch((email.get_untracked(), password.get_untracked(), next));
+        action.dispatch(SignIn {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            next: query.with_untracked(|q| q.get("next")),
+        });
     };
     view! {
         <Title text="Sign in · Latchkey"/>
         <AuthCard title="Sign in">
-            <form method="post" action="/api/sign_in" on:submit=on_submit novalidate>
+            <form method="post" action=SignIn::url() on:submit=on_submit novalidate>
                 <FormAlert message=general_error(value)/>
+                {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                 <TextField label="Email" name="email" kind="email" autocomplete="username" value=email error=field_error(value, "email") autofocus=true/>
                 <PasswordField label="Password" name="password" value=password error=field_error(value, "password")/>
                 <SubmitButton label="Sign In" pending=action.pending()/>

@@ -1,41 +1,45 @@
-use crate::api::accounts::sign_up;
+use crate::api::accounts::SignUp;
 use crate::components::{
     focus_first_invalid, AuthCard, FormAlert, NewPasswordFields, SubmitButton, TextField,
 };
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
-    let action = Action::new(|(email, password, repeat): &(String, String, String)| {
-        let (email, password, repeat) = (email.clone(), password.clone(), repeat.clone());
-        async move { sign_up(email, password, repeat).await }
-    });
+    // A real form: with script off (or pressed before it runs) the server answers with
+    // `?sent`, or with this page again and the error in the query.
+    let action = ServerAction::<SignUp>::new();
     let value = action.value();
+    let sent_plain = use_query_map().with_untracked(|q| q.get("sent").is_some());
     // A refused submit puts the focus on the first field in error.
     Effect::new(move |_| {
         if matches!(value.get(), Some(Err(_))) {
             focus_first_invalid("sign-up-form");
         }
     });
+    // The address the message went to: shown when the page sent it; the plain form's
+    // answer does not carry it (nothing typed goes into a URL).
     let accepted = move || {
-        value.with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|a| a.email.clone())
+        value.with(|v| match v {
+            Some(Ok(a)) => Some(Some(a.email.clone())),
+            None if sent_plain => Some(None),
+            _ => None,
         })
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch((
-            email.get_untracked(),
-            password.get_untracked(),
-            repeat.get_untracked(),
-        ));
+        action.dispatch(SignUp {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            password_repeat: repeat.get_untracked(),
+        });
     };
     view! {
         <Title text="Create account · Latchkey"/>
@@ -44,8 +48,13 @@ pub fn SignUpPage() -> impl IntoView {
             fallback=move || view! {
                 <AuthCard title="Check your email">
                     <p role="status">
-                        "We sent a message to " <strong>{accepted()}</strong>
-                        ". Follow the link in it to verify your address, then sign in."
+                        {match accepted().flatten() {
+                            Some(address) => view! {
+                                "We sent a message to " <strong>{address}</strong> ". "
+                            }.into_any(),
+                            None => view! { "We sent a message to the address you entered. " }.into_any(),
+                        }}
+                        "Follow the link in it to verify your address, then sign in."
                     </p>
                     <p class="muted">"The link works once and expires in 24 hours. Nothing there? Check your spam folder."</p>
                     <a class="btn btn-primary" href="/signin">"Go to Sign In"</a>
@@ -53,7 +62,7 @@ pub fn SignUpPage() -> impl IntoView {
             }
         >
             <AuthCard title="Create account">
-                <form id="sign-up-form" method="post" action="/api/sign_up" on:submit=on_submit novalidate>
+                <form id="sign-up-form" method="post" action=SignUp::url() on:submit=on_submit novalidate>
                     <FormAlert message=general_error(value)/>
                     <TextField label="Email" name="email" kind="email" autocomplete="email" value=email error=field_error(value, "email") autofocus=true/>
                     <NewPasswordFields

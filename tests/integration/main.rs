@@ -9,6 +9,7 @@ mod database;
 mod email_code_api;
 mod mfa_api;
 mod password_api;
+mod plain_forms;
 mod schema;
 mod security_log;
 mod sessions_api;

@@ -168,6 +168,9 @@ pub async fn page_access(req: Request, next: Next) -> Response {
 pub const REFUSAL_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Gives each server-function error its HTTP status (400 bad input, 401, 403, 429, ...).
+/// A plain form's error (script off or not yet running) is a redirect back to its page
+/// with the error in the query, which the page shows: that stays a redirect (a "too
+/// many" one held back all the same).
 pub async fn api_status(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
@@ -181,9 +184,14 @@ pub async fn api_status(req: Request, next: Next) -> Response {
         Ok(b) => b,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
     };
+    if parts.status.is_redirection() {
+        parts.headers.remove("serverfnerror");
+    }
     if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if !parts.status.is_redirection() {
+            parts.status =
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        }
         if let ApiError::TooManyRequests { retry_after } = err {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 parts.headers.insert(header::RETRY_AFTER, v);

@@ -1,0 +1,114 @@
+import { test, expect, type Page } from '@playwright/test';
+import { STRONG_PASSWORD, mailsFor, signUpVerified, uniqueEmail, waitForMail } from './helpers';
+
+// A person whose browser runs no script (or has not run it yet): the signed-out forms
+// are real forms, and each ends on a page that says what happened. Nothing typed ever
+// shows in the address bar.
+function urlHoldsNothingTyped(page: Page, ...typed: string[]) {
+  const url = decodeURIComponent(page.url());
+  for (const t of typed) expect(url).not.toContain(t);
+}
+
+test.describe('with JavaScript off', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('sign up says check your email, and the same for a taken address', async ({ page }) => {
+    const email = uniqueEmail('noscript-up');
+    await page.goto('/signup');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByLabel('Repeat Password', { exact: true }).fill('Granite-Kettle-43!');
+    await page.getByRole('button', { name: 'Create Account' }).click();
+    await expect(page.getByText('The passwords do not match.')).toBeVisible();
+    urlHoldsNothingTyped(page, email, STRONG_PASSWORD);
+
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByLabel('Repeat Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Create Account' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    urlHoldsNothingTyped(page, email, STRONG_PASSWORD);
+    await waitForMail(email, 'Verify your email address');
+    expect(await mailsFor(email)).toHaveLength(1);
+  });
+
+  test('sign in wrong, then right, then forgot password', async ({ page, browser }) => {
+    const email = uniqueEmail('noscript-in');
+    // The account is made the usual way, in a browser that runs script.
+    const scripted = await browser.newContext({ javaScriptEnabled: true });
+    await signUpVerified(await scripted.newPage(), email);
+    await scripted.close();
+
+    await page.goto('/signin?next=%2Fsettings%2Fsessions');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill('Wrong-Password-1!');
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await expect(page.getByRole('alert')).toContainText('Invalid email or password');
+    await expect(page.getByText(/^\{/)).toHaveCount(0);
+    urlHoldsNothingTyped(page, email, 'Wrong-Password-1!');
+
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await expect(page).toHaveURL(/\/settings\/sessions$/);
+    await expect(page.getByRole('heading', { name: 'Sessions', level: 1 })).toBeVisible();
+
+    const other = await browser.newContext({ javaScriptEnabled: false });
+    const signedOut = await other.newPage();
+    await signedOut.goto('/forgot-password');
+    await signedOut.getByLabel('Email', { exact: true }).fill(email);
+    await signedOut.getByRole('button', { name: 'Send Reset Link' }).click();
+    await expect(signedOut.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    await expect(signedOut.getByText('If an account exists for the address you entered')).toBeVisible();
+    urlHoldsNothingTyped(signedOut, email);
+    await waitForMail(email, 'Reset your password');
+    await other.close();
+  });
+});
+
+// A press right after the page arrives, before its script has run (or while it runs):
+// the form still does what it says, exactly once.
+test.describe('pressed before the page has hydrated', () => {
+  test('sign up and forgot password each send one mail', async ({ page }) => {
+    const email = uniqueEmail('early-up');
+    await page.goto('/signup', { waitUntil: 'commit' });
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByLabel('Repeat Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Create Account' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    await waitForMail(email, 'Verify your email address');
+
+    await page.goto('/forgot-password', { waitUntil: 'commit' });
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByRole('button', { name: 'Send Reset Link' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    urlHoldsNothingTyped(page, email);
+    await waitForMail(email, 'Reset your password');
+    // Let any second submission land before counting.
+    await page.waitForTimeout(1000);
+    const mails = await mailsFor(email);
+    expect(mails.filter((m) => m.subject.includes('Verify your email address'))).toHaveLength(1);
+    expect(mails.filter((m) => m.subject.includes('Reset your password'))).toHaveLength(1);
+  });
+
+  test('sign in makes one session', async ({ page, browser }) => {
+    const email = uniqueEmail('early-in');
+    await signUpVerified(page, email);
+    const fresh = await browser.newContext();
+    const early = await fresh.newPage();
+    await early.goto('/signin', { waitUntil: 'commit' });
+    await early.getByLabel('Email', { exact: true }).fill(email);
+    await early.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await early.getByRole('button', { name: 'Sign In' }).click();
+    await expect(early.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await early.goto('/settings/sessions');
+    // Signing up and verifying made none: this press made exactly one.
+    const sessions = early
+      .getByRole('list')
+      .filter({ has: early.getByRole('heading', { level: 3 }) })
+      .getByRole('listitem');
+    await expect(sessions).toHaveCount(1);
+    await fresh.close();
+  });
+});

@@ -1,0 +1,255 @@
+//! Signed-out forms sent as plain HTML forms (script off, or pressed before the page's
+//! script runs): the browser asks for a page (`Accept: text/html`), and every answer is
+//! a redirect to a page that shows the outcome, never data, never what was typed in a
+//! URL. The same checks as a script's call hold on this path.
+use crate::common::{app, TestApp, ORIGIN, PASSWORD};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+
+const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+/// A plain form's POST to the server function `name`, sent from the page `from`.
+async fn submit(
+    t: &TestApp,
+    name: &str,
+    from: &str,
+    form: &[(&str, &str)],
+    origin: &str,
+) -> crate::common::Reply {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let req = Request::post(format!("/api/{name}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", BROWSER_ACCEPT)
+        .header("origin", origin)
+        .header(
+            "sec-fetch-site",
+            if origin == ORIGIN {
+                "same-origin"
+            } else {
+                "cross-site"
+            },
+        )
+        .header("referer", format!("{ORIGIN}{from}"))
+        .header("user-agent", "latchkey-tests/1.0")
+        .body(Body::from(body))
+        .unwrap();
+    t.send(req).await
+}
+
+/// Where a redirect goes, as a path and query on this server.
+fn location(r: &crate::common::Reply) -> String {
+    assert!(
+        r.status.is_redirection(),
+        "a redirect, not {}: {}",
+        r.status,
+        r.body
+    );
+    let to = r.headers["location"].to_str().unwrap();
+    to.strip_prefix(ORIGIN).unwrap_or(to).to_string()
+}
+
+/// Follows a plain form's answer: the page it leads to, rendered by the server.
+async fn page_after(t: &TestApp, r: &crate::common::Reply, cookie: Option<&str>) -> String {
+    let page = t.get(&location(r), cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.body
+}
+
+#[tokio::test]
+async fn sign_in_by_plain_form_ends_on_a_page_with_its_outcome() {
+    let t = app().await;
+    let email = "plain@example.com";
+    t.sign_up_verified(email, PASSWORD).await;
+    let wrong = "Wrong-Password-1!";
+
+    // A wrong password: back to the sign-in page (its `next` kept), which says so; no
+    // raw answer, no session, nothing typed in the URL.
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin?next=%2Fsettings%2Fsessions",
+        &[
+            ("email", email),
+            ("password", wrong),
+            ("next", "/settings/sessions"),
+        ],
+        ORIGIN,
+    )
+    .await;
+    let to = location(&r);
+    assert!(to.starts_with("/signin?"), "{to}");
+    assert!(to.contains("next=%2Fsettings%2Fsessions"), "{to}");
+    assert!(!to.contains("plain") && !to.contains("Wrong"), "{to}");
+    assert!(r.set_cookie().is_none());
+    assert!(!r.headers.contains_key("serverfnerror"));
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("Invalid email or password"), "{page}");
+    assert!(
+        page.contains(r#"name="next""#),
+        "the form keeps next: {page}"
+    );
+
+    // The right one: straight to `next`, signed in.
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin?next=%2Fsettings%2Fsessions",
+        &[
+            ("email", email),
+            ("password", PASSWORD),
+            ("next", "/settings/sessions"),
+        ],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/settings/sessions");
+    let cookie = r.session_cookie();
+    let page = page_after(&t, &r, Some(&cookie)).await;
+    assert!(page.contains("Sessions"), "{page}");
+}
+
+#[tokio::test]
+async fn plain_form_sign_ins_are_throttled_and_checked_for_cross_site_use_the_same() {
+    let t = app().await;
+    let email = "plain-throttle@example.com";
+    t.sign_up_verified(email, PASSWORD).await;
+    for _ in 0..5 {
+        let r = submit(
+            &t,
+            "sign_in",
+            "/signin",
+            &[("email", email), ("password", "Wrong-Password-1!")],
+            ORIGIN,
+        )
+        .await;
+        assert!(page_after(&t, &r, None)
+            .await
+            .contains("Invalid email or password"));
+    }
+    // Even the right password now waits, and the page says how long.
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        ORIGIN,
+    )
+    .await;
+    assert!(r.set_cookie().is_none());
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("Too many attempts"), "{page}");
+
+    // A form on another site is refused before anything is judged.
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        "https://evil.example",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+#[tokio::test]
+async fn sign_up_by_plain_form_says_check_your_email_whether_or_not_the_address_is_taken() {
+    let t = app().await;
+    let form = |email: &'static str, repeat: &'static str| {
+        vec![
+            ("email", email),
+            ("password", PASSWORD),
+            ("password_repeat", repeat),
+        ]
+    };
+    let r = submit(
+        &t,
+        "sign_up",
+        "/signup",
+        &form("new@example.com", PASSWORD),
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/signup?sent");
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("Check your email"), "{page}");
+    assert!(page.contains("the address you entered"), "{page}");
+    t.mail_to("new@example.com", 1).await;
+
+    // The same address again: the same answer (no enumeration).
+    let again = submit(
+        &t,
+        "sign_up",
+        "/signup",
+        &form("new@example.com", PASSWORD),
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&again), "/signup?sent");
+
+    // A field error comes back on the form, with its words.
+    let r = submit(
+        &t,
+        "sign_up",
+        "/signup",
+        &form("other@example.com", "Granite-Kettle-43!"),
+        ORIGIN,
+    )
+    .await;
+    let to = location(&r);
+    assert!(to.starts_with("/signup?") && !to.contains("other"), "{to}");
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("The passwords do not match."), "{page}");
+    assert!(!page.contains("Check your email"), "{page}");
+}
+
+#[tokio::test]
+async fn forgot_password_by_plain_form_answers_alike_for_any_address() {
+    let t = app().await;
+    t.sign_up_verified("known@example.com", PASSWORD).await;
+    let mut places = Vec::new();
+    for email in ["known@example.com", "nobody@example.com"] {
+        let r = submit(
+            &t,
+            "request_password_reset",
+            "/forgot-password",
+            &[("email", email)],
+            ORIGIN,
+        )
+        .await;
+        places.push(location(&r));
+        let page = page_after(&t, &r, None).await;
+        assert!(
+            page.contains("If an account exists for the address you entered"),
+            "{page}"
+        );
+    }
+    assert_eq!(places[0], places[1]);
+    assert!(
+        places[0].starts_with("/forgot-password?sent="),
+        "{places:?}"
+    );
+    assert!(!places[0].contains("example"), "{places:?}");
+    t.mail_with_subject("known@example.com", "Reset your password")
+        .await;
+
+    // Not an address: the form says so.
+    let r = submit(
+        &t,
+        "request_password_reset",
+        "/forgot-password",
+        &[("email", "not-an-address")],
+        ORIGIN,
+    )
+    .await;
+    let to = location(&r);
+    assert!(
+        to.starts_with("/forgot-password?") && to.contains("__err="),
+        "{to}"
+    );
+    let page = page_after(&t, &r, None).await;
+    assert!(!page.contains("If an account exists"), "{page}");
+    assert!(page.contains(r#"aria-invalid="true""#), "{page}");
+}
