@@ -1,5 +1,29 @@
 use leptos::prelude::*;
 
+/// Keeps what a person typed into the server-rendered field `id` before the page's
+/// script ran: hydration would otherwise set the input back to `value`'s empty text,
+/// and a press that follows would send nothing. Only while hydrating: a page the router
+/// builds later must not take a value from the page it replaces.
+pub fn keep_typed(id: &str, value: RwSignal<String>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+        let typed = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|input| input.value())
+            .filter(|typed| !typed.is_empty());
+        if let Some(typed) = typed.filter(|_| hydrating) {
+            if value.with_untracked(String::is_empty) {
+                value.set(typed);
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, value);
+}
+
 /// A labelled text input with its error underneath, tied by aria-describedby.
 #[component]
 pub fn TextField(
@@ -13,6 +37,7 @@ pub fn TextField(
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
+    keep_typed(&id, value);
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
@@ -48,6 +73,7 @@ pub fn PasswordField(
     let shown = RwSignal::new(false);
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
+    keep_typed(&id, value);
     let describedby = match described_by {
         Some(extra) => format!("{error_id} {extra}"),
         None => error_id.clone(),
