@@ -1,5 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
-import { STRONG_PASSWORD, mailsFor, signUpVerified, uniqueEmail, waitForMail } from './helpers';
+import {
+  STRONG_PASSWORD, firstLink, gotoReady, mailsFor, signUpVerified, uniqueEmail, waitForMail,
+} from './helpers';
 
 // A person whose browser runs no script (or has not run it yet): the signed-out forms
 // are real forms, and each ends on a page that says what happened. Nothing typed ever
@@ -28,8 +30,26 @@ test.describe('with JavaScript off', () => {
     await page.getByRole('button', { name: 'Create Account' }).click();
     await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
     urlHoldsNothingTyped(page, email, STRONG_PASSWORD);
-    await waitForMail(email, 'Verify your email address');
+    const mail = await waitForMail(email, 'Verify your email address');
     expect(await mailsFor(email)).toHaveLength(1);
+
+    // The link's token is in its fragment, which only script can read: the page asks
+    // for the link itself.
+    const link = firstLink(mail, '/verify-email');
+    await page.goto(link);
+    await expect(page.getByText('Checking your link')).toHaveCount(0);
+    await page.getByLabel('Link from the email').fill(link);
+    await page.getByRole('button', { name: 'Verify Email' }).click();
+    await expect(page.getByText('Your email address is verified')).toBeVisible();
+    await expect(page).toHaveURL(/\/verify-email\?verified$/);
+
+    // And the new account signs in.
+    await page.goto('/signin');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await expect(page.getByText('Verified', { exact: true })).toBeVisible();
   });
 
   test('sign in wrong, then right, then forgot password', async ({ page, browser }) => {
@@ -61,7 +81,14 @@ test.describe('with JavaScript off', () => {
     await expect(signedOut.getByRole('heading', { name: 'Check your email' })).toBeVisible();
     await expect(signedOut.getByText('If an account exists for the address you entered')).toBeVisible();
     urlHoldsNothingTyped(signedOut, email);
-    await waitForMail(email, 'Reset your password');
+    const link = firstLink(await waitForMail(email, 'Reset your password'), '/reset-password');
+    await signedOut.goto(link);
+    await signedOut.getByLabel('Link from the email').fill(link);
+    await signedOut.getByLabel('New Password', { exact: true }).fill('Basalt-Harbour-77?');
+    await signedOut.getByLabel('Repeat New Password', { exact: true }).fill('Basalt-Harbour-77?');
+    await signedOut.getByRole('button', { name: 'Save' }).click();
+    await expect(signedOut.getByText('Your password has been changed.')).toBeVisible();
+    urlHoldsNothingTyped(signedOut, 'Basalt-Harbour-77?', link);
     await other.close();
   });
 });
@@ -111,4 +138,17 @@ test.describe('pressed before the page has hydrated', () => {
     await expect(sessions).toHaveCount(1);
     await fresh.close();
   });
+});
+
+test('a press while the strength check is on its way is not swallowed (an address already used)', async ({ page }) => {
+  const email = uniqueEmail('taken');
+  await signUpVerified(page, email);
+  await gotoReady(page, '/signup');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await page.getByLabel('Repeat Password', { exact: true }).fill(STRONG_PASSWORD);
+  // At once, before the 300 ms pause that asks the server about the password is over.
+  await page.getByRole('button', { name: 'Create Account' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await expect(page.getByText(email)).toBeVisible();
 });

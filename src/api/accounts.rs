@@ -36,12 +36,17 @@ pub async fn sign_up(
     Ok(accepted)
 }
 
+/// `token` is the link's token, or (from a page without script) the whole pasted link.
 #[server(prefix = "/api", endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<VerifyOutcome, ApiError> {
     let (state, who) = caller()?;
-    flow::verify_email(&state, &who, &token, now())
-        .await
-        .map_err(ApiError::from)
+    let token = crate::model::account::token_from_pasted(&token);
+    let outcome = flow::verify_email(&state, &who, &token, now()).await?;
+    then_show(match outcome {
+        VerifyOutcome::Verified => "/verify-email?verified",
+        VerifyOutcome::AlreadyVerified => "/verify-email?already",
+    });
+    Ok(outcome)
 }
 
 #[server(prefix = "/api", endpoint = "resend_verification")]

@@ -74,6 +74,8 @@ pub async fn reset_password(
     new_password_repeat: String,
 ) -> Result<(), ApiError> {
     let (state, who) = caller()?;
+    // The link's token, or (from a page without script) the whole pasted link.
+    let token = crate::model::account::token_from_pasted(&token);
     flow::reset(
         &state,
         &who,
@@ -82,6 +84,7 @@ pub async fn reset_password(
         &new_password_repeat,
         now(),
     )
-    .await
-    .map_err(ApiError::from)
+    .await?;
+    then_show("/reset-password?done");
+    Ok(())
 }

@@ -55,9 +55,35 @@ pub fn token_from_fragment(hash: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
+/// The token a person gives by pasting the whole emailed link (what a page without
+/// script asks for, since only script can read a fragment), or the bare token.
+pub fn token_from_pasted(input: &str) -> String {
+    let input = input.trim();
+    match input.split_once('#').or_else(|| input.split_once('?')) {
+        Some((_, rest)) => token_from_fragment(rest).unwrap_or_default(),
+        None => input.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{safe_next, token_from_fragment};
+    use super::{safe_next, token_from_fragment, token_from_pasted};
+
+    #[test]
+    fn a_pasted_link_gives_its_token() {
+        let link = "https://portal.example/verify-email#token=abc_-9";
+        assert_eq!(token_from_pasted(link), "abc_-9");
+        assert_eq!(token_from_pasted(&format!("  {link}\n")), "abc_-9");
+        assert_eq!(
+            token_from_pasted("https://p.example/reset-password?token=xyz"),
+            "xyz"
+        );
+        assert_eq!(token_from_pasted("abc_-9"), "abc_-9");
+        assert_eq!(
+            token_from_pasted("https://p.example/verify-email#other=1"),
+            ""
+        );
+    }
 
     #[test]
     fn the_token_is_read_from_the_fragment() {

@@ -41,6 +41,15 @@ pub fn link_token() -> (ReadSignal<String>, ReadSignal<bool>) {
     (token, ready)
 }
 
+/// True until the page's script has taken over (always true for a browser that runs
+/// none): what only such a browser needs (a form for a pasted link) is rendered while
+/// it holds, and also hidden by CSS (`.without-script`) from the moment script starts.
+pub fn without_script() -> ReadSignal<bool> {
+    let (without, set_without) = signal(true);
+    Effect::new(move |_| set_without.set(false));
+    without
+}
+
 /// The error of the last run of an action, for one form field.
 pub fn field_error<T, S>(value: S, field: &'static str) -> Signal<Option<String>>
 where

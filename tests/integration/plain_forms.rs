@@ -253,3 +253,120 @@ async fn forgot_password_by_plain_form_answers_alike_for_any_address() {
     assert!(!page.contains("If an account exists"), "{page}");
     assert!(page.contains(r#"aria-invalid="true""#), "{page}");
 }
+
+/// The whole link as a person copies it out of the email (`path#token=...`).
+fn link_in(mail: &latchkey::server::store::outbox::StoredMail, path: &str) -> String {
+    let at = mail.text_body.find(path).expect("the link in the mail");
+    let start = mail.text_body[..at]
+        .rfind("http")
+        .expect("an absolute link");
+    mail.text_body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_pasted_verification_link_verifies_by_plain_form() {
+    let t = app().await;
+    let email = "pasted@example.com";
+    t.sign_up(email, PASSWORD).await;
+    let mail = t
+        .mail_with_subject(email, "Verify your email address")
+        .await;
+    let link = link_in(&mail, "/verify-email#token=");
+
+    // A link cut short: the page says so, and nothing is verified.
+    let short = &link[..link.len() - 4];
+    let r = submit(
+        &t,
+        "verify_email",
+        "/verify-email",
+        &[("token", short)],
+        ORIGIN,
+    )
+    .await;
+    let to = location(&r);
+    assert!(
+        to.starts_with("/verify-email?") && to.contains("__err="),
+        "{to}"
+    );
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("not valid"), "{page}");
+    assert!(!page.contains("is verified"), "{page}");
+
+    let r = submit(
+        &t,
+        "verify_email",
+        "/verify-email",
+        &[("token", &link)],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/verify-email?verified");
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("Your email address is verified"), "{page}");
+    let again = submit(
+        &t,
+        "verify_email",
+        "/verify-email",
+        &[("token", &link)],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&again), "/verify-email?already");
+    assert!(page_after(&t, &again, None)
+        .await
+        .contains("was already verified"));
+}
+
+#[tokio::test]
+async fn a_pasted_reset_link_and_a_new_password_reset_by_plain_form() {
+    let t = app().await;
+    let email = "pasted-reset@example.com";
+    t.sign_up_verified(email, PASSWORD).await;
+    t.call("request_password_reset", &[("email", email)], None)
+        .await;
+    let mail = t.mail_with_subject(email, "Reset your password").await;
+    let link = link_in(&mail, "/reset-password#token=");
+    let new = "Basalt-Harbour-77?";
+
+    // The repeat differs: back on the page, with its words.
+    let r = submit(
+        &t,
+        "reset_password",
+        "/reset-password",
+        &[
+            ("token", link.as_str()),
+            ("new_password", new),
+            ("new_password_repeat", "Basalt-Harbour-78?"),
+        ],
+        ORIGIN,
+    )
+    .await;
+    let to = location(&r);
+    assert!(
+        to.starts_with("/reset-password?") && !to.contains("Basalt"),
+        "{to}"
+    );
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("do not match"), "{page}");
+
+    let r = submit(
+        &t,
+        "reset_password",
+        "/reset-password",
+        &[
+            ("token", link.as_str()),
+            ("new_password", new),
+            ("new_password_repeat", new),
+        ],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/reset-password?done");
+    let page = page_after(&t, &r, None).await;
+    assert!(page.contains("Your password has been changed."), "{page}");
+    assert_eq!(t.sign_in(email, new).await.status, StatusCode::OK);
+}

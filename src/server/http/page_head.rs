@@ -157,8 +157,11 @@ impl PageHead {
         let script = format!("{pkg}/{}", hashed(name, hashes.js.as_ref(), "js"));
         let wasm = format!("{pkg}/{}", hashed(&wasm_name, hashes.wasm.as_ref(), "wasm"));
         // No top-level await: browsers without it would never hydrate.
+        // The `js` class hides what only a browser without script needs (`.without-script`)
+        // from the moment the script runs, before hydration removes it.
         let bootstrap = format!(
             "import init, {{ hydrate }} from {};\n\
+             document.documentElement.classList.add(\"js\");\n\
              init({{ module_or_path: {} }}).then(() => hydrate());",
             js_string(&script),
             js_string(&wasm)
@@ -218,6 +221,7 @@ mod tests {
         assert_eq!(
             head.bootstrap,
             "import init, { hydrate } from \"/pkg/latchkey.J1.js\";\n\
+             document.documentElement.classList.add(\"js\");\n\
              init({ module_or_path: \"/pkg/latchkey.W2.wasm\" }).then(() => hydrate());"
         );
     }
