@@ -14,7 +14,7 @@ function urlHoldsNothingTyped(page: Page, ...typed: string[]) {
 test.describe('with JavaScript off', () => {
   test.use({ javaScriptEnabled: false });
 
-  test('sign up says check your email, and the same for a taken address', async ({ page }) => {
+  test('sign up, verify by pasting the link, sign in', async ({ page }) => {
     const email = uniqueEmail('noscript-up');
     await page.goto('/signup');
     await page.getByLabel('Email', { exact: true }).fill(email);
