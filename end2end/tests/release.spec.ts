@@ -31,7 +31,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 268 * 1024;
+const FIRST_LOAD_BUDGET = 273 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -215,7 +215,10 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // step (the method choice, email and SMS codes sent with their countdown) measured
   // 264,368 bytes; then 262 KiB until issue 12's Sessions and Security log pages
   // measured 272,473 (wasm-split keeps some of every chunk's code and all static data
-  // in the main module; the two pages share one chunk, which saved 5 KB of it).
+  // in the main module; the two pages share one chunk, which saved 5 KB of it); then
+  // 268 KiB until issue 23's plain forms (a ServerAction reads a plain form's error
+  // back from the URL, the fields keep what was typed before hydration) measured
+  // 278,631.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
   // A benchmark figure, not a pass/fail timing: printed for the record.
