@@ -1,6 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, firstLink, gotoReady, mailsFor, signUpVerified, uniqueEmail, waitForMail,
+  STRONG_PASSWORD, enableAuthenticator, firstLink, freshCode, gotoReady, mailsFor, signIn, signUpVerified,
+  uniqueEmail, waitForMail,
 } from './helpers';
 
 // A person whose browser runs no script (or has not run it yet): the signed-out forms
@@ -90,6 +91,46 @@ test.describe('with JavaScript off', () => {
     await expect(signedOut.getByText('Your password has been changed.')).toBeVisible();
     urlHoldsNothingTyped(signedOut, 'Basalt-Harbour-77?', link);
     await other.close();
+  });
+});
+
+test.describe('with JavaScript off, the second step', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('takes an authenticator code, or a recovery code', async ({ page, browser }) => {
+    const email = uniqueEmail('noscript-2fa');
+    const scripted = await browser.newContext({ javaScriptEnabled: true });
+    const setUp = await scripted.newPage();
+    await signUpVerified(setUp, email);
+    await signIn(setUp, email);
+    await expect(setUp.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    const { secret, codes } = await enableAuthenticator(setUp);
+    await scripted.close();
+
+    const signInWith = async () => {
+      await page.goto('/signin');
+      await page.getByLabel('Email', { exact: true }).fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: 'Sign In' }).click();
+      await expect(page).toHaveURL(/\/signin\/verify$/);
+    };
+    await signInWith();
+    await page.getByLabel('Code', { exact: true }).fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByText('Invalid code')).toBeVisible();
+    urlHoldsNothingTyped(page, '000000');
+    await page.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+
+    // Signed out, again, with a recovery code this time.
+    await page.context().clearCookies();
+    await signInWith();
+    await page.getByRole('button', { name: 'Use a recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0]);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    urlHoldsNothingTyped(page, codes[0]);
   });
 });
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{caller, pending_token, set_cookie},
+    super::ctx::{caller, pending_token, set_cookie, then_show},
     crate::model::mfa::Method,
     crate::server::domain::sent_code::{Channel, CodePurpose},
     crate::server::{flows::codes, flows::mfa as flow, flows::second_step, http::cookies, now},
@@ -229,6 +229,7 @@ pub async fn verify_sign_in(
         Ok(done) => {
             set_cookie(&cookies::clear_pending(&state.config));
             set_cookie(&cookies::set_session(&state.config, &done.session_token));
+            then_show(&done.signed_in.redirect_to);
             Ok(done.signed_in)
         }
         Err(e) => {

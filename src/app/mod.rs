@@ -188,7 +188,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()}/>
-                <Route path=path!("/signin/verify") view={Lazy::<SignInVerifyRoute>::new()}/>
+                // Rendered whole: a browser without script gets the form, not a
+                // placeholder that only script would fill.
+                <Route path=path!("/signin/verify") view={Lazy::<SignInVerifyRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()}/>
                 <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
                 <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>

@@ -1,4 +1,4 @@
-use crate::api::mfa::{get_sign_in_options, send_sign_in_code, verify_sign_in};
+use crate::api::mfa::{get_sign_in_options, send_sign_in_code, VerifySignIn};
 use crate::components::{
     focus_when_present, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock, SubmitButton,
     TextField,
@@ -7,7 +7,9 @@ use crate::model::error::ApiError;
 use crate::model::mfa::{CodeSent, Method, SignInOptions, EMAIL_CODE_HELD, SENT_A_MOMENT_AGO};
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 /// The second step of sign-in: one code from the method the person picks (seed 003),
 /// or a recovery code.
@@ -46,22 +48,20 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         .filter(|m| *m != Method::Recovery)
         .collect();
     let has_recovery = options.methods.contains(&Method::Recovery);
-    let chosen = RwSignal::new(options.preferred);
+    // `?method=` (the no-script "Use a recovery code") picks one the account has.
+    let asked = use_query_map()
+        .with_untracked(|q| q.get("method"))
+        .and_then(|m| Method::parse(&m))
+        .filter(|m| options.methods.contains(m));
+    let chosen = RwSignal::new(asked.unwrap_or(options.preferred));
     // The method before "Use a recovery code" was chosen, to go back to.
     let before_recovery = StoredValue::new(methods.first().copied().unwrap_or(Method::Totp));
     let code = RwSignal::new(String::new());
     let recovery = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
-    let action = Action::new(move |(m, c): &(Method, String)| {
-        let (m, c) = (*m, c.clone());
-        async move {
-            if m == Method::Recovery {
-                verify_sign_in(String::new(), c, Some(m.as_str().into())).await
-            } else {
-                verify_sign_in(c, String::new(), Some(m.as_str().into())).await
-            }
-        }
-    });
+    // A real form: without script (or pressed before it runs) it posts to the server
+    // function, which answers with the next page or with this one and the error.
+    let action = ServerAction::<VerifySignIn>::new();
     let value = action.value();
     Effect::new(move |_| {
         if let Some(Ok(done)) = value.get() {
@@ -80,10 +80,22 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         _ => {}
     });
 
+    let dispatch = move |m: Method, typed: String| {
+        let (code, recovery_code) = if m == Method::Recovery {
+            (String::new(), typed)
+        } else {
+            (typed, String::new())
+        };
+        action.dispatch(VerifySignIn {
+            code,
+            recovery_code,
+            method: Some(m.as_str().into()),
+        });
+    };
     let submit = move || {
         let m = chosen.get_untracked();
         if m == Method::Recovery {
-            action.dispatch((m, recovery.get_untracked()));
+            dispatch(m, recovery.get_untracked());
             return;
         }
         let current = code.get_untracked();
@@ -93,7 +105,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
             return;
         }
         last.set_value(current.clone());
-        action.dispatch((m, current));
+        dispatch(m, current);
     };
     let on_complete = Callback::new(move |_: ()| submit());
     // Arriving from the password step, the field for the chosen method has the focus.
@@ -114,7 +126,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
     view! {
         <Show when=move || !expired() fallback=|| view! { <Expired/> }>
             {email_held.then(|| view! { <p class="notice notice-info">{EMAIL_CODE_HELD}</p> })}
-            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); } novalidate>
+            <form method="post" action=VerifySignIn::url() on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); } novalidate>
                 {several.then(|| {
                     let methods = methods.clone();
                     view! {
@@ -126,6 +138,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                                         type="radio"
                                         name="method"
                                         value=m.as_str()
+                                        checked=chosen.get_untracked() == m
                                         prop:checked=move || chosen.get() == m
                                         on:change=move |_| choose(m)
                                     />
@@ -136,14 +149,17 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                     }
                 })}
                 <FormAlert message=general_error(value)/>
+                {(!several).then(|| view! { <input type="hidden" name="method" value=move || chosen.get().as_str()/> })}
                 {move || match chosen.get() {
                     Method::Recovery => view! {
+                        <input type="hidden" name="code" value=""/>
                         <p>"Enter one of the recovery codes you saved when you set up your authenticator app."</p>
                         <TextField label="Recovery code" name="recovery_code" value=recovery error=field_error(value, "recovery_code") autocomplete="off" autofocus=true/>
                     }.into_any(),
                     Method::Email | Method::Sms => {
                         let sender = if chosen.get() == Method::Email { email } else { sms };
                         view! {
+                            <input type="hidden" name="recovery_code" value=""/>
                             <p role="status">{move || sender.note.get()}</p>
                             <FormAlert message=sender.error()/>
                             <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
@@ -153,6 +169,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         }.into_any()
                     }
                     _ => view! {
+                        <input type="hidden" name="recovery_code" value=""/>
                         <p>"Enter the 6-digit code from your authenticator app"</p>
                         <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
                     }.into_any(),
@@ -160,8 +177,11 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                 <SubmitButton label="Verify" pending=action.pending()/>
             </form>
             {has_recovery.then(|| view! {
-                <p class="auth-alt">
-                    <button type="button" class="link-button" on:click=move |_| {
+                <form class="auth-alt" method="get" action="/signin/verify">
+                    <button type="submit" name="method" value=move || {
+                        if chosen.get() == Method::Recovery { before_recovery.get_value().as_str() } else { "recovery" }
+                    } class="link-button" on:click=move |ev| {
+                        ev.prevent_default();
                         if chosen.get_untracked() == Method::Recovery {
                             choose(before_recovery.get_value());
                             focus_when_present("field-code");
@@ -178,7 +198,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                             _ => "Use a recovery code",
                         }}
                     </button>
-                </p>
+                </form>
             })}
             <p class="auth-alt"><a href="/signin">"Back to Sign In"</a></p>
         </Show>

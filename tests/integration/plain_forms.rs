@@ -17,6 +17,18 @@ async fn submit(
     form: &[(&str, &str)],
     origin: &str,
 ) -> crate::common::Reply {
+    submit_as(t, name, from, form, origin, None).await
+}
+
+/// [`submit`] with the browser's cookie.
+async fn submit_as(
+    t: &TestApp,
+    name: &str,
+    from: &str,
+    form: &[(&str, &str)],
+    origin: &str,
+    cookie: Option<&str>,
+) -> crate::common::Reply {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
@@ -33,10 +45,12 @@ async fn submit(
             },
         )
         .header("referer", format!("{ORIGIN}{from}"))
-        .header("user-agent", "latchkey-tests/1.0")
-        .body(Body::from(body))
-        .unwrap();
-    t.send(req).await
+        .header("user-agent", "latchkey-tests/1.0");
+    let req = match cookie {
+        Some(c) => req.header("cookie", c),
+        None => req,
+    };
+    t.send(req.body(Body::from(body)).unwrap()).await
 }
 
 /// Where a redirect goes, as a path and query on this server.
@@ -369,4 +383,87 @@ async fn a_pasted_reset_link_and_a_new_password_reset_by_plain_form() {
     let page = page_after(&t, &r, None).await;
     assert!(page.contains("Your password has been changed."), "{page}");
     assert_eq!(t.sign_in(email, new).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_second_step_by_plain_form_takes_an_authenticator_code() {
+    use crate::common::Wire;
+    use latchkey::server::auth::Caller;
+    use latchkey::server::domain::totp;
+    use latchkey::server::flows::mfa;
+    let t = app().await;
+    let email = "plain-2fa@example.com";
+    let t0 = latchkey::server::now();
+    let base = Caller {
+        ip: "198.51.100.9".into(),
+        user_agent: "latchkey-tests/1.0".into(),
+        principal: None,
+    };
+    let who = t.owner(email, t0, base).await;
+    let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)
+        .await
+        .wire()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(setup.secret.replace(' ', "").as_bytes())
+        .unwrap();
+    mfa::confirm_totp(&t.state, &who, &totp::code_at(&secret, t0 as u64), t0)
+        .await
+        .wire()
+        .unwrap();
+
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/signin/verify");
+    let pending = r.session_cookie();
+    // The page is the whole form, rendered by the server (no script needed to fill it).
+    let page = page_after(&t, &r, Some(&pending)).await;
+    assert!(page.contains(r#"action="/api/verify_sign_in""#), "{page}");
+    assert!(page.contains(r#"name="code""#), "{page}");
+
+    let wrong = submit_as(
+        &t,
+        "verify_sign_in",
+        "/signin/verify",
+        &[
+            ("code", "000000"),
+            ("recovery_code", ""),
+            ("method", "totp"),
+        ],
+        ORIGIN,
+        Some(&pending),
+    )
+    .await;
+    let to = location(&wrong);
+    assert!(
+        to.starts_with("/signin/verify?") && !to.contains("000000"),
+        "{to}"
+    );
+    assert!(wrong.set_cookie().is_none());
+    let page = page_after(&t, &wrong, Some(&pending)).await;
+    assert!(page.contains("Invalid code"), "{page}");
+
+    // The next step's code (the current one went to turning the app on).
+    let right = totp::code_at(&secret, t0 as u64 + 30);
+    let r = submit_as(
+        &t,
+        "verify_sign_in",
+        "/signin/verify",
+        &[("code", &right), ("recovery_code", ""), ("method", "totp")],
+        ORIGIN,
+        Some(&pending),
+    )
+    .await;
+    assert!(location(&r).starts_with("/settings/"), "{}", location(&r));
+    let cookies: Vec<_> = r.headers.get_all("set-cookie").iter().collect();
+    assert!(
+        cookies.len() >= 2,
+        "the pending cookie cleared, a session set"
+    );
 }
