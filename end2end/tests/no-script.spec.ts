@@ -193,3 +193,34 @@ test('a press while the strength check is on its way is not swallowed (an addres
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
 });
+
+test('the settings pages show their content before the script runs, their buttons disabled until it does', async ({ browser }) => {
+  const email = uniqueEmail('settings-early');
+  const scripted = await browser.newContext();
+  const page = await scripted.newPage();
+  await signUpVerified(page, email);
+  await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+  const cookies = await scripted.cookies();
+
+  // The same session in a browser that runs no script: everything is there to read,
+  // and nothing that needs script can be pressed.
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  await plain.addCookies(cookies);
+  const noScript = await plain.newPage();
+  await noScript.goto('/settings/sessions');
+  await expect(noScript.getByRole('heading', { name: 'Active Sessions' })).toBeVisible();
+  await expect(noScript.getByText('This device')).toBeVisible();
+  await noScript.goto('/settings/security');
+  await expect(noScript.getByRole('button', { name: 'Change Password' })).toBeDisabled();
+  const totp = noScript.getByRole('group', { name: 'Authenticator App Code' });
+  await expect(totp.getByRole('button', { name: 'Enable' })).toBeDisabled();
+  await plain.close();
+
+  // With script, once it has run, they work.
+  await page.goto('/settings/security');
+  await expect(
+    page.getByRole('group', { name: 'Authenticator App Code' }).getByRole('button', { name: 'Enable' }),
+  ).toBeEnabled();
+  await scripted.close();
+});

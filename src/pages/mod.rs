@@ -50,6 +50,20 @@ pub fn without_script() -> ReadSignal<bool> {
     without
 }
 
+/// Settings content whose buttons open dialogs or call server functions, which only
+/// the page's script can do: server-rendered for everyone to read, its controls
+/// disabled (a disabled fieldset, which keyboards and screen readers respect) until
+/// the script has taken over, so an early press is refused visibly rather than lost.
+#[component]
+pub fn UntilHydrated(children: Children) -> impl IntoView {
+    let without = without_script();
+    view! {
+        <fieldset class="until-hydrated" role="none" disabled=move || without.get()>
+            {children()}
+        </fieldset>
+    }
+}
+
 /// The error of the last run of an action, for one form field.
 pub fn field_error<T, S>(value: S, field: &'static str) -> Signal<Option<String>>
 where

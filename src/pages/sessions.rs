@@ -35,6 +35,7 @@ pub fn SessionsPage() -> impl IntoView {
         <p class="lead">
             "The browsers and devices signed in to your account. If you do not recognise one, revoke it and change your password."
         </p>
+        <crate::pages::UntilHydrated>
         <section class="card" aria-labelledby="active-sessions-title">
             <div class="card-heading">
                 <h2 id="active-sessions-title" tabindex="-1">"Active Sessions"</h2>
@@ -74,6 +75,7 @@ pub fn SessionsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        </crate::pages::UntilHydrated>
         <Dialog open=revoke_open title="Revoke Session" id="revoke-session">
             <RevokeOne session=revoking open=revoke_open on_revoked=on_revoked/>
         </Dialog>

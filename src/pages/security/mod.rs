@@ -47,7 +47,9 @@ pub fn SecurityPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <PasswordSection/>
-        <MfaSection/>
+        <crate::pages::UntilHydrated>
+            <PasswordSection/>
+            <MfaSection/>
+        </crate::pages::UntilHydrated>
     }
 }
