@@ -11,7 +11,8 @@ use serde_json::json;
 /// Recovery codes of the old 10-character format (about 50 bits) are no longer
 /// accepted: they are removed, the account is marked (its Security page asks to
 /// regenerate), the log has it, and the owner is told by email. Gives how many
-/// accounts had such codes; nothing happens on a second run.
+/// accounts it retired codes of: nothing happens on a second run, and of instances
+/// starting together on one database, one does each account.
 pub async fn retire_legacy_recovery_codes(state: &AppState, now: i64) -> Result<u64> {
     let server = Caller {
         ip: "this server".into(),
@@ -19,11 +20,17 @@ pub async fn retire_legacy_recovery_codes(state: &AppState, now: i64) -> Result<
         principal: None,
     };
     let owners = store::mfa::owners_of_codes_sealed_as(&state.db, &LEGACY_SEALED_LENGTHS).await?;
+    let mut retired = 0;
     for &user_id in &owners {
         let mut tx = state.db.begin().await?;
         let removed =
             store::mfa::retire_codes_sealed_as(&mut tx, user_id, &LEGACY_SEALED_LENGTHS, now)
                 .await?;
+        if removed == 0 {
+            // Another instance got there first (or the owner regenerated meanwhile).
+            continue;
+        }
+        retired += 1;
         log_within(
             &mut tx,
             &server,
@@ -46,11 +53,11 @@ pub async fn retire_legacy_recovery_codes(state: &AppState, now: i64) -> Result<
             .await?;
         }
     }
-    if !owners.is_empty() {
+    if retired > 0 {
         tracing::info!(
-            accounts = owners.len(),
+            accounts = retired,
             "recovery codes of the old format retired; their owners were mailed"
         );
     }
-    Ok(owners.len() as u64)
+    Ok(retired)
 }

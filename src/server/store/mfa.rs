@@ -135,7 +135,10 @@ pub async fn recovery_codes(db: &Db, user_id: i64) -> Result<Vec<CodeRow>, sqlx:
 
 /// The accounts holding recovery codes whose sealed length is one of `lengths` (the
 /// old format's).
-pub async fn owners_of_codes_sealed_as(db: &Db, lengths: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn owners_of_codes_sealed_as(
+    db: &Db,
+    lengths: &[i64; 2],
+) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT DISTINCT user_id FROM recovery_codes
          WHERE length(code_sealed) = $1 OR length(code_sealed) = $2 ORDER BY 1",
@@ -147,12 +150,13 @@ pub async fn owners_of_codes_sealed_as(db: &Db, lengths: &[i64]) -> Result<Vec<i
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Removes a user's recovery codes whose sealed length is one of `lengths`, and marks
-/// the account (the Security page asks to regenerate). How many were removed.
+/// Removes a user's recovery codes whose sealed length is one of `lengths` and, when
+/// there were any (another instance starting at the same time may have been first),
+/// marks the account (the Security page asks to regenerate). How many were removed.
 pub async fn retire_codes_sealed_as(
     tx: &mut Tx<'_>,
     user_id: i64,
-    lengths: &[i64],
+    lengths: &[i64; 2],
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
@@ -164,6 +168,9 @@ pub async fn retire_codes_sealed_as(
     .bind(lengths[1])
     .execute(&mut **tx)
     .await?;
+    if done.rows_affected() == 0 {
+        return Ok(0);
+    }
     sqlx::query("UPDATE users SET recovery_codes_retired_at = $1 WHERE id = $2")
         .bind(now)
         .bind(user_id)
