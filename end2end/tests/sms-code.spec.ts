@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, enableAuthenticator, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail, waitForMail,
-  waitHydrated, axe,
+  STRONG_PASSWORD, enableAuthenticator, enableEmailCode, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail,
+  waitForCode, waitForMail, waitHydrated, axe,
 } from './helpers';
 
 // SMS Code (seed 002) in Chromium, with every code read from what a Twilio-compatible
@@ -138,4 +138,31 @@ test('sms and the app: turning the app off says sign-in still asks for an SMS co
   const notice = await waitForMail(email, 'Authenticator app disabled');
   expect(notice.text).toContain('signing in still asks for a code sent by SMS');
   expect(notice.text).not.toContain('needs only your password');
+});
+
+// With Email Code on, adding SMS starts with a code emailed as the dialog opens; that
+// code is bound to adding SMS (issue 22, ASVS 2.7.3) and opens this step.
+test('with email codes on, adding sms starts with a code emailed for it', async ({ page }) => {
+  test.setTimeout(120_000);
+  const email = uniqueEmail('sms-email');
+  const national = `07400 125${String(Math.floor(Math.random() * 899) + 100)}`;
+  const e164 = `+44${national.replace(/\s/g, '').slice(1)}`;
+  await signUpVerified(page, email);
+  await signIn(page, email);
+  await expect(security(page)).toBeVisible();
+  await waitHydrated(page);
+  await enableEmailCode(page, email);
+
+  const sms = page.getByRole('group', { name: 'SMS Code' });
+  await sms.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable SMS Code' });
+  await expect(dialog.getByText('Enter the 6-digit code we send to your email address.')).toBeVisible();
+  await expect(dialog.getByLabel('Password', { exact: true })).toHaveCount(0);
+  await dialog.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to confirm it is you'));
+  await dialog.getByLabel('Phone number').fill(national);
+  await dialog.getByRole('button', { name: 'Send Code' }).click();
+  await expect(dialog.getByText('Step 2 of 2')).toBeVisible();
+  await dialog.getByLabel('Code', { exact: true }).fill(await waitForText(e164, 'to turn on SMS codes'));
+  await expect(dialog).toBeHidden();
+  await expect(sms.getByText('Enabled', { exact: true })).toBeVisible();
 });

@@ -9,15 +9,16 @@ pub fn keep_typed(id: &str, value: RwSignal<String>) {
     {
         use wasm_bindgen::JsCast;
         let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+        if !hydrating || !value.with_untracked(String::is_empty) {
+            return;
+        }
         let typed = document()
             .get_element_by_id(id)
             .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
             .map(|input| input.value())
             .filter(|typed| !typed.is_empty());
-        if let Some(typed) = typed.filter(|_| hydrating) {
-            if value.with_untracked(String::is_empty) {
-                value.set(typed);
-            }
+        if let Some(typed) = typed {
+            value.set(typed);
         }
     }
     #[cfg(not(feature = "hydrate"))]

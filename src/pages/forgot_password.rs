@@ -16,21 +16,16 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     // `?sent=<minutes>` (never the address), or with this page and the error.
     let action = ServerAction::<RequestPasswordReset>::new();
     let value = action.value();
-    let sent_plain = StoredValue::new(
-        use_query_map()
-            .with_untracked(|q| q.get("sent").and_then(|m| m.parse::<i64>().ok()))
-            .map(|valid_minutes| ResetRequested {
-                email: String::new(),
-                valid_minutes,
-            }),
-    );
-    let sent = move || {
-        value.with(|v| match v {
-            Some(Ok(s)) => Some(s.clone()),
-            None => sent_plain.get_value(),
-            Some(Err(_)) => None,
-        })
-    };
+    if let Some(valid_minutes) =
+        use_query_map().with_untracked(|q| q.get("sent").and_then(|m| m.parse::<i64>().ok()))
+    {
+        // The plain form's answer does not carry the address: an empty one.
+        value.set(Some(Ok(ResetRequested {
+            email: String::new(),
+            valid_minutes,
+        })));
+    }
+    let sent = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(RequestPasswordReset {

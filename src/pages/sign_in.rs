@@ -14,7 +14,7 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let next = query.with_untracked(|q| q.get("next"));
+    let next = StoredValue::new(query.with_untracked(|q| q.get("next")));
     let action = ServerAction::<SignIn>::new();
     let value = action.value();
     Effect::new(move |_| {
@@ -27,7 +27,7 @@ pub fn SignInPage() -> impl IntoView {
         action.dispatch(SignIn {
             email: email.get_untracked(),
             password: password.get_untracked(),
-            next: query.with_untracked(|q| q.get("next")),
+            next: next.get_value(),
         });
     };
     view! {
@@ -35,7 +35,7 @@ pub fn SignInPage() -> impl IntoView {
         <AuthCard title="Sign in">
             <form method="post" action=SignIn::url() on:submit=on_submit novalidate>
                 <FormAlert message=general_error(value)/>
-                {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
+                {next.get_value().map(|n| view! { <input type="hidden" name="next" value=n/> })}
                 <TextField label="Email" name="email" kind="email" autocomplete="username" value=email error=field_error(value, "email") autofocus=true/>
                 <PasswordField label="Password" name="password" value=password error=field_error(value, "password")/>
                 <SubmitButton label="Sign In" pending=action.pending()/>

@@ -2,6 +2,7 @@ use crate::api::accounts::SignUp;
 use crate::components::{
     focus_first_invalid, AuthCard, FormAlert, NewPasswordFields, SubmitButton, TextField,
 };
+use crate::model::account::SignUpAccepted;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -17,20 +18,25 @@ pub fn SignUpPage() -> impl IntoView {
     // `?sent`, or with this page again and the error in the query.
     let action = ServerAction::<SignUp>::new();
     let value = action.value();
-    let sent_plain = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    if use_query_map().with_untracked(|q| q.get("sent").is_some()) {
+        // The plain form's answer does not carry the address (nothing typed goes
+        // into a URL): an empty one.
+        value.set(Some(Ok(SignUpAccepted {
+            email: String::new(),
+        })));
+    }
     // A refused submit puts the focus on the first field in error.
     Effect::new(move |_| {
         if matches!(value.get(), Some(Err(_))) {
             focus_first_invalid("sign-up-form");
         }
     });
-    // The address the message went to: shown when the page sent it; the plain form's
-    // answer does not carry it (nothing typed goes into a URL).
+    // The address the message went to (empty after a plain form).
     let accepted = move || {
-        value.with(|v| match v {
-            Some(Ok(a)) => Some(Some(a.email.clone())),
-            None if sent_plain => Some(None),
-            _ => None,
+        value.with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|a| a.email.clone())
         })
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -48,11 +54,11 @@ pub fn SignUpPage() -> impl IntoView {
             fallback=move || view! {
                 <AuthCard title="Check your email">
                     <p role="status">
-                        {match accepted().flatten() {
-                            Some(address) => view! {
+                        {match accepted().unwrap_or_default() {
+                            address if address.is_empty() => view! { "We sent a message to the address you entered. " }.into_any(),
+                            address => view! {
                                 "We sent a message to " <strong>{address}</strong> ". "
                             }.into_any(),
-                            None => view! { "We sent a message to the address you entered. " }.into_any(),
                         }}
                         "Follow the link in it to verify your address, then sign in."
                     </p>

@@ -24,13 +24,13 @@ pub fn VerifyEmailPage() -> impl IntoView {
             None
         }
     });
-    let was_answered = answered.is_some();
-    if let Some(outcome) = answered {
-        action.value().set(Some(Ok(outcome)));
-    }
     let value = action.value();
+    if let Some(outcome) = answered {
+        value.set(Some(Ok(outcome)));
+    }
     Effect::new(move |sent: Option<bool>| {
-        if sent == Some(true) || was_answered {
+        // Sent once; nothing to send when the page opened with its answer.
+        if sent == Some(true) || value.with_untracked(Option::is_some) {
             return true;
         }
         if ready.get() && !token.get_untracked().is_empty() {
