@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, enableAuthenticator, firstLink, freshCode, gotoReady, mailsFor, signIn, signUpVerified,
-  uniqueEmail, waitForMail,
+  STRONG_PASSWORD, enableAuthenticator, enableEmailCode, firstLink, freshCode, gotoReady, mailsFor, signIn,
+  signUpVerified, uniqueEmail, waitForCode, waitForMail,
 } from './helpers';
 
 // A person whose browser runs no script (or has not run it yet): the signed-out forms
@@ -134,6 +134,44 @@ test.describe('with JavaScript off, the second step', () => {
   });
 });
 
+test.describe('with JavaScript off, the second step by email', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('chooses the method, sends the code on "Request Code", and takes it', async ({ page, browser }) => {
+    const email = uniqueEmail('noscript-mail');
+    const scripted = await browser.newContext({ javaScriptEnabled: true });
+    const setUp = await scripted.newPage();
+    await signUpVerified(setUp, email);
+    await signIn(setUp, email);
+    await expect(setUp.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await enableAuthenticator(setUp);
+    await enableEmailCode(setUp, email);
+    await scripted.close();
+
+    await page.goto('/signin');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await expect(page).toHaveURL(/\/signin\/verify$/);
+    // The authenticator comes first; the choice is a form of its own.
+    await expect(page.getByRole('radio', { name: 'Authenticator app' })).toBeChecked();
+    await page.getByRole('radio', { name: 'Email code' }).check();
+    await page.getByRole('button', { name: 'Use This Method' }).click();
+    await expect(page).toHaveURL(/\/signin\/verify\?method=email$/);
+    await expect(page.getByRole('radio', { name: 'Email code' })).toBeChecked();
+    // Opening the page sent nothing: the code goes out when asked for.
+    await expect(page.getByText('Press “Request Code” to get your code.')).toBeVisible();
+    expect((await mailsFor(email)).filter((m) => m.subject.includes('to sign in'))).toHaveLength(0);
+    await page.getByRole('button', { name: /^Request Code/ }).click();
+    await expect(page.getByText(/We sent a 6-digit code to /)).toBeVisible();
+    const code = await waitForCode(email, 'to sign in');
+    await page.getByLabel('Code', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    urlHoldsNothingTyped(page, code);
+  });
+});
+
 // A press right after the page arrives, before its script has run (or while it runs):
 // the form still does what it says, exactly once.
 test.describe('pressed before the page has hydrated', () => {
@@ -177,6 +215,47 @@ test.describe('pressed before the page has hydrated', () => {
       .filter({ has: early.getByRole('heading', { level: 3 }) })
       .getByRole('listitem');
     await expect(sessions).toHaveCount(1);
+    await fresh.close();
+  });
+});
+
+test.describe('pressed before the second step has hydrated', () => {
+  test('"Request Code" sends one mail and "Verify" makes one session', async ({ page, browser }) => {
+    const email = uniqueEmail('early-2nd');
+    await signUpVerified(page, email);
+    await signIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await enableEmailCode(page, email);
+
+    const fresh = await browser.newContext();
+    const early = await fresh.newPage();
+    await early.goto('/signin', { waitUntil: 'commit' });
+    await early.getByLabel('Email', { exact: true }).fill(email);
+    await early.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await early.getByRole('button', { name: 'Sign In' }).click();
+    // The second step arrives as a page; pressed at once, before (or while) its script
+    // runs, which would otherwise send the first code by itself.
+    await early.waitForURL(/\/signin\/verify/, { waitUntil: 'commit' });
+    await early.getByRole('button', { name: /^Request Code/ }).click();
+    await expect(early.getByText(/We sent a (6-digit code to|code a moment ago)/)).toBeVisible();
+    const code = await waitForCode(email, 'to sign in');
+    // Let any second send land before counting.
+    await early.waitForTimeout(1000);
+    expect((await mailsFor(email)).filter((m) => m.subject.includes('to sign in'))).toHaveLength(1);
+
+    // Opened again and answered at once.
+    await early.reload({ waitUntil: 'commit' });
+    await early.getByLabel('Code', { exact: true }).fill(code);
+    await early.getByRole('button', { name: 'Verify' }).click();
+    await expect(early.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    expect((await mailsFor(email)).filter((m) => m.subject.includes('to sign in'))).toHaveLength(1);
+    await early.goto('/settings/sessions');
+    // The first browser's session, and this press's one.
+    const sessions = early
+      .getByRole('list')
+      .filter({ has: early.getByRole('heading', { level: 3 }) })
+      .getByRole('listitem');
+    await expect(sessions).toHaveCount(2);
     await fresh.close();
   });
 });

@@ -169,20 +169,19 @@ pub async fn get_sign_in_options() -> Result<SignInOptions, ApiError> {
         .map_err(ApiError::from)
 }
 
-/// The second step of sign-in: sends a code by the chosen channel ("email").
+/// The second step of sign-in: sends a code by the chosen channel ("email", "sms").
 #[server(prefix = "/api", endpoint = "send_sign_in_code")]
 pub async fn send_sign_in_code(channel: String) -> Result<CodeSent, ApiError> {
+    let channel = channel_of(&channel)?;
     let (state, who) = caller()?;
     let pending = pending_token(&state);
-    second_step::send_sign_in_code(
-        &state,
-        &who,
-        pending.as_deref(),
-        channel_of(&channel)?,
-        now(),
-    )
-    .await
-    .map_err(ApiError::from)
+    let sent = second_step::send_sign_in_code(&state, &who, pending.as_deref(), channel, now())
+        .await
+        .map_err(ApiError::from)?;
+    // A plain form ("Request Code" pressed before the script ran, or without it) ends
+    // on the second step with that method chosen, which shows the code as sent.
+    then_show(&format!("/signin/verify?method={}", channel.as_str()));
+    Ok(sent)
 }
 
 /// The second step of sign-in: a code from the chosen method ("totp", "email",

@@ -73,6 +73,10 @@ pub fn ResendButton(
     clock: ResendClock,
     #[prop(into)] pending: Signal<bool>,
     on_request: Callback<()>,
+    /// The id of a plain form that sends the request when the script has not run yet
+    /// (or is off): the button submits it; once the script runs, the press is its own.
+    #[prop(optional)]
+    form: Option<&'static str>,
 ) -> impl IntoView {
     let left = RwSignal::new(seconds_left(clock.until.get_untracked()));
     // What a screen reader hears: the wait when a count starts, and its end.
@@ -122,11 +126,13 @@ pub fn ResendButton(
         // aria-disabled, not disabled: a button pressed by keyboard keeps the focus
         // while it counts down, instead of dropping it to the page.
         <button
-            type="button"
+            type=if form.is_some() { "submit" } else { "button" }
+            form=form
             class="btn btn-secondary"
             aria-disabled=move || if locked() || pending.get() { "true" } else { "false" }
             aria-describedby="resend-status"
-            on:click=move |_| {
+            on:click=move |ev| {
+                ev.prevent_default();
                 if !locked() && !pending.get_untracked() {
                     on_request.run(());
                 }

@@ -207,6 +207,10 @@ pub struct SignInOptions {
     /// Email Code is on but held back (see [`email_code_held`]): the page says why.
     #[serde(default)]
     pub email_held: bool,
+    /// The codes already sent for this sign-in and still valid, by channel (Email,
+    /// Sms): the page shows them instead of sending again.
+    #[serde(default)]
+    pub sent: Vec<(Method, CodeSent)>,
 }
 
 impl SignInOptions {
@@ -228,6 +232,7 @@ impl SignInOptions {
             preferred,
             email_hint,
             email_held: false,
+            sent: Vec::new(),
         }
     }
 }

@@ -1,4 +1,4 @@
-use crate::api::mfa::{get_sign_in_options, send_sign_in_code, VerifySignIn};
+use crate::api::mfa::{get_sign_in_options, SendSignInCode, VerifySignIn};
 use crate::components::{
     focus_when_present, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock, SubmitButton,
     TextField,
@@ -71,9 +71,17 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
     let expired = move || matches!(value.get(), Some(Err(ApiError::Unauthorized(_))));
 
     // Email and SMS codes: sent when the method is chosen (and when the page opens
-    // with it chosen), then again on "Request Code" once the countdown allows.
-    let email = Sender::new("email");
-    let sms = Sender::new("sms");
+    // with it chosen) unless one was sent for this sign-in already, then again on
+    // "Request Code" once the countdown allows.
+    let already = |m: Method| {
+        options
+            .sent
+            .iter()
+            .find(|(sent, _)| *sent == m)
+            .map(|(_, code)| code.clone())
+    };
+    let email = Sender::new("email", already(Method::Email));
+    let sms = Sender::new("sms", already(Method::Sms));
     Effect::new(move |_| match chosen.get() {
         Method::Email => email.send_first(),
         Method::Sms => sms.send_first(),
@@ -122,6 +130,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         value.set(None);
     };
     let several = methods.len() > 1;
+    let methods_on = methods.clone();
     let email_held = options.email_held;
     view! {
         <Show when=move || !expired() fallback=|| view! { <Expired/> }>
@@ -130,12 +139,16 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                 {several.then(|| {
                     let methods = methods.clone();
                     view! {
+                        // The choice belongs to a form of its own: without script,
+                        // "Use This Method" opens the step with it (?method=), which
+                        // sends nothing until "Request Code" is pressed.
                         <fieldset class="method-choice">
                             <legend>"Verify with"</legend>
                             {methods.into_iter().map(|m| view! {
                                 <label class="radio">
                                     <input
                                         type="radio"
+                                        form="choose-method"
                                         name="method"
                                         value=m.as_str()
                                         checked=chosen.get_untracked() == m
@@ -145,11 +158,12 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                                     " " {m.label()}
                                 </label>
                             }).collect_view()}
+                            <button type="submit" form="choose-method" class="btn btn-secondary without-script">"Use This Method"</button>
                         </fieldset>
                     }
                 })}
                 <FormAlert message=general_error(value)/>
-                {(!several).then(|| view! { <input type="hidden" name="method" value=move || chosen.get().as_str()/> })}
+                <input type="hidden" name="method" value=move || chosen.get().as_str()/>
                 {move || match chosen.get() {
                     Method::Recovery => view! {
                         <input type="hidden" name="code" value=""/>
@@ -161,10 +175,13 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         view! {
                             <input type="hidden" name="recovery_code" value=""/>
                             <p role="status">{move || sender.note.get()}</p>
+                            {move || sender.note.get().is_none().then(|| view! {
+                                <p class="without-script">"Press “Request Code” to get your code."</p>
+                            })}
                             <FormAlert message=sender.error()/>
                             <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
                             <div class="resend-row">
-                                <ResendButton clock=sender.clock pending=sender.action.pending() on_request=Callback::new(move |_| { sender.action.dispatch(()); })/>
+                                <ResendButton clock=sender.clock pending=sender.action.pending() on_request=Callback::new(move |_| sender.send()) form=sender.form/>
                             </div>
                         }.into_any()
                     }
@@ -176,6 +193,13 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                 }}
                 <SubmitButton label="Verify" pending=action.pending()/>
             </form>
+            // The plain forms the buttons above submit before the script runs.
+            {several.then(|| view! { <form id="choose-method" method="get" action="/signin/verify"></form> })}
+            {[email, sms].into_iter().filter(|s| methods_on.contains(&s.method)).map(|s| view! {
+                <form id=s.form method="post" action=SendSignInCode::url()>
+                    <input type="hidden" name="channel" value=s.channel/>
+                </form>
+            }).collect_view()}
             {has_recovery.then(|| view! {
                 <form class="auth-alt" method="get" action="/signin/verify">
                     <button type="submit" name="method" value=move || {
@@ -208,16 +232,30 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
 /// Sends sign-in codes over one channel, with its countdown and what it says.
 #[derive(Clone, Copy)]
 struct Sender {
-    action: Action<(), Result<CodeSent, ApiError>>,
+    method: Method,
+    channel: &'static str,
+    /// The id of the plain form that sends a code before the script runs.
+    form: &'static str,
+    action: ServerAction<SendSignInCode>,
     clock: ResendClock,
     note: RwSignal<Option<String>>,
 }
 
 impl Sender {
-    fn new(channel: &'static str) -> Sender {
-        let action = Action::new(move |_: &()| send_sign_in_code(channel.into()));
+    /// `already`: the code sent for this sign-in before the page opened, if any.
+    fn new(channel: &'static str, already: Option<CodeSent>) -> Sender {
+        let (method, form) = if channel == "sms" {
+            (Method::Sms, "send-code-sms")
+        } else {
+            (Method::Email, "send-code-email")
+        };
+        // A plain form's refusal comes back in the page's address and is read here.
+        let action = ServerAction::<SendSignInCode>::new();
         let clock = ResendClock::new();
-        let note = RwSignal::new(None::<String>);
+        let note = RwSignal::new(already.as_ref().map(CodeSent::note));
+        if let Some(sent) = already {
+            clock.follow(&Ok(sent));
+        }
         Effect::new(move |_| {
             if let Some(answer) = action.value().get() {
                 clock.follow(&answer);
@@ -231,17 +269,26 @@ impl Sender {
             }
         });
         Sender {
+            method,
+            channel,
+            form,
             action,
             clock,
             note,
         }
     }
 
+    fn send(&self) {
+        self.action.dispatch(SendSignInCode {
+            channel: self.channel.into(),
+        });
+    }
+
     /// The first code, once: choosing the method again does not send another.
     fn send_first(&self) {
         let sent_or_sending = untrack(|| self.note.get().is_some() || self.action.pending().get());
         if !sent_or_sending {
-            self.action.dispatch(());
+            self.send();
         }
     }
 

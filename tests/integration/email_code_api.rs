@@ -34,7 +34,7 @@ async fn owner(t: &TestApp, email: &str, at: i64) -> Caller {
 
 /// The code in the newest mail to `to` whose subject contains `subject`, once there
 /// are `count` such mails.
-async fn code_from_mail(t: &TestApp, to: &str, subject: &str, count: usize) -> String {
+pub(crate) async fn code_from_mail(t: &TestApp, to: &str, subject: &str, count: usize) -> String {
     for _ in 0..200 {
         let mails: Vec<_> = t
             .mail_to(to, 1)
@@ -55,10 +55,10 @@ async fn code_from_mail(t: &TestApp, to: &str, subject: &str, count: usize) -> S
 }
 
 const ENABLE_SUBJECT: &str = "to turn on email codes";
-const SIGN_IN_SUBJECT: &str = "to sign in";
+pub(crate) const SIGN_IN_SUBJECT: &str = "to sign in";
 
 /// Turns Email Code on for a new account at `t0`; gives the rotated session's caller.
-async fn email_on(t: &TestApp, email: &str, t0: i64) -> Caller {
+pub(crate) async fn email_on(t: &TestApp, email: &str, t0: i64) -> Caller {
     let who = owner(t, email, t0).await;
     codes::start_email_code(&t.state, &who, PASSWORD, "", t0)
         .await

@@ -467,3 +467,142 @@ async fn the_second_step_by_plain_form_takes_an_authenticator_code() {
         "the pending cookie cleared, a session set"
     );
 }
+
+#[tokio::test]
+async fn the_second_step_by_plain_form_sends_an_email_code_on_request_and_takes_it() {
+    use crate::email_code_api::{code_from_mail, email_on, SIGN_IN_SUBJECT};
+    let t = app().await;
+    let email = "plain-email-code@example.com";
+    email_on(&t, email, latchkey::server::now()).await;
+    let r = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(location(&r), "/signin/verify");
+    let pending = r.session_cookie();
+    // Without script nothing is sent on opening the page (a GET changes nothing): the
+    // page offers "Request Code" as a plain form of its own.
+    let page = page_after(&t, &r, Some(&pending)).await;
+    assert!(
+        page.contains(r#"action="/api/send_sign_in_code""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"form="send-code-email""#), "{page}");
+    assert!(!page.contains("We sent a 6-digit code"), "{page}");
+    assert_eq!(sign_in_mails(&t, email).await, 0);
+
+    // Another site's form sends nothing.
+    let r = submit_as(
+        &t,
+        "send_sign_in_code",
+        "/signin/verify",
+        &[("channel", "email")],
+        "https://evil.example",
+        Some(&pending),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let r = submit_as(
+        &t,
+        "send_sign_in_code",
+        "/signin/verify",
+        &[("channel", "email")],
+        ORIGIN,
+        Some(&pending),
+    )
+    .await;
+    assert_eq!(location(&r), "/signin/verify?method=email");
+    let code = code_from_mail(&t, email, SIGN_IN_SUBJECT, 1).await;
+    // The page says where the code went, and counts down to the next one.
+    let page = page_after(&t, &r, Some(&pending)).await;
+    assert!(page.contains("We sent a 6-digit code to"), "{page}");
+    assert!(page.contains("Request Code ("), "{page}");
+
+    // Pressed again at once: refused by the resend interval, the page still says the
+    // code went out, and no second mail.
+    let again = submit_as(
+        &t,
+        "send_sign_in_code",
+        "/signin/verify?method=email",
+        &[("channel", "email")],
+        ORIGIN,
+        Some(&pending),
+    )
+    .await;
+    let to = location(&again);
+    assert!(to.starts_with("/signin/verify?method=email"), "{to}");
+    let page = page_after(&t, &again, Some(&pending)).await;
+    assert!(page.contains("We sent a 6-digit code to"), "{page}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(sign_in_mails(&t, email).await, 1);
+
+    let r = submit_as(
+        &t,
+        "verify_sign_in",
+        "/signin/verify?method=email",
+        &[("code", &code), ("recovery_code", ""), ("method", "email")],
+        ORIGIN,
+        Some(&pending),
+    )
+    .await;
+    assert!(location(&r).starts_with("/settings/"), "{}", location(&r));
+}
+
+#[tokio::test]
+async fn a_code_sent_for_an_earlier_sign_in_is_not_shown_as_sent_for_the_next() {
+    use crate::email_code_api::email_on;
+    let t = app().await;
+    let email = "plain-earlier-code@example.com";
+    email_on(&t, email, latchkey::server::now()).await;
+    let first = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        ORIGIN,
+    )
+    .await
+    .session_cookie();
+    let r = submit_as(
+        &t,
+        "send_sign_in_code",
+        "/signin/verify",
+        &[("channel", "email")],
+        ORIGIN,
+        Some(&first),
+    )
+    .await;
+    assert!(page_after(&t, &r, Some(&first))
+        .await
+        .contains("We sent a 6-digit code to"));
+    crate::email_code_api::code_from_mail(&t, email, crate::email_code_api::SIGN_IN_SUBJECT, 1)
+        .await;
+    // A sign-in begun later (in another browser): the code went to the first one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = submit(
+        &t,
+        "sign_in",
+        "/signin",
+        &[("email", email), ("password", PASSWORD)],
+        ORIGIN,
+    )
+    .await
+    .session_cookie();
+    let page = t.get("/signin/verify", Some(&second)).await.body;
+    assert!(!page.contains("We sent a 6-digit code to"), "{page}");
+    assert_eq!(sign_in_mails(&t, email).await, 1);
+}
+
+/// How many sign-in codes went to `email`.
+async fn sign_in_mails(t: &TestApp, email: &str) -> usize {
+    t.mail_to(email, 0)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains(crate::email_code_api::SIGN_IN_SUBJECT))
+        .count()
+}

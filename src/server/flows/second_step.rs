@@ -130,10 +130,53 @@ pub async fn sign_in_options(
     let last = store::codes::last_second_factor(&state.db, user.id)
         .await?
         .and_then(|m| Method::parse(&m));
+    let mut sent = Vec::new();
+    for (method, channel) in [(Method::Email, Channel::Email), (Method::Sms, Channel::Sms)] {
+        if !methods.contains(&method) {
+            continue;
+        }
+        if let Some(code) = sent_for(state, &pending, user.id, &user.email, channel, now).await? {
+            sent.push((method, code));
+        }
+    }
     Ok(SignInOptions {
         email_held,
+        sent,
         ..SignInOptions::choose(methods, last, mask_email(&user.email))
     })
+}
+
+/// The sign-in code sent by `channel` for this half-done sign-in, while it is valid: a
+/// code sent since the sign-in began (one sent for an earlier sign-in is bound to that
+/// one and does not count).
+async fn sent_for(
+    state: &AppState,
+    pending: &store::mfa::PendingRow,
+    user_id: i64,
+    email: &str,
+    channel: Channel,
+    now: i64,
+) -> Result<Option<CodeSent>, Error> {
+    let Some((sent_at, expires_at)) =
+        store::codes::sent_and_expiry(&state.db, user_id, CodePurpose::SignIn, channel).await?
+    else {
+        return Ok(None);
+    };
+    if sent_at < pending.created_at || expires_at <= now {
+        return Ok(None);
+    }
+    let to = match channel {
+        Channel::Email => mask_email(email),
+        Channel::Sms => match store::codes::method(&state.db, user_id, channel).await? {
+            Some(on) => phone::mask(&on.destination.unwrap_or_default()),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(CodeSent {
+        to,
+        resend_in: state.config.mfa.code_rules.resend_wait(sent_at, now),
+        valid_secs: (expires_at - now) as u64,
+    }))
 }
 
 /// Sends a sign-in code by email (or SMS) for a half-done sign-in, when that method is

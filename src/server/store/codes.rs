@@ -126,6 +126,23 @@ pub async fn sent_at(
     Ok(row.map(|r| r.0))
 }
 
+/// When the live code for (account, purpose, channel) was sent and when it expires.
+pub async fn sent_and_expiry(
+    db: &Db,
+    user_id: i64,
+    purpose: CodePurpose,
+    channel: Channel,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sent_at, expires_at FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND channel = $3",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(channel.as_str())
+    .fetch_optional(db)
+    .await
+}
+
 /// Where the live code went, when it went to a number being verified.
 pub async fn destination(
     db: &Db,
