@@ -9,6 +9,7 @@ pub fn CodeInput(
     #[prop(optional)] on_complete: Option<Callback<()>>,
 ) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
+    super::fields::keep_typed("field-code", value);
     // A refused code stays selected, so typing the next one replaces it.
     Effect::new(move |_| {
         if error.get().is_some() {
