@@ -207,6 +207,28 @@ test.describe('pressed before the page has hydrated', () => {
     expect(mails.filter((m) => m.subject.includes('Reset your password'))).toHaveLength(1);
   });
 
+  test('a new password from the reset link is saved once', async ({ page }) => {
+    const email = uniqueEmail('early-reset');
+    await signUpVerified(page, email);
+    await page.context().clearCookies();
+    await page.goto('/forgot-password', { waitUntil: 'commit' });
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByRole('button', { name: 'Send Reset Link' }).click();
+    const link = firstLink(await waitForMail(email, 'Reset your password'), '/reset-password');
+    // The form needs the script to read the link's fragment: it is pressed the moment
+    // it is there.
+    await page.goto(link, { waitUntil: 'commit' });
+    await page.getByLabel('New Password', { exact: true }).fill('Basalt-Harbour-77?');
+    await page.getByLabel('Repeat New Password', { exact: true }).fill('Basalt-Harbour-77?');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('Your password has been changed.')).toBeVisible();
+    await waitForMail(email, 'Your password was reset');
+    await page.waitForTimeout(1000);
+    expect((await mailsFor(email)).filter((m) => m.subject.includes('Your password was reset'))).toHaveLength(1);
+    await signIn(page, email, 'Basalt-Harbour-77?');
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+  });
+
   test('sign in makes one session', async ({ page, browser }) => {
     const email = uniqueEmail('early-in');
     await signUpVerified(page, email);
