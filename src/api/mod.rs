@@ -5,6 +5,7 @@ pub mod mfa;
 pub mod password;
 pub mod security_log;
 pub mod sessions;
+pub mod tokens;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

@@ -7,7 +7,7 @@ use crate::pages::{
     forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
     reset_password::ResetPasswordPage, security::SecurityPage, security_log::SecurityLogPage,
     sessions::SessionsPage, sign_in::SignInPage, sign_in_verify::SignInVerifyPage,
-    sign_up::SignUpPage, verify_email::VerifyEmailPage,
+    sign_up::SignUpPage, tokens::TokensPage, verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -93,7 +93,7 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
         "/forgot-password" => "forgot_password_route",
         "/reset-password" => "reset_password_route",
         "/settings/security" => "security_route",
-        "/settings/sessions" | "/settings/security-log" => "activity_route",
+        "/settings/sessions" | "/settings/security-log" | "/settings/tokens" => "activity_route",
         _ => return None,
     })
 }
@@ -163,7 +163,7 @@ lazy_pages! {
     ActivityRoute => ActivityPages,
 }
 
-/// Sessions and Security log share one WebAssembly chunk: what they have in common
+/// Sessions, Security log and API tokens share one WebAssembly chunk: what they have in common
 /// (times, tables, transitions) then stays out of the first load of every page,
 /// where wasm-split puts code that two chunks need.
 #[component]
@@ -175,6 +175,8 @@ fn ActivityPages() -> impl IntoView {
         .get_untracked();
     if path.ends_with("/sessions") {
         view! { <SessionsPage/> }.into_any()
+    } else if path.ends_with("/tokens") {
+        view! { <TokensPage/> }.into_any()
     } else {
         view! { <SecurityLogPage/> }.into_any()
     }
@@ -202,6 +204,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()}/>
                     <Route path=path!("sessions") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("security-log") view={Lazy::<ActivityRoute>::new()}/>
+                    <Route path=path!("tokens") view={Lazy::<ActivityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

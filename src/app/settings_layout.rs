@@ -29,6 +29,7 @@ pub fn SettingsLayout() -> impl IntoView {
                     <A href="/settings/security">"Security"</A>
                     <A href="/settings/sessions">"Sessions"</A>
                     <A href="/settings/security-log">"Security log"</A>
+                    <A href="/settings/tokens">"API tokens"</A>
                 </nav>
                 <div class="content">
                     <Suspense fallback=|| ()>

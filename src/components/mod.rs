@@ -1,5 +1,6 @@
 //! Reusable pieces of the interface, shared by server rendering and the browser.
 pub mod code_input;
+pub mod copy;
 pub mod countdown;
 pub mod dialog;
 pub mod fields;
@@ -13,6 +14,7 @@ pub mod strength;
 pub mod toast;
 
 pub use code_input::{submit_once, CodeInput};
+pub use copy::CopyButton;
 pub use countdown::{ResendButton, ResendClock};
 pub use dialog::Dialog;
 pub use fields::{Alert, FormAlert, PasswordField, SubmitButton, TextField};

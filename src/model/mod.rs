@@ -6,3 +6,4 @@ pub mod password;
 pub mod security_log;
 pub mod sessions;
 pub mod time;
+pub mod tokens;

@@ -1,6 +1,7 @@
 //! One module per page.
 pub mod forgot_password;
 pub mod not_found;
+pub mod proof;
 pub mod reset_password;
 pub mod security;
 pub mod security_log;
@@ -8,6 +9,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod sign_in_verify;
 pub mod sign_up;
+pub mod tokens;
 pub mod verify_email;
 
 use crate::model::error::ApiError;

@@ -1,10 +1,11 @@
 //! Settings > Sessions: every browser signed in to the account, and ending them.
 use crate::api::sessions::{list_sessions, revoke_other_sessions, revoke_session};
 use crate::components::{
-    focus_when_present, Dialog, ExactTime, FormAlert, PasswordField, SubmitButton, TimeAgo, Toast,
+    focus_when_present, Dialog, ExactTime, FormAlert, SubmitButton, TimeAgo, Toast,
 };
 use crate::model::error::ApiError;
 use crate::model::sessions::{ActiveSession, DeviceKind};
+use crate::pages::proof::{proof, proof_asked, ProofField};
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -232,42 +233,5 @@ fn RevokeOthers(open: RwSignal<bool>, on_revoked: Callback<String>) -> impl Into
                 <SubmitButton label="Sign Out Other Sessions" pending=action.pending() danger=true/>
             </div>
         </form>
-    }
-}
-
-/// The password a revocation asks for when the owner has not proved who they are
-/// recently (the server's recent-proof rule answered `ProofNeeded`), and whether it
-/// was asked for. Once asked, the field stays, and gets the focus.
-fn proof_asked<T, S>(value: S) -> (RwSignal<String>, RwSignal<bool>)
-where
-    T: 'static,
-    S: With<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
-{
-    let password = RwSignal::new(String::new());
-    let asked = RwSignal::new(false);
-    Effect::new(move |_| {
-        if value.with(|v| matches!(v, Some(Err(ApiError::ProofNeeded(_))))) {
-            asked.set(true);
-            focus_when_present("field-password");
-        }
-    });
-    (password, asked)
-}
-
-/// The password to send with the action, once it was asked for.
-fn proof(password: RwSignal<String>, asked: RwSignal<bool>) -> Option<String> {
-    asked.get_untracked().then(|| password.get_untracked())
-}
-
-#[component]
-fn ProofField(
-    password: RwSignal<String>,
-    asked: RwSignal<bool>,
-    error: Signal<Option<String>>,
-) -> impl IntoView {
-    view! {
-        <Show when=move || asked.get()>
-            <PasswordField label="Password" name="password" value=password error=error/>
-        </Show>
     }
 }

@@ -14,6 +14,9 @@ pub enum Error {
     /// is; a flow that counts wrong tries (the second step) counts these, and only these.
     #[error(transparent)]
     WrongSecret(ApiError),
+    /// An access token without the permission the use case needs (a 403 naming it).
+    #[error("the token lacks the permission {}", .0.as_str())]
+    MissingScope(crate::model::tokens::Scope),
     /// Too many attempts, or too soon: try again after this many seconds.
     #[error("too many attempts; retry after {retry_after} s")]
     TooMany { retry_after: u64 },
@@ -86,6 +89,10 @@ impl From<Error> for ApiError {
         match e {
             Error::Refused(e) | Error::WrongSecret(e) => e,
             Error::TooMany { retry_after } => ApiError::TooManyRequests { retry_after },
+            Error::MissingScope(scope) => ApiError::Forbidden(format!(
+                "This token does not have the permission {}.",
+                scope.as_str()
+            )),
             unexpected => {
                 let reference = new_reference();
                 tracing::error!(%reference, error = %unexpected, "internal error");

@@ -166,7 +166,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 6] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 7] = [
         (
             "security log",
             store::events::prune(db, now - state.config.log.retention_secs).await,
@@ -194,7 +194,16 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             "links",
             store::email_links::prune(db, now - KEEP_OLD_LINKS_SECS).await,
         ),
+        (
+            "revoked access tokens",
+            store::tokens::prune_revoked(db, now - KEEP_OLD_LINKS_SECS).await,
+        ),
     ];
+    match crate::server::flows::tokens::remind_expiring(state, now).await {
+        Ok(n) if n > 0 => tracing::debug!(sent = n, "housekeeping: token expiry reminders"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "housekeeping of token reminders failed"),
+    }
     for (what, done) in jobs {
         match done {
             Ok(n) if n > 0 => tracing::debug!(removed = n, "housekeeping: {what}"),

@@ -15,3 +15,4 @@ mod security_log;
 mod sessions_api;
 mod sms_api;
 mod static_assets;
+mod tokens_api;

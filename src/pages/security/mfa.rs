@@ -11,8 +11,8 @@ use crate::api::mfa::{
     view_recovery_codes,
 };
 use crate::components::{
-    focus_when_present, submit_once, CodeInput, Dialog, FormAlert, PasswordField, RecoveryCodeList,
-    ResendButton, ResendClock, SubmitButton, Toast,
+    focus_when_present, submit_once, CodeInput, CopyButton, Dialog, FormAlert, PasswordField,
+    RecoveryCodeList, ResendButton, ResendClock, SubmitButton, Toast,
 };
 use crate::model::error::ApiError;
 use crate::model::mfa::{sign_in_after, IdentityProof, Method, RecoveryCodes, TotpSetup};
@@ -464,7 +464,7 @@ fn EnableTotp(
                         <p class="muted">"Cannot scan? Add the account by hand with this key."</p>
                         <p class="secret-label" id="secret-key-label">"Secret key"</p>
                         <p class="secret mono" aria-labelledby="secret-key-label" role="group">{s.secret.clone()}</p>
-                        <CopyButton text=s.secret.replace(' ', "")/>
+                        <CopyButton text=s.secret.replace(' ', "") label="Copy Key" copied="Secret key copied." failed="Could not copy: select the key and copy it by hand."/>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-primary" on:click=move |_| step.set(3)>"Continue"</button>
                         </div>
@@ -496,49 +496,6 @@ fn EnableTotp(
                     </div>
                 }.into_any(),
             }}
-        </div>
-    }
-}
-
-/// "Copy Key": copies the secret key, says whether that worked, and goes back to its
-/// label after a few seconds.
-#[component]
-fn CopyButton(text: String) -> impl IntoView {
-    let outcome = RwSignal::new(None::<bool>);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let text = text.clone();
-            leptos::task::spawn_local(async move {
-                let done = match leptos::web_sys::window() {
-                    Some(w) => wasm_bindgen_futures::JsFuture::from(
-                        w.navigator().clipboard().write_text(&text),
-                    )
-                    .await
-                    .is_ok(),
-                    None => false,
-                };
-                // The dialog may be closed by then (its values disposed).
-                if outcome.try_set(Some(done)).is_some() {
-                    return;
-                }
-                gloo_timers::future::TimeoutFuture::new(4000).await;
-                let _ = outcome.try_set(None);
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
-    };
-    view! {
-        <div class="copy">
-            <button type="button" class="btn btn-secondary btn-small" on:click=copy>"Copy Key"</button>
-            <span class="copy-status" role="status">
-                {move || match outcome.get() {
-                    Some(true) => "Secret key copied.",
-                    Some(false) => "Could not copy: select the key and copy it by hand.",
-                    None => "",
-                }}
-            </span>
         </div>
     }
 }

@@ -51,5 +51,22 @@ pub fn SecurityPage() -> impl IntoView {
             <PasswordSection/>
             <MfaSection/>
         </crate::pages::UntilHydrated>
+        <section class="card" aria-labelledby="next-steps-title">
+            <h2 id="next-steps-title">"Next steps"</h2>
+            <ul class="next-steps">
+                <li>
+                    <a href="/settings/sessions">"Sessions"</a>
+                    <span class="muted">"Review where you are signed in, and revoke what you do not recognise."</span>
+                </li>
+                <li>
+                    <a href="/settings/tokens">"API Keys"</a>
+                    <span class="muted">"Manage API access tokens."</span>
+                </li>
+                <li>
+                    <a href="/settings/security-log">"Security log"</a>
+                    <span class="muted">"See every sign-in and change to your account."</span>
+                </li>
+            </ul>
+        </section>
     }
 }

@@ -8,7 +8,9 @@ pub mod factor;
 pub mod guard;
 pub mod identity;
 pub mod session;
+pub mod token;
 
+use crate::model::tokens::Scope;
 use crate::server::error::Error;
 
 /// Who is asking: the client address (as throttles, the log and sessions see it), the
@@ -20,11 +22,12 @@ pub struct Caller {
     pub principal: Option<Principal>,
 }
 
-/// What a request proves it is. Today a browser session; a personal access token
-/// becomes a second variant (it opens the REST API, never the pages).
+/// What a request proves it is: a browser session (it opens the pages and the server
+/// functions), or a personal access token (it opens the REST API, nothing else).
 #[derive(Clone, Debug)]
 pub enum Principal {
     Session(Session),
+    Token(token::TokenCaller),
 }
 
 /// A live session of an account, as found from the request's cookie.
@@ -69,7 +72,27 @@ impl Caller {
     pub fn session(&self) -> Option<&Session> {
         match &self.principal {
             Some(Principal::Session(s)) => Some(s),
-            None => None,
+            _ => None,
+        }
+    }
+
+    /// The account a read is for, when the caller may do `scope` on it: any signed-in
+    /// session, or a token that holds the permission. Every use case that a token may
+    /// call asks here, so the permission rule is in one place.
+    pub fn account_for(&self, scope: Scope) -> Result<i64, Error> {
+        match &self.principal {
+            Some(Principal::Session(s)) => Ok(s.user_id),
+            Some(Principal::Token(t)) if t.scopes.contains(&scope) => Ok(t.user_id),
+            Some(Principal::Token(_)) => Err(Error::MissingScope(scope)),
+            None => Err(not_signed_in()),
+        }
+    }
+
+    /// The access token this request came with, if any.
+    pub fn token(&self) -> Option<&token::TokenCaller> {
+        match &self.principal {
+            Some(Principal::Token(t)) => Some(t),
+            _ => None,
         }
     }
 

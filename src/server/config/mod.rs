@@ -2,6 +2,7 @@
 //! One file per section of the settings file, each with its own validation and tests;
 //! this one reads the file, puts the sections together and holds what they share.
 mod accounts;
+mod api;
 mod database;
 mod geoip;
 mod log;
@@ -14,6 +15,7 @@ mod sms;
 mod source;
 
 pub use accounts::Accounts;
+pub use api::{Api, Tokens};
 pub use database::Database;
 pub use geoip::Geoip;
 pub use log::Log;
@@ -65,6 +67,8 @@ pub struct Config {
     pub sms: Sms,
     pub geoip: Geoip,
     pub log: Log,
+    pub tokens: Tokens,
+    pub api: Api,
 }
 
 impl Config {
@@ -169,6 +173,8 @@ impl Config {
             sms: Sms::parse(&src, mode)?,
             geoip: Geoip::parse(&src)?,
             log: Log::parse(&src)?,
+            tokens: Tokens::parse(&src)?,
+            api: Api::parse(&src)?,
         })
     }
 

@@ -230,3 +230,36 @@ mod tests {
         assert!(!m.html.contains("<b>@"));
     }
 }
+
+/// A personal access token expires within a week (sent once per token).
+pub fn token_expiring(to: &str, name: &str, when: &str, tokens_link: &str) -> Mail {
+    let text = format!(
+        "Your Latchkey API token \"{name}\" expires on {when}.\n\n\
+         Anything that uses it stops working then. To keep it working, open Settings > API \
+         tokens and choose \"Regenerate\" (a new secret with the same name and permissions): \
+         {tokens_link}\n\n\
+         If you no longer use it, you need not do anything."
+    );
+    let html = html_page(&[
+        format!(
+            "Your Latchkey API token <strong>{}</strong> expires on {}.",
+            escape_html(name),
+            escape_html(when)
+        ),
+        "Anything that uses it stops working then. To keep it working, choose \
+         \u{201c}Regenerate\u{201d} (a new secret with the same name and permissions):"
+            .into(),
+        format!(
+            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
+             border-radius:6px;text-decoration:none\">Open API tokens</a>",
+            escape_html(tokens_link)
+        ),
+        "If you no longer use it, you need not do anything.".into(),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: format!("Your API token \"{name}\" expires soon"),
+        text,
+        html,
+    }
+}

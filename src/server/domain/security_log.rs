@@ -59,6 +59,11 @@ event_kinds! {
     RecoveryCodesRetired = "recovery_codes_retired" in Mfa,
     SessionRevoked = "session_revoked" in Sessions,
     OtherSessionsRevoked = "other_sessions_revoked" in Sessions,
+    AccessTokenCreated = "access_token_created" in Tokens,
+    AccessTokenRegenerated = "access_token_regenerated" in Tokens,
+    AccessTokenRevoked = "access_token_revoked" in Tokens,
+    AccessTokenNewAddress = "access_token_new_address" in Tokens,
+    AccessTokenRefused = "access_token_refused" in Tokens,
     SignUp = "sign_up" in Settings,
     SignUpExistingEmail = "sign_up_existing_email" in Settings,
     VerificationEmailSent = "verification_email_sent" in Settings,
@@ -111,6 +116,15 @@ fn channel_name(channel: &str) -> &'static str {
     match channel {
         "sms" => "SMS",
         _ => "email",
+    }
+}
+
+/// "API token created: CI deploy" (the name, when the entry has one).
+fn named(what: &str, name: &str) -> String {
+    if name.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}: {name}")
     }
 }
 
@@ -210,6 +224,14 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         ),
         K::SessionRevoked => ("Session revoked".into(), Success),
         K::OtherSessionsRevoked => ("All other sessions signed out".into(), Success),
+        K::AccessTokenCreated => (named("API token created", field("name")), Success),
+        K::AccessTokenRegenerated => (named("API token regenerated", field("name")), Success),
+        K::AccessTokenRevoked => (named("API token revoked", field("name")), Success),
+        K::AccessTokenNewAddress => ("API token used from a new address".into(), Success),
+        K::AccessTokenRefused => match field("reason") {
+            "revoked" => ("Revoked API token refused".into(), Refused),
+            _ => ("Expired API token refused".into(), Refused),
+        },
         K::SignUp => ("Account created".into(), Success),
         K::SignUpExistingEmail => ("Sign-up tried with your email address".into(), Refused),
         K::VerificationEmailSent => ("Verification email sent".into(), Success),

@@ -37,6 +37,15 @@ pub const SIGN_IN_IP: Policy = Policy {
     max_secs: 10 * 60,
     forget_after_secs: 3600,
 };
+/// Unknown access tokens (well-formed, with a valid checksum, but not ours) from one
+/// address: someone trying tokens is slowed long before it could matter. Revoked and
+/// expired tokens are real ones and are not counted.
+pub const TOKEN_CHECKS_IP: Policy = Policy {
+    free: 20,
+    base_secs: 1,
+    max_secs: 10 * 60,
+    forget_after_secs: 3600,
+};
 /// Verification emails for one account: one a minute, then slower.
 pub const RESEND_VERIFICATION: Policy = Policy {
     free: 1,

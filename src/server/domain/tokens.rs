@@ -23,6 +23,8 @@ pub enum Purpose {
     /// the same address gives the same value (so repeated probing shows), but the log
     /// alone does not reveal it.
     LoggedEmail,
+    /// A personal access token.
+    AccessToken,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
             Purpose::SentCode => b"sent-code",
             Purpose::Throttle => b"throttle-key",
             Purpose::LoggedEmail => b"logged-email",
+            Purpose::AccessToken => b"access-token",
         }
     }
 }

@@ -378,3 +378,26 @@ pub fn me(caller: &Caller) -> Option<Me> {
         created_at: s.user_created_at,
     })
 }
+
+/// The account as the REST API shows it (`account:read`).
+pub struct Overview {
+    pub id: i64,
+    pub email: String,
+    pub verified: bool,
+    pub created_at: i64,
+    pub methods: Vec<crate::model::mfa::Method>,
+}
+
+pub async fn overview(state: &AppState, caller: &Caller) -> Result<Overview, Error> {
+    let user_id = caller.account_for(crate::model::tokens::Scope::AccountRead)?;
+    let user = store::users::by_id(&state.db, user_id)
+        .await?
+        .ok_or_else(crate::server::auth::not_signed_in)?;
+    Ok(Overview {
+        id: user.id,
+        email: user.email,
+        verified: user.email_verified_at.is_some(),
+        created_at: user.created_at,
+        methods: crate::server::auth::factor::active_methods(state, user_id).await?,
+    })
+}

@@ -10,6 +10,7 @@ pub mod password;
 pub mod second_step;
 pub mod security_log;
 pub mod sessions;
+pub mod tokens;
 
 /// Answers no sooner than `floor` after `started`, so that the answer's timing does not
 /// tell which path a request took (used where no password hash evens it out).

@@ -2,6 +2,7 @@
 use crate::model::security_log::{
     cursor_text, parse_cursor, Category, LogEntry, LogFilter, LogPage, Outcome,
 };
+use crate::model::tokens::Scope;
 use crate::server::auth::guard::take;
 use crate::server::auth::Caller;
 use crate::server::domain::throttle;
@@ -88,7 +89,7 @@ pub async fn page(
     filter: &LogFilter,
     after: Option<&str>,
 ) -> Result<LogPage, Error> {
-    let me = caller.signed_in()?;
+    let user_id = caller.account_for(Scope::SecurityLogRead)?;
     let store_filter = store_filter(filter)?;
     let after = match after.filter(|a| !a.is_empty()) {
         None => None,
@@ -99,7 +100,7 @@ pub async fn page(
         }
     };
     // One more than a page tells whether there is a next one.
-    let mut rows = events::page(&state.db, me.user_id, &store_filter, after, PAGE_SIZE + 1).await?;
+    let mut rows = events::page(&state.db, user_id, &store_filter, after, PAGE_SIZE + 1).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let next = more
@@ -193,9 +194,15 @@ pub struct Export {
     pub file_name: String,
     pub format: Format,
     user_id: i64,
-    /// The session that asked: the export stops if it ends meanwhile.
-    session_id: i64,
+    /// The session or token that asked: the export stops if it ends meanwhile.
+    asker: Asker,
     filter: Filter<'static>,
+}
+
+#[derive(Clone, Copy)]
+enum Asker {
+    Session(i64),
+    Token(i64),
 }
 
 /// Checks the caller and the filter before anything is sent, so that a bad request
@@ -208,18 +215,27 @@ pub async fn start_export(
     format: Format,
     now: i64,
 ) -> Result<Export, Error> {
-    let me = caller.signed_in()?;
+    let user_id = caller.account_for(Scope::SecurityLogRead)?;
+    let asker = match (caller.session(), caller.token()) {
+        (Some(s), _) => Asker::Session(s.session_id),
+        (None, Some(t)) => Asker::Token(t.token_id),
+        (None, None) => return Err(crate::server::auth::not_signed_in()),
+    };
     let filter = store_filter(&filter)?;
     let key = state
         .keys
-        .hash(Purpose::Throttle, &format!("export:account:{}", me.user_id));
+        .hash(Purpose::Throttle, &format!("export:account:{user_id}"));
     take(state, &[(key, throttle::EXPORTS_ACCOUNT)], now).await?;
+    let email = store::users::by_id(&state.db, user_id)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
     let day = crate::model::time::format_iso(now);
     Ok(Export {
-        file_name: export::file_name(&me.email, &day[..10], format.extension()),
+        file_name: export::file_name(&email, &day[..10], format.extension()),
         format,
-        user_id: me.user_id,
-        session_id: me.session_id,
+        user_id,
+        asker,
         filter,
     })
 }
@@ -240,7 +256,13 @@ impl Export {
         let mut devices = Devices::default();
         loop {
             // Signed out or revoked meanwhile: the rest of the log is not sent.
-            match store::sessions::exists(&state.db, self.session_id).await {
+            let live = match self.asker {
+                Asker::Session(id) => store::sessions::exists(&state.db, id).await,
+                Asker::Token(id) => {
+                    store::tokens::is_live(&state.db, id, crate::server::now()).await
+                }
+            };
+            match live {
                 Ok(true) => {}
                 Ok(false) => {
                     let _ = out

@@ -1,5 +1,6 @@
 //! Settings > Sessions: the account's signed-in browsers, and ending them.
 use crate::model::sessions::ActiveSession;
+use crate::model::tokens::Scope;
 use crate::server::audit::log_within;
 use crate::server::auth::identity::require_recent_proof;
 use crate::server::auth::session::still_signed_in;
@@ -17,10 +18,11 @@ pub async fn list(
     caller: &Caller,
     now: i64,
 ) -> Result<Vec<ActiveSession>, Error> {
-    let me = caller.signed_in()?;
+    let user_id = caller.account_for(Scope::SessionsRead)?;
+    let mine = caller.session().map(|s| s.session_id);
     let rows = store::sessions::list_for_user(
         &state.db,
-        me.user_id,
+        user_id,
         now,
         now - state.config.session.absolute_secs,
         now - state.config.session.idle_secs,
@@ -36,12 +38,12 @@ pub async fn list(
             ip: r.ip,
             signed_in_at: r.created_at,
             // The caller is active now, whatever the once-a-minute record says.
-            last_active_at: if r.id == me.session_id {
+            last_active_at: if Some(r.id) == mine {
                 now
             } else {
                 r.last_seen_at
             },
-            current: r.id == me.session_id,
+            current: Some(r.id) == mine,
         })
         .collect();
     // Most recent first; this device (active now) before others of the same second.
@@ -61,22 +63,28 @@ pub async fn revoke(
     password: Option<&str>,
     now: i64,
 ) -> Result<(), Error> {
-    let me = caller.signed_in()?;
-    if id == me.session_id {
-        return Err(Error::invalid(
-            "This is the session you are using. To end it, sign out.",
-        ));
+    let user_id = caller.account_for(Scope::SessionsWrite)?;
+    // A browser session proves itself again for this; a token holds the permission.
+    let me = caller.session();
+    if let Some(me) = me {
+        if id == me.session_id {
+            return Err(Error::invalid(
+                "This is the session you are using. To end it, sign out.",
+            ));
+        }
+        require_recent_proof(state, caller, password, now).await?;
     }
-    require_recent_proof(state, caller, password, now).await?;
     let mut tx = state.db.begin().await?;
-    still_signed_in(&mut tx, me.user_id, me.session_id).await?;
-    if !store::sessions::delete_of_user(&mut *tx, me.user_id, id).await? {
+    if let Some(me) = me {
+        still_signed_in(&mut tx, me.user_id, me.session_id).await?;
+    }
+    if !store::sessions::delete_of_user(&mut *tx, user_id, id).await? {
         return Err(Error::not_found("That session has already ended."));
     }
     log_within(
         &mut tx,
         caller,
-        Some(me.user_id),
+        Some(user_id),
         EventKind::SessionRevoked,
         now,
         json!({"session": id}),

@@ -58,9 +58,14 @@ pub async fn security_log(
         Ok(e) => e,
         Err(e) => return api_error_response(&ApiError::from(e)),
     };
+    stream(state, export)
+}
+
+/// Sends an export as it is read: a few batches in flight at most, so the database is
+/// read as fast as the client takes the file, no faster.
+pub fn stream(state: AppState, export: crate::server::flows::security_log::Export) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
-    // A few batches in flight at most: the database is read as fast as the client
-    // takes the file, no faster.
+    let format = export.format;
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     tokio::spawn(export.run(state, tx));
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));

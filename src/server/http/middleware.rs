@@ -20,19 +20,11 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || path.starts_with("/favicon.") || path.ends_with(".css")
 }
 
-/// Works out who is calling: client address, user agent and a live session, if any.
-/// Ends sessions past their idle or absolute limit.
-pub async fn request_context(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if is_static(req.uri().path()) {
-        return next.run(req).await;
-    }
+/// The client address and user agent of a request: the one place the address is
+/// worked out (trusted proxies); throttles, the log, sessions and mail all take it
+/// from the caller made from it.
+pub fn client_of(state: &AppState, req: &Request) -> (String, String) {
     let ext = req.extensions();
-    // The one place the client address is worked out; throttles, the log, sessions
-    // and mail all take it from the caller made here.
     let ip = ext
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
@@ -55,6 +47,20 @@ pub async fn request_context(
         .chars()
         .take(512)
         .collect();
+    (ip, user_agent)
+}
+
+/// Works out who is calling: client address, user agent and a live session, if any.
+/// Ends sessions past their idle or absolute limit.
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if is_static(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let (ip, user_agent) = client_of(&state, &req);
     let mut clear_cookie = false;
     let mut session = None;
     if let Some(token) = cookies::session_token(&state.config, req.headers()) {

@@ -5,6 +5,7 @@ pub mod dev_mail;
 pub mod export;
 pub mod middleware;
 pub mod page_head;
+pub mod rest;
 
 use crate::app::{shell, App};
 use crate::server::AppState;
@@ -22,7 +23,8 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     // Registers the pages and every server function (under /api/), each with the
     // AppState in its context.
-    Router::new()
+    // The pages and server functions: the session cookie, the cross-site guard.
+    let pages = Router::new()
         .route("/dev/mail", get(dev_mail::page))
         .route("/api/security-log/export", get(export::security_log))
         .leptos_routes(&state, routes, move || shell(options.clone()))
@@ -36,7 +38,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::request_context,
-        ))
+        ));
+    // The REST API: a token, never the cookie (see `rest`).
+    Router::new()
+        .merge(rest::router(&state))
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::host_guard,

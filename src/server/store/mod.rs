@@ -13,6 +13,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod sessions;
 pub mod throttles;
+pub mod tokens;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

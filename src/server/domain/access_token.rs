@@ -1,0 +1,271 @@
+//! Personal access tokens: their format and the rules of their lifetime.
+//!
+//! A token is `lk_pat_` + 40 base62 characters from the OS's random source + 6 base62
+//! characters of the CRC32 of everything before them. The prefix lets secret scanners
+//! find a leaked one; the checksum refuses a typo or a made-up string before any
+//! database read. Only a keyed hash of the whole token is stored.
+use crate::model::time::{parse_day, utc_midnight};
+use crate::model::tokens::{Expiry, Scope, EXPIRY_DAYS, NAME_MAX};
+use rand::RngCore;
+
+pub const PREFIX: &str = "lk_pat_";
+const BODY_LEN: usize = 40;
+const CHECK_LEN: usize = 6;
+pub const LEN: usize = PREFIX.len() + BODY_LEN + CHECK_LEN;
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const DAY: i64 = 86_400;
+/// The reminder goes out this long before a token expires.
+pub const REMIND_BEFORE_SECS: i64 = 7 * DAY;
+/// "Last used" is written at most this often per token.
+pub const LAST_USED_EVERY_SECS: i64 = 60;
+
+/// A new token: 40 characters drawn uniformly from base62 (bytes of 248 and above are
+/// drawn again, so no character is likelier than another), then the checksum.
+pub fn generate() -> String {
+    let mut body = String::with_capacity(LEN);
+    body.push_str(PREFIX);
+    let mut rng = rand::rngs::OsRng;
+    let mut buf = [0u8; 64];
+    while body.len() < PREFIX.len() + BODY_LEN {
+        rng.fill_bytes(&mut buf);
+        for b in buf {
+            if b < 248 && body.len() < PREFIX.len() + BODY_LEN {
+                body.push(BASE62[(b % 62) as usize] as char);
+            }
+        }
+    }
+    let check = checksum(&body);
+    body.push_str(&check);
+    body
+}
+
+/// The 6-character base62 CRC32 of `text` (62^6 > 2^32, so every value fits).
+fn checksum(text: &str) -> String {
+    let mut n = u64::from(crc32fast::hash(text.as_bytes()));
+    let mut out = [b'0'; CHECK_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `text` has a token's shape and checksum: what is refused here never reaches
+/// the database.
+pub fn well_formed(text: &str) -> bool {
+    if text.len() != LEN || !text.starts_with(PREFIX) {
+        return false;
+    }
+    let (rest, check) = text.split_at(LEN - CHECK_LEN);
+    rest[PREFIX.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+        && check.bytes().all(|b| b.is_ascii_alphanumeric())
+        && checksum(rest) == check
+}
+
+/// The token in an `Authorization` header's value (`Bearer <token>`, the scheme in
+/// any case), if there is one.
+pub fn from_authorization(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A token's name: trimmed, 1 to 64 characters, no control characters.
+pub fn check_name(name: &str) -> Result<String, &'static str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("Give the token a name.");
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err("Use at most 64 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Use letters, digits, spaces and punctuation only.");
+    }
+    Ok(name.to_string())
+}
+
+/// At least one permission.
+pub fn check_scopes(names: &[String]) -> Result<Vec<Scope>, &'static str> {
+    let mut scopes = Vec::new();
+    for n in names {
+        scopes.push(Scope::parse(n).ok_or("That permission does not exist.")?);
+    }
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        return Err("Choose at least one permission.");
+    }
+    Ok(scopes)
+}
+
+/// When a token chosen now expires (`None`: never). A date means the end of that day
+/// (UTC), from tomorrow up to `max_days` from now; "never" only where the operator
+/// allows it.
+pub fn expires_at(
+    choice: &Expiry,
+    now: i64,
+    max_days: u32,
+    allow_never: bool,
+) -> Result<Option<i64>, &'static str> {
+    match choice {
+        Expiry::Days(d) if EXPIRY_DAYS.contains(d) && *d <= max_days => {
+            Ok(Some(now + i64::from(*d) * DAY))
+        }
+        Expiry::Days(_) => Err("Choose one of the offered expirations."),
+        Expiry::Never if allow_never => Ok(None),
+        Expiry::Never => Err("Tokens must expire on this server. Choose a date."),
+        Expiry::Date(day) => {
+            let (y, m, d) = parse_day(day).ok_or("Enter a date as YYYY-MM-DD.")?;
+            let end = utc_midnight(y, m, d) + DAY;
+            if end <= now + DAY / 2 {
+                return Err("Choose a date after today.");
+            }
+            if end > now + i64::from(max_days) * DAY + DAY {
+                return Err("That date is too far away.");
+            }
+            Ok(Some(end))
+        }
+    }
+}
+
+/// Whether a token with this expiry is past it.
+pub fn expired(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_some_and(|e| e <= now)
+}
+
+/// Whether "last used" should be written again.
+pub fn last_used_due(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS)
+}
+
+/// Requests per token in the minute starting at `window_start`: the window of `now`.
+pub fn rate_window(now: i64) -> i64 {
+    now - now.rem_euclid(60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_token_has_the_prefix_the_length_and_a_valid_checksum() {
+        let t = generate();
+        assert_eq!(t.len(), LEN);
+        assert_eq!(LEN, 53);
+        assert!(t.starts_with("lk_pat_"));
+        assert!(t[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(well_formed(&t), "{t}");
+        assert_ne!(generate(), t);
+    }
+
+    #[test]
+    fn every_single_character_change_is_refused_by_the_checksum() {
+        let t = generate();
+        for i in PREFIX.len()..LEN {
+            for c in BASE62 {
+                let mut b = t.clone().into_bytes();
+                if b[i] == *c {
+                    continue;
+                }
+                b[i] = *c;
+                let changed = String::from_utf8(b).unwrap();
+                assert!(!well_formed(&changed), "{changed} passed");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_other_than_a_token_are_refused() {
+        let t = generate();
+        assert!(!well_formed(""));
+        assert!(!well_formed(&t[1..]));
+        assert!(!well_formed(&format!("{t}0")));
+        assert!(!well_formed(&t.replacen("lk_pat_", "lk_pak_", 1)));
+        assert!(!well_formed(&format!("lk_pat_{}", "a".repeat(46))));
+        // Non-ASCII of the same byte length.
+        let odd = format!("{}é{}", &t[..20], &t[22..]);
+        assert!(!well_formed(&odd));
+    }
+
+    #[test]
+    fn the_checksum_is_six_base62_characters_of_crc32() {
+        assert_eq!(checksum(""), "000000");
+        // crc32("lk_pat_") in base62, by hand: the value, then its digits.
+        let n = crc32fast::hash(b"lk_pat_") as u64;
+        let c = checksum("lk_pat_");
+        let back = c.bytes().fold(0u64, |acc, b| {
+            acc * 62 + BASE62.iter().position(|x| *x == b).unwrap() as u64
+        });
+        assert_eq!(back, n);
+    }
+
+    #[test]
+    fn the_bearer_token_is_read_from_the_header() {
+        assert_eq!(from_authorization("Bearer abc"), Some("abc"));
+        assert_eq!(from_authorization("bearer  abc "), Some("abc"));
+        assert_eq!(from_authorization("Basic abc"), None);
+        assert_eq!(from_authorization("Bearer "), None);
+        assert_eq!(from_authorization("Bearer"), None);
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(check_name("  CI deploy "), Ok("CI deploy".into()));
+        assert!(check_name("   ").is_err());
+        assert!(check_name(&"x".repeat(64)).is_ok());
+        assert!(check_name(&"x".repeat(65)).is_err());
+        assert!(check_name(&"é".repeat(64)).is_ok());
+        assert!(check_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn at_least_one_known_permission() {
+        assert_eq!(
+            check_scopes(&[
+                "tokens:read".into(),
+                "account:read".into(),
+                "tokens:read".into()
+            ]),
+            Ok(vec![Scope::AccountRead, Scope::TokensRead])
+        );
+        assert!(check_scopes(&[]).is_err());
+        assert!(check_scopes(&["admin".into()]).is_err());
+    }
+
+    #[test]
+    fn expirations_are_the_offered_days_a_date_in_range_or_never_when_allowed() {
+        let now = utc_midnight(2026, 12, 5) + 15 * 3600;
+        assert_eq!(
+            expires_at(&Expiry::Days(30), now, 366, false),
+            Ok(Some(now + 30 * DAY))
+        );
+        assert!(expires_at(&Expiry::Days(31), now, 366, false).is_err());
+        assert!(expires_at(&Expiry::Days(90), now, 60, false).is_err());
+        assert_eq!(expires_at(&Expiry::Never, now, 366, true), Ok(None));
+        assert!(expires_at(&Expiry::Never, now, 366, false).is_err());
+        let date = |d: &str| expires_at(&Expiry::Date(d.into()), now, 366, false);
+        assert_eq!(date("2026-12-06"), Ok(Some(utc_midnight(2026, 12, 7))));
+        assert!(date("2026-12-05").is_err(), "today");
+        assert!(date("2026-12-04").is_err());
+        assert!(date("2027-12-06").is_ok());
+        assert!(date("2027-12-08").is_err(), "past 366 days");
+        assert!(date("06/12/2026").is_err());
+    }
+
+    #[test]
+    fn expiry_last_use_and_rate_windows() {
+        assert!(!expired(None, 10));
+        assert!(!expired(Some(11), 10));
+        assert!(expired(Some(10), 10));
+        assert!(last_used_due(None, 0));
+        assert!(!last_used_due(Some(100), 159));
+        assert!(last_used_due(Some(100), 160));
+        assert_eq!(rate_window(125), 120);
+        assert_eq!(rate_window(120), 120);
+    }
+}
