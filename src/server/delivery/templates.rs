@@ -213,24 +213,6 @@ pub fn one_time_code(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_is_escaped_and_text_carries_the_link() {
-        let m = verify_email(
-            "a<b>@example.com",
-            "http://x/verify-email?token=abc&x=1",
-            24,
-        );
-        assert!(m.text.contains("http://x/verify-email?token=abc&x=1"));
-        assert!(m.html.contains("a&lt;b&gt;@example.com"));
-        assert!(m.html.contains("token=abc&amp;x=1"));
-        assert!(!m.html.contains("<b>@"));
-    }
-}
-
 /// A personal access token expires within a week (sent once per token).
 pub fn token_expiring(to: &str, name: &str, when: &str, tokens_link: &str) -> Mail {
     let text = format!(
@@ -263,3 +245,22 @@ pub fn token_expiring(to: &str, name: &str, when: &str, tokens_link: &str) -> Ma
         html,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_text_carries_the_link() {
+        let m = verify_email(
+            "a<b>@example.com",
+            "http://x/verify-email?token=abc&x=1",
+            24,
+        );
+        assert!(m.text.contains("http://x/verify-email?token=abc&x=1"));
+        assert!(m.html.contains("a&lt;b&gt;@example.com"));
+        assert!(m.html.contains("token=abc&amp;x=1"));
+        assert!(!m.html.contains("<b>@"));
+    }
+}
+
