@@ -602,3 +602,73 @@ async fn unknown_tokens_from_one_address_are_slowed_down() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn owners_are_reminded_once_a_week_before_a_token_expires() {
+    let t = app().await;
+    let t0 = now();
+    let (_, made) = token_of(&t, "reminder@example.com", &["account:read"], t0).await;
+    // 30 days: nothing to say for 23 days, then once.
+    assert_eq!(
+        tokens::remind_expiring(&t.state, t0 + 22 * 86_400)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        tokens::remind_expiring(&t.state, t0 + 23 * 86_400 + 60)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        tokens::remind_expiring(&t.state, t0 + 24 * 86_400)
+            .await
+            .unwrap(),
+        0
+    );
+    let mail = t
+        .mail_with_subject(
+            "reminder@example.com",
+            "Your API token \"CI deploy\" expires soon",
+        )
+        .await;
+    assert!(
+        mail.text_body.contains(&made.info.name),
+        "{}",
+        mail.text_body
+    );
+    assert!(!mail.text_body.contains(&made.secret));
+    // Two instances' housekeeping at once: one reminder between them.
+    let (_, other) = token_of(&t, "reminder2@example.com", &["account:read"], t0).await;
+    let at = t0 + 23 * 86_400 + 120;
+    let (a, b) = tokio::join!(
+        tokens::remind_expiring(&t.state, at),
+        tokens::remind_expiring(&t.state, at)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let _ = other;
+}
+
+#[tokio::test]
+async fn the_reference_page_is_served_from_the_binary_under_its_own_policy() {
+    let t = app().await;
+    let r = t.send(api("GET", "/api/docs/", None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("swagger-ui"), "{}", r.body);
+    assert!(!r.body.contains("https://"), "no CDN: {}", r.body);
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let init = t
+        .send(api("GET", "/api/docs/swagger-initializer.js", None))
+        .await;
+    assert_eq!(init.status, StatusCode::OK);
+    assert!(init.body.contains("/api/v1/openapi.json"), "{}", init.body);
+    // The pages keep their own policy: scripts only by the response's nonce.
+    let page = t.get("/signin", None).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+}

@@ -263,4 +263,3 @@ mod tests {
         assert!(!m.html.contains("<b>@"));
     }
 }
-

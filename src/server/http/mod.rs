@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     // The REST API: a token, never the cookie (see `rest`).
     Router::new()
         .merge(rest::router(&state))
+        .merge(rest::docs())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
