@@ -65,6 +65,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await gotoReady(page, '/settings/security-log?category=tokens');
         await expect(page.getByText('No events match these filters.')).toBeVisible();
         await check(page, 'security log, filtered to nothing');
+        await gotoReady(page, '/settings/tokens');
+        await expect(page.getByText('You have no tokens.')).toBeVisible();
+        await check(page, 'API tokens');
         await gotoReady(page, '/settings/security');
 
         // Change Password, empty and with its errors.

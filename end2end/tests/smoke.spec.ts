@@ -47,6 +47,9 @@ test('every page opens once signed out and once signed in', async ({ page }) => 
   await gotoReady(page, '/settings/security-log');
   await expect(heading(page, 'Security log')).toBeVisible();
   await expect(page.getByRole('table').getByRole('cell', { name: 'Signed in', exact: true })).toBeVisible();
+  await gotoReady(page, '/settings/tokens');
+  await expect(heading(page, 'API tokens')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Generate Token' })).toBeVisible();
   // Signed in, the start and the sign-in page lead to the settings.
   for (const path of ['/', '/signin', '/settings']) {
     await page.goto(path);
