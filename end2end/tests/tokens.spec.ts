@@ -1,5 +1,5 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
-import { axe, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
+import { axe, gotoReady, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
 
 // Settings > API tokens (seed 002): generate, copy once, call the API with it, see it
 // used, regenerate, revoke. The API is called from Playwright's own request context,
@@ -19,7 +19,7 @@ async function call(request: APIRequestContext, path: string, token: string) {
 async function generate(page: Page, name: string, scopes: string[]): Promise<string> {
   await page.getByRole('button', { name: 'Generate Token' }).click();
   const dialog = page.getByRole('dialog', { name: 'Generate Token' });
-  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByLabel('Name', { exact: true }).fill(name);
   for (const s of scopes) await dialog.getByRole('checkbox', { name: new RegExp(`^${s}`) }).check();
   await dialog.getByRole('button', { name: 'Generate Token' }).click();
   await expect(dialog.getByText('It will not be shown again')).toBeVisible();
@@ -104,13 +104,14 @@ test('the Generate Token dialog by keyboard alone, with its errors', async ({ pa
   const email = uniqueEmail('tokens-kbd');
   await signUpVerified(page, email);
   await signIn(page, email);
-  await page.goto('/settings/tokens');
+  await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+  await gotoReady(page, '/settings/tokens');
   await expect(tokensHeading(page)).toBeVisible();
   const open = page.getByRole('button', { name: 'Generate Token' });
   await tabTo(page, open);
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog', { name: 'Generate Token' });
-  await expect(dialog.getByLabel('Name')).toBeFocused();
+  await expect(dialog.getByLabel('Name', { exact: true })).toBeFocused();
   await axe(page, 'Generate Token dialog');
   // Sent empty: each problem is said beside its field.
   await tabTo(page, dialog.getByRole('button', { name: 'Generate Token' }));
@@ -124,7 +125,7 @@ test('the Generate Token dialog by keyboard alone, with its errors', async ({ pa
   await expect(open).toBeFocused();
 
   await page.keyboard.press('Enter');
-  await expect(dialog.getByLabel('Name')).toBeFocused();
+  await expect(dialog.getByLabel('Name', { exact: true })).toBeFocused();
   await page.keyboard.type('Deploy key');
   await tabTo(page, dialog.getByLabel('Expiration'));
   await page.keyboard.press('ArrowDown'); // 60 days

@@ -29,7 +29,8 @@ pub async fn create_token(
     name: String,
     expiration: String,
     date: String,
-    scopes: Vec<String>,
+    // None ticked is sent as no field at all.
+    #[server(default)] scopes: Vec<String>,
     password: Option<String>,
 ) -> Result<NewToken, ApiError> {
     let (state, who) = caller()?;

@@ -672,3 +672,33 @@ async fn the_reference_page_is_served_from_the_binary_under_its_own_policy() {
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
 }
+
+#[tokio::test]
+async fn the_page_s_form_with_nothing_ticked_gets_its_field_errors_not_a_malformed_request() {
+    let t = app().await;
+    t.sign_up_verified("form@example.com", crate::common::PASSWORD)
+        .await;
+    let cookie = t
+        .sign_in("form@example.com", crate::common::PASSWORD)
+        .await
+        .session_cookie();
+    let r = t
+        .call(
+            "create_token",
+            &[("name", ""), ("expiration", "30"), ("date", "")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("Give the token a name."), "{}", r.body);
+    assert!(r.body.contains("Choose at least one permission."), "{}", r.body);
+    let r = t
+        .call(
+            "create_token",
+            &[("name", "Script"), ("expiration", "30"), ("date", ""), ("scopes[0]", "account:read")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["secret"].as_str().unwrap().starts_with("lk_pat_"));
+}
