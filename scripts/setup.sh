@@ -102,4 +102,15 @@ got=$(wasm-opt --version 2>/dev/null | awk '{print $3}')
 
 # 6. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
 npm_ci end2end
+
+# 7. schemathesis (PyPI, the version in scripts/schemathesis-requirements.txt), in a
+# virtual environment under target/: it fuzzes the live REST API from its OpenAPI
+# description (end2end/tests/api-fuzz.spec.ts). Needs Python 3.11 or newer.
+venv=target/schemathesis
+want_st=$(sed -n 's/^schemathesis==//p' scripts/schemathesis-requirements.txt)
+if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$want_st" ]; then
+  log "installing schemathesis $want_st into $venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/schemathesis-requirements.txt >&2
+fi
 log "ready"

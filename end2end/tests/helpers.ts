@@ -202,3 +202,29 @@ export async function axe(page: Page, state: string) {
   const found = results.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(found, `axe on "${state}"`).toEqual([]);
 }
+
+/** What the clipboard holds (the context needs the clipboard permissions). */
+export async function readClipboard(page: Page): Promise<string> {
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/**
+ * On Settings > API tokens: generates a token with `scopes` and gives its secret, read
+ * through the dialog's "Copy" (the context needs the clipboard permissions).
+ */
+export async function generateToken(page: Page, name: string, scopes: string[]): Promise<string> {
+  await page.getByRole('button', { name: 'Generate Token' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Generate Token' });
+  await dialog.getByLabel('Name', { exact: true }).fill(name);
+  for (const s of scopes) await dialog.getByRole('checkbox', { name: new RegExp(`^${s}`) }).check();
+  await dialog.getByRole('button', { name: 'Generate Token' }).click();
+  await expect(dialog.getByText('It will not be shown again')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+  await expect(dialog.getByText('Token copied.')).toBeVisible();
+  const secret = await readClipboard(page);
+  expect(secret).toMatch(/^lk_pat_[0-9A-Za-z]{46}$/);
+  await expect(dialog.getByLabel('Your new token')).toHaveValue(secret);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(dialog).toBeHidden();
+  return secret;
+}

@@ -1,5 +1,5 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
-import { axe, gotoReady, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
+import { axe, generateToken as generate, gotoReady, readClipboard, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
 
 // Settings > API tokens (seed 002): generate, copy once, call the API with it, see it
 // used, regenerate, revoke. The API is called from Playwright's own request context,
@@ -7,30 +7,8 @@ import { axe, gotoReady, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail
 
 const tokensHeading = (page: Page) => page.getByRole('heading', { name: 'API tokens', level: 1 });
 
-async function readClipboard(page: Page): Promise<string> {
-  return page.evaluate(() => navigator.clipboard.readText());
-}
-
 async function call(request: APIRequestContext, path: string, token: string) {
   return request.get(path, { headers: { Authorization: `Bearer ${token}` } });
-}
-
-/** Generates a token in the open dialog and gives its secret, read through "Copy". */
-async function generate(page: Page, name: string, scopes: string[]): Promise<string> {
-  await page.getByRole('button', { name: 'Generate Token' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Generate Token' });
-  await dialog.getByLabel('Name', { exact: true }).fill(name);
-  for (const s of scopes) await dialog.getByRole('checkbox', { name: new RegExp(`^${s}`) }).check();
-  await dialog.getByRole('button', { name: 'Generate Token' }).click();
-  await expect(dialog.getByText('It will not be shown again')).toBeVisible();
-  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
-  await expect(dialog.getByText('Token copied.')).toBeVisible();
-  const secret = await readClipboard(page);
-  expect(secret).toMatch(/^lk_pat_[0-9A-Za-z]{46}$/);
-  await expect(dialog.getByLabel('Your new token')).toHaveValue(secret);
-  await dialog.getByRole('button', { name: 'Done' }).click();
-  await expect(dialog).toBeHidden();
-  return secret;
 }
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });

@@ -691,11 +691,20 @@ async fn the_page_s_form_with_nothing_ticked_gets_its_field_errors_not_a_malform
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("Give the token a name."), "{}", r.body);
-    assert!(r.body.contains("Choose at least one permission."), "{}", r.body);
+    assert!(
+        r.body.contains("Choose at least one permission."),
+        "{}",
+        r.body
+    );
     let r = t
         .call(
             "create_token",
-            &[("name", "Script"), ("expiration", "30"), ("date", ""), ("scopes[0]", "account:read")],
+            &[
+                ("name", "Script"),
+                ("expiration", "30"),
+                ("date", ""),
+                ("scopes[0]", "account:read"),
+            ],
             Some(&cookie),
         )
         .await;

@@ -80,13 +80,49 @@ pub struct Token {
     pub last_used_at: Option<i64>,
 }
 
-/// The log's filters, as on the Security log page.
+/// The log's categories, as on the Security log page.
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CategoryParam {
+    SignIn,
+    Password,
+    Mfa,
+    Sessions,
+    Tokens,
+    Settings,
+}
+
+impl CategoryParam {
+    fn slug(self) -> String {
+        match self {
+            CategoryParam::SignIn => "sign-in",
+            CategoryParam::Password => "password",
+            CategoryParam::Mfa => "mfa",
+            CategoryParam::Sessions => "sessions",
+            CategoryParam::Tokens => "tokens",
+            CategoryParam::Settings => "settings",
+        }
+        .to_string()
+    }
+}
+
+/// The export's file formats.
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatParam {
+    /// Comma-separated values, with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// The log's filters, as on the Security log page. A range whose end is not after
+/// its start holds no event.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
-    /// `sign-in`, `password`, `mfa`, `sessions`, `tokens` or `settings`.
-    category: Option<String>,
+    category: Option<CategoryParam>,
     /// From this time (Unix seconds, inclusive).
     from: Option<i64>,
     /// Until this time (Unix seconds, exclusive).
@@ -100,11 +136,15 @@ pub struct EventQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `csv` or `jsonl`.
-    format: String,
-    category: Option<String>,
+    format: FormatParam,
+    category: Option<CategoryParam>,
     from: Option<i64>,
     until: Option<i64>,
+}
+
+/// Whether a range can hold no event (its end not after its start).
+fn empty_range(from: Option<i64>, until: Option<i64>) -> bool {
+    matches!((from, until), (Some(f), Some(u)) if u <= f)
 }
 
 /// A query that did not parse: a 400 naming the parameter. serde says it as
@@ -113,17 +153,18 @@ fn bad_query(e: QueryRejection) -> Response {
     let text = e.body_text();
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
-        .unwrap_or(&text);
+        .unwrap_or(&text)
+        .to_string();
     let ident =
         |n: &&str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let name = detail
-        .split('`')
-        .nth(1)
-        .filter(ident)
-        .or_else(|| detail.split_once(": ").map(|(p, _)| p).filter(ident))
-        .unwrap_or("query")
-        .to_string();
-    Problem::bad_parameter(&name, detail.to_string())
+    let name = if detail.starts_with("unknown field") || detail.starts_with("missing field") {
+        detail.split('`').nth(1).filter(ident)
+    } else {
+        detail.split_once(": ").map(|(p, _)| p).filter(ident)
+    }
+    .unwrap_or("query")
+    .to_string();
+    Problem::bad_parameter(&name, detail)
 }
 
 #[utoipa::path(
@@ -228,8 +269,15 @@ pub async fn events(
         Ok(Query(q)) => q,
         Err(e) => return Ok(bad_query(e)),
     };
+    if empty_range(q.from, q.until) {
+        return Ok(Json(Events {
+            events: Vec::new(),
+            next_cursor: None,
+        })
+        .into_response());
+    }
     let filter = LogFilter {
-        category: q.category,
+        category: q.category.map(CategoryParam::slug),
         from: q.from,
         until: q.until,
     };
@@ -286,15 +334,20 @@ pub async fn export_events(
         Ok(Query(q)) => q,
         Err(e) => return Ok(bad_query(e)),
     };
-    let format = match q.format.as_str() {
-        "csv" => security_log::Format::Csv,
-        "jsonl" => security_log::Format::JsonLines,
-        _ => return Ok(Problem::bad_parameter("format", "Use csv or jsonl.")),
+    let format = match q.format {
+        FormatParam::Csv => security_log::Format::Csv,
+        FormatParam::Jsonl => security_log::Format::JsonLines,
+    };
+    // An empty range: the file with no event (its header only).
+    let (from, until) = if empty_range(q.from, q.until) {
+        (Some(0), Some(1))
+    } else {
+        (q.from, q.until)
     };
     let filter = LogFilter {
-        category: q.category,
-        from: q.from,
-        until: q.until,
+        category: q.category.map(CategoryParam::slug),
+        from,
+        until,
     };
     let export = security_log::start_export(&state, &caller, filter, format, now()).await?;
     Ok(crate::server::http::export::stream(state, export))
