@@ -122,12 +122,14 @@ pub enum FormatParam {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
+    #[param(inline)]
     category: Option<CategoryParam>,
     /// From this time (Unix seconds, inclusive).
     from: Option<i64>,
     /// Until this time (Unix seconds, exclusive).
     until: Option<i64>,
     /// Where the page starts: a previous page's `next_cursor`.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
@@ -136,7 +138,9 @@ pub struct EventQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    #[param(inline)]
     format: FormatParam,
+    #[param(inline)]
     category: Option<CategoryParam>,
     from: Option<i64>,
     until: Option<i64>,
