@@ -4,7 +4,8 @@
 # (wasm + js + css) and the time until it is hydrated in Chromium; then, on SQLite
 # (one instance) and on PostgreSQL (two instances sharing one database, as behind a
 # load balancer): sign-in throughput against the bound the hash sets, the
-# authenticated settings page (req/s, p99), and a sign-in storm (500 connections
+# authenticated settings page (req/s, p99), the REST API with a personal access token
+# (req/s, p99; the goal: twice the page's rate), and a sign-in storm (500 connections
 # posting sign-ins) with another client's settings page p99 and the server's peak
 # RSS meanwhile. Prints one table (figure, target, measured, pass/fail). Every load
 # is bounded in time; all output (databases, logs, wrk reports, the PostgreSQL
@@ -47,6 +48,7 @@ start() {
   LATCHKEY_SERVER_HASH_THREADS="${5:-0}" \
   LATCHKEY_MAIL_TRANSPORT=outbox \
   LATCHKEY_ACCOUNTS_SIGN_UPS_PER_ADDRESS=1000 \
+  LATCHKEY_TOKENS_RATE_PER_MINUTE=1000000000 \
   RUST_LOG=warn \
     target/release/latchkey >"$4" 2>&1 &
   servers+=($!)
@@ -98,6 +100,18 @@ LUA
 }
 # Successful sign-ins per second in a wrk report of sign_in_script.
 signed_in_rate() { awk '/^signed-in/ {printf "%.1f\n", $2 / $6}' "$1"; }
+# token_on BASE COOKIE: a personal access token with account:read, made through the
+# page's server function (the per-token limit is lifted in `start`: the statement that
+# counts each request still runs, its answer is never 429).
+token_on() {
+  curl -fs -X POST -H "Origin: $1" -H "Cookie: $2" -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data 'name=bench&expiration=30&date=&scopes%5B0%5D=account%3Aread' "$1/api/create_token" \
+    | sed -n 's/.*"secret":"\(lk_pat_[0-9A-Za-z]*\)".*/\1/p'
+}
+api_load() { # OUT CLIENTS TOKEN BASE
+  wrk -t1 -c"$2" -d"$DURATION" --latency -H "Authorization: Bearer $3" -H 'Accept-Encoding: gzip' \
+    "$4/api/v1/account" >"$1"
+}
 page_load() { # OUT CLIENTS COOKIE BASE
   wrk -t1 -c"$2" -d"$DURATION" --latency -H "Cookie: $3" -H 'Accept-Encoding: gzip, deflate, br, zstd' \
     "$4/settings/security" >"$1"
@@ -147,6 +161,18 @@ measure() {
     echo "$(for f in "$RUN/$name-page$round"-*.txt; do rps "$f"; done | sum) $round" >>"$RUN/$name-rounds.txt"
   done
   local median; median=$(sort -n "$RUN/$name-rounds.txt" | awk 'NR == 2 {print $2}')
+  local token; token=$(token_on "${bases[0]}" "$cookie")
+  [ -n "$token" ] || { echo "could not make a token on $name"; exit 1; }
+  for round in 1 2 3; do
+    echo "== $name: REST API GET /api/v1/account with a token (32 clients, $DURATION), round $round of 3"
+    i=0; pids=()
+    for base in "${bases[@]}"; do
+      api_load "$RUN/$name-api$round-$i.txt" $((32 / n)) "$token" "$base" & pids+=($!); i=$((i + 1))
+    done
+    wait "${pids[@]}"
+    echo "$(for f in "$RUN/$name-api$round"-*.txt; do rps "$f"; done | sum) $round" >>"$RUN/$name-api-rounds.txt"
+  done
+  local api_median; api_median=$(sort -n "$RUN/$name-api-rounds.txt" | awk 'NR == 2 {print $2}')
   echo "== $name: sign-in storm (500 connections) with another client's page (4 clients), $DURATION"
   wrk -t1 -c500 -d"$DURATION" -s "$(sign_in_script "${bases[0]}" "$name-storm")" "${bases[0]}/api/sign_in" \
     >"$RUN/$name-storm.txt" & local storm=$!
@@ -161,10 +187,13 @@ measure() {
     echo "page_rounds=\"$(sort -n "$RUN/$name-rounds.txt" | awk '{printf "%s%s", sep, $1; sep = ", "}')\""
     echo "sign_bound=$(awk '/hashing at once/ {for (i = 1; i <= NF; i++) if ($i == "hashes/s") {s += $(i - 1); n++}} END {printf "%.1f", s / n}' "$RUN/$name-hash.txt" "$RUN/$name-hash-after.txt")"
     echo "sign_bounds=\"$(awk '/hashing at once/ {for (i = 1; i <= NF; i++) if ($i == "hashes/s") {printf "%s%s", sep, $(i - 1); sep = " before, "}} END {print " after"}' "$RUN/$name-hash.txt" "$RUN/$name-hash-after.txt")\""
+    echo "api_rps=$(for f in "$RUN/$name-api$api_median"-*.txt; do rps "$f"; done | sum)"
+    echo "api_p99=$(for f in "$RUN/$name-api$api_median"-*.txt; do p99 "$f"; done | max)"
+    echo "api_rounds=\"$(sort -n "$RUN/$name-api-rounds.txt" | awk '{printf "%s%s", sep, $1; sep = ", "}')\""
     echo "storm_p99=$(p99 "$RUN/$name-storm-page.txt")"
     echo "storm_rps=$(signed_in_rate "$RUN/$name-storm.txt")"
   } >"$RUN/$name.env"
-  for f in "$RUN/$name"-page*-*.txt "$RUN/$name"-storm-page.txt; do
+  for f in "$RUN/$name"-page*-*.txt "$RUN/$name"-api*-*.txt "$RUN/$name"-storm-page.txt; do
     bad=$(non2xx "$f"); [ -z "$bad" ] || echo "warning: $(basename "$f") had $bad non-2xx answers"
   done
   for f in "$RUN/$name"-sign_in-*.txt "$RUN/$name"-storm.txt; do
@@ -214,6 +243,9 @@ backend_rows() { # NAME LABEL PAGE_TARGET RSS
   if [ "$1" = sqlite ]; then
     row "$2: settings page, p99 ms (median round)" "< 20" "$page_p99" "$(check "$page_p99" "<=" 20)"
   fi
+  local api_target; api_target=$(awk -v p="$page_rps" 'BEGIN {printf "%.0f", p * 2}')
+  row "$2: REST GET /api/v1/account, req/s (32 clients)" ">= $api_target" "$api_rps" "$(check "$api_rps" ">=" "$api_target")"
+  row "$2: REST GET /api/v1/account, p99 ms" "< 10" "$api_p99" "$(check "$api_p99" "<=" 10)"
   row "$2: sign-in/s (bound $sign_bound: $cores cores hashing)" ">= $sign_target" "$sign_rps" "$(check "$sign_rps" ">=" "$sign_target")"
   row "$2: page p99 ms during a 500-connection sign-in storm" "< 50" "$storm_p99" "$(check "$storm_p99" "<=" 50)"
   row "$2: peak RSS MB of an instance (after the storm)" "< 200" "$4" "$(check "$4" "<=" 200)"
@@ -231,6 +263,6 @@ backend_rows() { # NAME LABEL PAGE_TARGET RSS
   for b in sqlite postgres; do
     # shellcheck disable=SC1090
     source "$RUN/$b.env"
-    echo "$b: settings page rounds, req/s: $page_rounds; sign-in bound (hashes/s) $sign_bounds the load, mean $sign_bound"
+    echo "$b: settings page rounds, req/s: $page_rounds; REST API rounds, req/s: $api_rounds; sign-in bound (hashes/s) $sign_bounds the load, mean $sign_bound"
   done
 } | tee "$RUN/summary.txt"
