@@ -128,8 +128,8 @@ pub struct EventQuery {
     from: Option<i64>,
     /// Until this time (Unix seconds, exclusive).
     until: Option<i64>,
-    /// Where the page starts: a previous page's `next_cursor`.
-    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9]{1,18}$")]
+    /// Where the page starts: a previous page's `next_cursor` (empty: the first page).
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9]{1,18})?$")]
     cursor: Option<String>,
 }
 
