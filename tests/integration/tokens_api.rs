@@ -711,3 +711,43 @@ async fn the_page_s_form_with_nothing_ticked_gets_its_field_errors_not_a_malform
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.json()["secret"].as_str().unwrap().starts_with("lk_pat_"));
 }
+
+#[tokio::test]
+async fn cors_is_off_unless_the_operator_lists_origins() {
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/v1/account")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let t = app().await;
+    let r = t.send(preflight("https://app.example.com")).await;
+    assert!(r.headers.get("access-control-allow-origin").is_none(), "{:?}", r.headers);
+
+    let t = app_with(&[("LATCHKEY_API_CORS_ORIGINS", "https://app.example.com")]).await;
+    let r = t.send(preflight("https://app.example.com")).await;
+    assert_eq!(r.headers["access-control-allow-origin"], "https://app.example.com");
+    assert!(r.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
+    let r = t.send(preflight("https://evil.example")).await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    // The pages and server functions are not opened to that origin.
+    let r = t
+        .send(
+            Request::builder()
+                .method("OPTIONS")
+                .uri("/api/sessions")
+                .header("origin", "https://app.example.com")
+                .header("access-control-request-method", "POST")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+}
