@@ -420,6 +420,7 @@ async fn bad_input_is_a_400_naming_the_parameter() {
     .await;
     for (path, param) in [
         ("/api/v1/events?cursor=nonsense", "cursor"),
+        ("/api/v1/events?cursor=nonsense&from=5&until=5", "cursor"),
         ("/api/v1/events?category=everything", "category"),
         ("/api/v1/events?colour=red", "colour"),
         ("/api/v1/events?from=yesterday", "from"),

@@ -273,6 +273,13 @@ pub async fn events(
         Ok(Query(q)) => q,
         Err(e) => return Ok(bad_query(e)),
     };
+    // The cursor is judged whatever the range (a bad one is a 400 even where the
+    // range holds nothing).
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        if crate::model::security_log::parse_cursor(c).is_none() {
+            return Ok(Problem::bad_parameter("cursor", "That page of the log does not exist."));
+        }
+    }
     if empty_range(q.from, q.until) {
         return Ok(Json(Events {
             events: Vec::new(),
