@@ -5,7 +5,8 @@
 -- (rate_window, rate_count) and writes "last used" when a minute has passed or the
 -- address changed (prev_ip holds the address before it, to log a new one).
 CREATE TABLE access_tokens (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: a pruned token's id is never given to another (the log names ids).
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name          TEXT    NOT NULL,
     token_hash    BLOB    NOT NULL UNIQUE,

@@ -118,10 +118,20 @@ pub struct TokenList {
 }
 
 /// A token just made: its secret, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewToken {
     pub info: TokenInfo,
     pub secret: String,
+}
+
+/// Never the secret, whatever prints it.
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("info", &self.info)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// What "Expiration" holds: a number of days, a date (`YYYY-MM-DD`, the end of that

@@ -63,18 +63,6 @@ pub async fn take_on(
     Ok(tx.commit().await?)
 }
 
-/// The wait that `keys`' counters owe now, read without counting anything: for checks
-/// whose failures alone are counted (access tokens: a well-formed token of 238 random
-/// bits is no guess, and a request per API call must not write a counter).
-pub async fn owed(
-    state: &AppState,
-    keys: &[(Vec<u8>, Policy)],
-    now: i64,
-) -> Result<Option<i64>, Error> {
-    let mut conn = state.db.acquire().await?;
-    wait_owed(&mut conn, keys, now).await
-}
-
 /// The longest wait that `keys`' counters owe now, if any.
 async fn wait_owed(
     conn: &mut sqlx::AnyConnection,

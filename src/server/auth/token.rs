@@ -1,9 +1,9 @@
 //! The second kind of caller: a personal access token in `Authorization: Bearer`.
 //! Resolved here, once per REST request, into a [`TokenCaller`]: its shape and
-//! checksum first (no database read for a typo), then the address's throttle of
-//! refused tokens, then one statement that finds the token by its keyed hash and counts
-//! the request in the token's minute and as its last use.
-use super::guard::{owed, take};
+//! checksum first (no database read for a typo), then one statement that finds the
+//! token by its keyed hash and counts the request in the token's minute (and, when it
+//! is accepted, as its last use); a miss is counted against the address.
+use super::guard::take;
 use super::Caller;
 use crate::model::tokens::Scope;
 use crate::server::audit::log;
@@ -72,19 +72,21 @@ pub async fn resolve(
         return Err(Refused::Invalid);
     }
     let keys = address_key(state, caller);
-    if let Some(wait) = owed(state, &keys, now).await? {
-        return Err(Refused::TooMany {
-            retry_after: wait.max(1) as u64,
-        });
-    }
     let hash = state.keys.hash(Purpose::AccessToken, token);
+    // Looked up first: a real token (238 random bits, no guess) is never held back by
+    // its address's misses, so nobody sharing the address can lock its owner's
+    // scripts out. A miss is counted (atomically, so parallel misses each count) and
+    // answers a wait once the address has missed too often.
     let found = store::tokens::use_token(
         &state.db,
-        &hash,
-        now,
-        rate_window(now),
-        &caller.ip,
-        LAST_USED_EVERY_SECS,
+        &store::tokens::Use {
+            token_hash: &hash,
+            now,
+            window: rate_window(now),
+            ip: &caller.ip,
+            last_used_every: LAST_USED_EVERY_SECS,
+            per_minute: i64::from(state.config.tokens.rate_per_minute),
+        },
     )
     .await?;
     let Some(t) = found else {
@@ -100,7 +102,8 @@ pub async fn resolve(
     };
     if let Some(reason) = refused {
         // A real token past its life is no guess: it is not counted against the
-        // address (a client with a stale token gets 401s, not waits). Once a minute per token at most: a client that keeps trying a dead token
+        // address (a client with a stale token gets 401s, not waits). It is logged
+        // once a minute per token at most, so a client that keeps trying a dead token
         // does not fill its owner's log.
         if t.rate_count == 1 {
             log(
@@ -120,17 +123,22 @@ pub async fn resolve(
             retry_after: (rate_window(now) + 60 - now).max(1) as u64,
         });
     }
-    // The address differs from the last use's: log it when no use came from it before.
-    if t.prev_ip.is_some() && store::tokens::add_address(&state.db, t.id, &caller.ip, now).await? {
-        log(
-            state,
-            caller,
-            Some(t.user_id),
-            EventKind::AccessTokenNewAddress,
-            now,
-            json!({"token": t.id}),
-        )
-        .await?;
+    // The address differs from the last accepted use's (only accepted uses move it):
+    // recorded, and logged in the same transaction when no use came from it before.
+    if t.prev_ip.is_some() {
+        let mut tx = state.db.begin().await?;
+        if store::tokens::add_address(&mut *tx, t.id, &caller.ip, now).await? {
+            crate::server::audit::log_within(
+                &mut tx,
+                caller,
+                Some(t.user_id),
+                EventKind::AccessTokenNewAddress,
+                now,
+                json!({"token": t.id}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
     }
     Ok(TokenCaller {
         token_id: t.id,

@@ -53,7 +53,8 @@ fn checksum(text: &str) -> String {
 /// Whether `text` has a token's shape and checksum: what is refused here never reaches
 /// the database.
 pub fn well_formed(text: &str) -> bool {
-    if text.len() != LEN || !text.starts_with(PREFIX) {
+    // ASCII only: the split below is at a byte offset (a form field can hold any text).
+    if text.len() != LEN || !text.is_ascii() || !text.starts_with(PREFIX) {
         return false;
     }
     let (rest, check) = text.split_at(LEN - CHECK_LEN);
@@ -83,7 +84,13 @@ pub fn check_name(name: &str) -> Result<String, &'static str> {
     if name.chars().count() > NAME_MAX {
         return Err("Use at most 64 characters.");
     }
-    if name.chars().any(char::is_control) {
+    // Control characters, and the invisible ones that reorder or hide text (bidi
+    // overrides, zero-width characters) in the log, the mails and the page.
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+    };
+    if name.chars().any(invisible) {
         return Err("Use letters, digits, spaces and punctuation only.");
     }
     Ok(name.to_string())
@@ -190,6 +197,11 @@ mod tests {
         // Non-ASCII of the same byte length.
         let odd = format!("{}é{}", &t[..20], &t[22..]);
         assert!(!well_formed(&odd));
+        // Across the checksum's first byte, where a split at a byte offset would fall
+        // inside the character (a form field can hold any text).
+        let straddling = format!("{}é{}", &t[..46], &t[48..]);
+        assert_eq!(straddling.len(), LEN);
+        assert!(!well_formed(&straddling));
     }
 
     #[test]
@@ -221,6 +233,8 @@ mod tests {
         assert!(check_name(&"x".repeat(65)).is_err());
         assert!(check_name(&"é".repeat(64)).is_ok());
         assert!(check_name("a\nb").is_err());
+        assert!(check_name("deploy\u{202E}yolpe").is_err());
+        assert!(check_name("a\u{200B}b").is_err());
     }
 
     #[test]

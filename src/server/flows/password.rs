@@ -397,15 +397,19 @@ pub async fn reset(
     store::users::set_password(change.tx(), user_id, &hash, now, true).await?;
     store::users::mark_reset_by_link(change.tx(), user_id, now).await?;
     end_password_uses(change.tx(), user_id, now).await?;
+    // Whoever had the password may have made API tokens: a recovery ends them too.
+    let tokens = store::tokens::revoke_all(change.tx(), user_id, now).await?;
+    let what = if tokens > 0 {
+        "the password of your account was reset by email link, every device signed in to it was signed out, and its API tokens were revoked"
+    } else {
+        "the password of your account was reset by email link, and every device signed in to it was signed out"
+    };
     change
         .commit(
             Sessions::EndAll,
             EventKind::PasswordReset,
-            json!({}),
-            Notice::new(
-                "Your password was reset",
-                "the password of your account was reset by email link, and every device signed in to it was signed out",
-            ),
+            json!({"tokens_revoked": tokens}),
+            Notice::new("Your password was reset", what),
         )
         .await?;
     Ok(())

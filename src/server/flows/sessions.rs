@@ -87,7 +87,11 @@ pub async fn revoke(
         Some(user_id),
         EventKind::SessionRevoked,
         now,
-        json!({"session": id}),
+        // Revoked by an API token: which one.
+        match caller.token() {
+            Some(t) => json!({"session": id, "token": t.token_id}),
+            None => json!({"session": id}),
+        },
     )
     .await?;
     Ok(tx.commit().await?)

@@ -129,7 +129,14 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    notify(
+    let row = store::tokens::live_by_id(&state.db, me.user_id, id)
+        .await?
+        .ok_or_else(|| Error::not_found("That token has been revoked."))?;
+    let made = NewToken {
+        info: info(state, &row, now),
+        secret,
+    };
+    tell_owner(
         state,
         caller,
         &me.email,
@@ -137,14 +144,23 @@ pub async fn create(
         &format!("an API token named \"{name}\" was created with the permissions {scopes_text}"),
         now,
     )
-    .await?;
-    let row = store::tokens::live_by_id(&state.db, me.user_id, id)
-        .await?
-        .ok_or_else(|| Error::not_found("That token has been revoked."))?;
-    Ok(NewToken {
-        info: info(state, &row, now),
-        secret,
-    })
+    .await;
+    Ok(made)
+}
+
+/// The owner's notice, best effort: the token exists and its secret is in the answer,
+/// so a mail that cannot go out now is logged, not turned into an error.
+async fn tell_owner(
+    state: &AppState,
+    caller: &Caller,
+    email: &str,
+    subject: &str,
+    what: &str,
+    now: i64,
+) {
+    if let Err(e) = notify(state, caller, email, subject, what, now).await {
+        tracing::warn!(error = %e, "the notice about an API token could not be sent");
+    }
 }
 
 /// A new secret for a token: the same name and permissions, as long a life as it was
@@ -168,9 +184,14 @@ pub async fn regenerate(
     if !store::tokens::revoke(&mut *tx, me.user_id, id, now).await? {
         return Err(gone());
     }
-    let expires_at = old
-        .expires_at
-        .map(|e| now + (e - old.created_at).max(86_400));
+    // As long a life as it was given, within today's settings: a lifetime past
+    // `tokens.max_days` is shortened to it, and "never" holds only while allowed.
+    let max_life = i64::from(state.config.tokens.max_days) * 86_400;
+    let expires_at = match old.expires_at {
+        Some(e) => Some(now + (e - old.created_at).clamp(86_400, max_life)),
+        None if state.config.tokens.allow_no_expiry => None,
+        None => Some(now + max_life),
+    };
     let new_id = store::tokens::insert(
         &mut *tx,
         &store::tokens::NewToken {
@@ -197,10 +218,23 @@ pub async fn regenerate(
     let row = store::tokens::live_by_id(&state.db, me.user_id, new_id)
         .await?
         .ok_or_else(gone)?;
-    Ok(NewToken {
+    let made = NewToken {
         info: info(state, &row, now),
         secret,
-    })
+    };
+    tell_owner(
+        state,
+        caller,
+        &me.email,
+        "An API token was regenerated",
+        &format!(
+            "the API token named \"{}\" was given a new secret (the old one no longer works)",
+            old.name
+        ),
+        now,
+    )
+    .await;
+    Ok(made)
 }
 
 /// Revokes a token: its next request is refused. Taking access away needs no proof.
@@ -230,14 +264,20 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
 pub async fn remind_expiring(state: &AppState, now: i64) -> Result<usize> {
     let due = store::tokens::take_due_reminders(&state.db, now, REMIND_BEFORE_SECS).await?;
     for t in &due {
-        let Some(user) = store::users::by_id(&state.db, t.user_id).await? else {
-            continue;
+        // One failure does not lose the other reminders.
+        let user = match store::users::by_id(&state.db, t.user_id).await {
+            Ok(Some(u)) => u,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "a token expiry reminder could not be prepared");
+                continue;
+            }
         };
         let when = t
             .expires_at
             .map(crate::model::time::format_datetime)
             .unwrap_or_default();
-        crate::server::audit::deliver(
+        if let Err(e) = crate::server::audit::deliver(
             state,
             crate::server::delivery::templates::token_expiring(
                 &user.email,
@@ -247,7 +287,10 @@ pub async fn remind_expiring(state: &AppState, now: i64) -> Result<usize> {
             ),
             now,
         )
-        .await?;
+        .await
+        {
+            tracing::warn!(error = %e, "a token expiry reminder could not be sent");
+        }
     }
     Ok(due.len())
 }

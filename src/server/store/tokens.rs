@@ -130,33 +130,46 @@ where
     Ok(n)
 }
 
-/// Finds a token by its hash and counts this request, in one statement: the request in
-/// the token's minute (`window`), and "last used" when `last_used_every` seconds have
-/// passed or the address is another. Revoked and expired tokens are found too (their
-/// use is refused and logged by the caller).
-pub async fn use_token(
-    db: &Db,
-    token_hash: &[u8],
-    now: i64,
-    window: i64,
-    ip: &str,
-    last_used_every: i64,
-) -> Result<Option<UsedToken>, sqlx::Error> {
-    sqlx::query_as(
+/// One API request's use of a token.
+pub struct Use<'a> {
+    pub token_hash: &'a [u8],
+    pub now: i64,
+    /// The start of the current minute.
+    pub window: i64,
+    pub ip: &'a str,
+    /// "Last used" is written again after this many seconds (or from another address).
+    pub last_used_every: i64,
+    /// Requests a token may make in a minute.
+    pub per_minute: i64,
+}
+
+/// Finds a token by its hash and counts this request, in one statement: the request
+/// in the token's minute, always; and, only when the request is accepted (not revoked,
+/// not expired, within the minute's allowance), "last used" when a minute has passed
+/// or the address is another, with `prev_ip` set when the address changed. Revoked
+/// and expired tokens are found too (their use is refused and logged by the caller).
+pub async fn use_token(db: &Db, u: &Use<'_>) -> Result<Option<UsedToken>, sqlx::Error> {
+    // $1 hash, $2 now, $3 window, $4 address, $5 last-used interval, $6 allowance.
+    const ACCEPTED: &str = "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+        AND (CASE WHEN rate_window = $3 THEN rate_count + 1 ELSE 1 END) <= $6)";
+    sqlx::query_as(&format!(
         "UPDATE access_tokens SET
              rate_count = CASE WHEN rate_window = $3 THEN rate_count + 1 ELSE 1 END,
              rate_window = $3,
-             prev_ip = CASE WHEN last_used_ip IS NULL OR last_used_ip <> $4 THEN COALESCE(last_used_ip, '') ELSE NULL END,
-             last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at <= $2 - $5 OR last_used_ip <> $4 THEN $2 ELSE last_used_at END,
-             last_used_ip = $4
+             prev_ip = CASE WHEN {ACCEPTED} AND (last_used_ip IS NULL OR last_used_ip <> $4)
+                 THEN COALESCE(last_used_ip, '') ELSE NULL END,
+             last_used_at = CASE WHEN {ACCEPTED} AND (last_used_at IS NULL OR last_used_at <= $2 - $5
+                 OR last_used_ip IS NULL OR last_used_ip <> $4) THEN $2 ELSE last_used_at END,
+             last_used_ip = CASE WHEN {ACCEPTED} THEN $4 ELSE last_used_ip END
          WHERE token_hash = $1
-         RETURNING id, user_id, scopes, expires_at, revoked_at, rate_count, prev_ip, last_used_ip, last_used_at",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .bind(window)
-    .bind(ip)
-    .bind(last_used_every)
+         RETURNING id, user_id, scopes, expires_at, revoked_at, rate_count, prev_ip, last_used_ip, last_used_at"
+    ))
+    .bind(u.token_hash)
+    .bind(u.now)
+    .bind(u.window)
+    .bind(u.ip)
+    .bind(u.last_used_every)
+    .bind(u.per_minute)
     .fetch_optional(db)
     .await
 }
@@ -234,4 +247,22 @@ pub async fn is_live(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
     .fetch_optional(db)
     .await?;
     Ok(row.is_some())
+}
+
+/// Revokes every live token of the account (a password reset: whoever had the
+/// password may have made one); how many.
+pub async fn revoke_all(
+    tx: &mut super::Tx<'_>,
+    user_id: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $2, rate_window = 0, rate_count = 0
+         WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }

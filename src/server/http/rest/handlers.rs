@@ -151,24 +151,32 @@ fn empty_range(from: Option<i64>, until: Option<i64>) -> bool {
     matches!((from, until), (Some(f), Some(u)) if u <= f)
 }
 
-/// A query that did not parse: a 400 naming the parameter. serde says it as
-/// "from: invalid digit found in string" (a value) or "unknown field `colour`" (a name).
+/// A query that did not parse: a 400 naming the parameter, in words of our own (never
+/// the value sent back). serde says which parameter as "from: invalid digit ..." (a
+/// value) or "unknown field `colour`" (a name).
 fn bad_query(e: QueryRejection) -> Response {
     let text = e.body_text();
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
-        .unwrap_or(&text)
-        .to_string();
-    let ident =
-        |n: &&str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let name = if detail.starts_with("unknown field") || detail.starts_with("missing field") {
+        .unwrap_or(&text);
+    let ident = |n: &&str| {
+        !n.is_empty() && n.len() <= 32 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let unknown = detail.starts_with("unknown field");
+    let name = if unknown || detail.starts_with("missing field") {
         detail.split('`').nth(1).filter(ident)
     } else {
         detail.split_once(": ").map(|(p, _)| p).filter(ident)
+    };
+    match (name, unknown) {
+        (Some(n), true) => Problem::bad_parameter(n, "There is no such parameter."),
+        (Some(n), false) => {
+            Problem::bad_parameter(n, "Not a valid value (see the API description).")
+        }
+        (None, _) => {
+            Problem::bad_parameter("query", "The query is not valid (see the API description).")
+        }
     }
-    .unwrap_or("query")
-    .to_string();
-    Problem::bad_parameter(&name, detail)
 }
 
 #[utoipa::path(
@@ -277,7 +285,10 @@ pub async fn events(
     // range holds nothing).
     if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
         if crate::model::security_log::parse_cursor(c).is_none() {
-            return Ok(Problem::bad_parameter("cursor", "That page of the log does not exist."));
+            return Ok(Problem::bad_parameter(
+                "cursor",
+                "That page of the log does not exist.",
+            ));
         }
     }
     if empty_range(q.from, q.until) {

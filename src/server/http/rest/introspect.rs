@@ -4,7 +4,7 @@
 //! use of the token.
 use super::problem::Problem;
 use crate::model::tokens::Scope;
-use crate::server::auth::guard::{owed, take};
+use crate::server::auth::guard::take;
 use crate::server::domain::access_token::{self, from_authorization};
 use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
@@ -105,22 +105,32 @@ pub async fn introspect(
         ),
         throttle::TOKEN_CHECKS_IP,
     )];
-    match owed(&state, &throttle_key, when).await {
-        Ok(Some(wait)) => return Problem::too_many(wait.max(1) as u64),
-        Ok(None) => {}
-        Err(e) => return super::problem::RestError(e).into_response(),
+    // Counted before the key is judged (parallel guesses each count), given back when
+    // it is right.
+    if let Err(e) = take(&state, &throttle_key, when).await {
+        return super::problem::RestError(e).into_response();
     }
     if keys.is_empty() || presented.is_empty() || !key_matches(keys, presented) {
-        if let Err(e) = take(&state, &throttle_key, when).await {
-            return super::problem::RestError(e).into_response();
-        }
-        return Problem::new(
+        tracing::warn!(address = %caller.ip_group(), "introspection refused: not an introspection key");
+        let mut res = Problem::new(
             StatusCode::UNAUTHORIZED,
             "invalid-client",
             "Invalid introspection key",
         )
         .detail("Send a key from the setting api.introspection_keys as a bearer token.")
         .into_response();
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static(
+                "Bearer realm=\"latchkey-introspection\", error=\"invalid_token\"",
+            ),
+        );
+        return res;
+    }
+    for (key, _) in &throttle_key {
+        if let Err(e) = store::throttles::refund(&state.db, key).await {
+            return super::problem::RestError(e.into()).into_response();
+        }
     }
     let Ok(Form(req)) = form else {
         return Problem::bad_parameter("token", "Send the token as a form field: token=...");
