@@ -35,6 +35,19 @@ fn info(state: &AppState, row: &TokenRow, now: i64) -> TokenInfo {
     }
 }
 
+/// A token made just now, as the list shows it (never used yet).
+fn made_now(id: i64, name: &str, scopes: &str, expires_at: Option<i64>, now: i64) -> TokenInfo {
+    TokenInfo {
+        id,
+        name: name.to_string(),
+        scopes: Scope::split(scopes),
+        created_at: now,
+        expires_at,
+        expired: false,
+        last_used: None,
+    }
+}
+
 fn settings(state: &AppState) -> TokenSettings {
     TokenSettings {
         max_days: state.config.tokens.max_days,
@@ -129,11 +142,8 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let row = store::tokens::live_by_id(&state.db, me.user_id, id)
-        .await?
-        .ok_or_else(|| Error::not_found("That token has been revoked."))?;
     let made = NewToken {
-        info: info(state, &row, now),
+        info: made_now(id, &name, &scopes_text, expires_at, now),
         secret,
     };
     tell_owner(
@@ -178,12 +188,9 @@ pub async fn regenerate(
     let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
     let gone = || Error::not_found("That token has already been revoked.");
-    let old = store::tokens::live_by_id(&mut *tx, me.user_id, id)
+    let old = store::tokens::revoke(&mut *tx, me.user_id, id, now)
         .await?
         .ok_or_else(gone)?;
-    if !store::tokens::revoke(&mut *tx, me.user_id, id, now).await? {
-        return Err(gone());
-    }
     // As long a life as it was given, within today's settings: a lifetime past
     // `tokens.max_days` is shortened to it, and "never" holds only while allowed.
     let max_life = i64::from(state.config.tokens.max_days) * 86_400;
@@ -215,11 +222,8 @@ pub async fn regenerate(
     )
     .await?;
     tx.commit().await?;
-    let row = store::tokens::live_by_id(&state.db, me.user_id, new_id)
-        .await?
-        .ok_or_else(gone)?;
     let made = NewToken {
-        info: info(state, &row, now),
+        info: made_now(new_id, &old.name, &old.scopes, expires_at, now),
         secret,
     };
     tell_owner(
@@ -242,12 +246,9 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64, now: i64) -> Res
     let me = caller.signed_in()?;
     let mut tx = state.db.begin().await?;
     still_signed_in(&mut tx, me.user_id, me.session_id).await?;
-    let Some(old) = store::tokens::live_by_id(&mut *tx, me.user_id, id).await? else {
+    let Some(old) = store::tokens::revoke(&mut *tx, me.user_id, id, now).await? else {
         return Err(Error::not_found("That token has already been revoked."));
     };
-    if !store::tokens::revoke(&mut *tx, me.user_id, id, now).await? {
-        return Err(Error::not_found("That token has already been revoked."));
-    }
     log_within(
         &mut tx,
         caller,

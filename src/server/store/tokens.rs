@@ -79,41 +79,29 @@ where
     .await
 }
 
-/// One token of the account that is not revoked.
-pub async fn live_by_id<'e, E>(
+/// Revokes one live token of the account, giving it (its name, permissions and
+/// lifetime are what a regeneration keeps); `None` when there was none. One statement,
+/// so that of two racing revocations one finds it. Its minute's count starts again, so
+/// that the first refused use is the one logged.
+pub async fn revoke<'e, E>(
     exec: E,
     user_id: i64,
     id: i64,
+    now: i64,
 ) -> Result<Option<TokenRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL"
+        "UPDATE access_tokens SET revoked_at = $3, rate_window = 0, rate_count = 0
+         WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL
+         RETURNING {COLUMNS}"
     ))
     .bind(user_id)
     .bind(id)
+    .bind(now)
     .fetch_optional(exec)
     .await
-}
-
-/// Revokes one live token of the account; whether there was one. One statement, so
-/// that of two racing revocations one finds it. Its minute's count starts again, so
-/// that the first refused use is the one logged.
-pub async fn revoke<'e, E>(exec: E, user_id: i64, id: i64, now: i64) -> Result<bool, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let done = sqlx::query(
-        "UPDATE access_tokens SET revoked_at = $3, rate_window = 0, rate_count = 0
-         WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(id)
-    .bind(now)
-    .execute(exec)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// How many tokens the account holds (not revoked).
