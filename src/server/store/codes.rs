@@ -115,15 +115,9 @@ pub async fn sent_at(
     purpose: CodePurpose,
     channel: Channel,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT sent_at FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND channel = $3",
-    )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(channel.as_str())
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| r.0))
+    Ok(sent_and_expiry(db, user_id, purpose, channel)
+        .await?
+        .map(|(sent, _)| sent))
 }
 
 /// When the live code for (account, purpose, channel) was sent and when it expires.
@@ -168,15 +162,9 @@ pub async fn expires_at(
     purpose: CodePurpose,
     channel: Channel,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT expires_at FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND channel = $3",
-    )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(channel.as_str())
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| r.0))
+    Ok(sent_and_expiry(db, user_id, purpose, channel)
+        .await?
+        .map(|(_, expires)| expires))
 }
 
 /// What a try at the code finds: `None` when no code was sent; otherwise the code with
