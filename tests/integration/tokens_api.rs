@@ -864,3 +864,37 @@ fn a_new_token_never_prints_its_secret() {
     };
     assert!(!format!("{t:?}").contains("lk_pat_secret"));
 }
+
+#[tokio::test]
+async fn racing_regenerations_of_one_token_make_one_new_token() {
+    let t = app().await;
+    let t0 = now();
+    let (who, made) = token_of(&t, "regen-race@example.com", &["account:read"], t0).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let state = t.state.clone();
+            let who = who.clone();
+            tokio::spawn(async move {
+                tokens::regenerate(&state, &who, made.info.id, None, t0 + 5)
+                    .await
+                    .ok()
+                    .map(|n| n.secret)
+            })
+        })
+        .collect();
+    let mut secrets = Vec::new();
+    for task in tasks {
+        secrets.extend(task.await.unwrap());
+    }
+    assert_eq!(secrets.len(), 1, "one regeneration wins");
+    let list = tokens::list(&t.state, &who, t0 + 5).await.unwrap();
+    assert_eq!(list.tokens.len(), 1);
+    assert_eq!(
+        get(&t, "/api/v1/account", &secrets[0]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&t, "/api/v1/account", &made.secret).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
