@@ -32,6 +32,8 @@ pub struct AppState {
     pub page_head: Arc<crate::server::http::page_head::PageHead>,
     /// Places client addresses (`geoip.database`).
     pub geo: Arc<crate::server::domain::geo::Geo>,
+    /// This instance's shares of access tokens' per-minute allowances.
+    pub token_leases: Arc<crate::server::auth::token::Leases>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -129,6 +131,7 @@ impl AppState {
             leptos_options,
             assets: Arc::new(assets),
             geo: Arc::new(geo),
+            token_leases: Arc::default(),
         })
     }
 

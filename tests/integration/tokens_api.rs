@@ -245,6 +245,32 @@ async fn each_token_gets_exactly_its_allowance_per_minute_under_parallel_request
     assert!((1..=60).contains(&wait), "{wait}");
 }
 
+// Two instances on one database, as behind a load balancer: each counts its requests
+// against a share of the minute it reserved from the token's row, so together they
+// never answer more than the allowance, and (each with more requests than it could
+// get) at most one share (a sixteenth of the allowance) fewer.
+#[tokio::test]
+async fn two_instances_together_answer_the_allowance_and_never_more() {
+    let limit = [("LATCHKEY_TOKENS_RATE_PER_MINUTE", "160")];
+    let a = app_with(&limit).await;
+    let b = a.another_instance_with(&limit).await;
+    let (_, made) = token_of(&a, "shared@example.com", &["account:read"], now()).await;
+    while now().rem_euclid(60) > 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let (on_a, on_b) = tokio::join!(
+        parallel(&a, 150, "/api/v1/account", &made.secret),
+        parallel(&b, 150, "/api/v1/account", &made.secret)
+    );
+    let replies: Vec<Reply> = on_a.into_iter().chain(on_b).collect();
+    let ok = count_status(&replies, StatusCode::OK);
+    assert_eq!(
+        ok + count_status(&replies, StatusCode::TOO_MANY_REQUESTS),
+        300
+    );
+    assert!((150..=160).contains(&ok), "{ok} answered");
+}
+
 async fn parallel(t: &TestApp, n: usize, path: &str, token: &str) -> Vec<Reply> {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
     let tasks: Vec<_> = (0..n)

@@ -1,19 +1,106 @@
 //! The second kind of caller: a personal access token in `Authorization: Bearer`.
 //! Resolved here, once per REST request, into a [`TokenCaller`]: its shape and
-//! checksum first (no database read for a typo), then one statement that finds the
-//! token by its keyed hash and counts the request in the token's minute (and, when it
-//! is accepted, as its last use); a miss is counted against the address.
+//! checksum first (no database read for a typo), then one read that finds the token by
+//! its keyed hash (a miss is counted against the address), then the token's allowance
+//! for the minute, counted in memory against a share reserved from the database
+//! ([`Leases`]). A request writes only to reserve a share or, at most once a minute,
+//! to record its last use: most API requests only read.
 use super::guard::take;
 use super::Caller;
 use crate::model::tokens::Scope;
-use crate::server::audit::log;
-use crate::server::domain::access_token::{self, rate_window, LAST_USED_EVERY_SECS};
+use crate::server::domain::access_token::{self, rate_window, Lease, Take, LAST_USED_EVERY_SECS};
 use crate::server::domain::security_log::EventKind;
 use crate::server::domain::throttle::{self, Policy};
 use crate::server::domain::tokens::Purpose;
 use crate::server::error::Error;
 use crate::server::{store, AppState};
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// This instance's shares of tokens' minutes, by token id.
+#[derive(Default)]
+pub struct Leases {
+    shares: Mutex<HashMap<i64, Arc<Share>>>,
+}
+
+#[derive(Default)]
+struct Share {
+    lease: Mutex<Lease>,
+    /// One reservation at a time per token and instance: the requests that find the
+    /// share empty meanwhile wait for it and then take from what it got, so that one
+    /// instance alone answers exactly the allowance.
+    reserving: tokio::sync::Mutex<()>,
+}
+
+/// Shares kept before the ones of past minutes are dropped.
+const SHARES_KEPT: usize = 10_000;
+
+impl Leases {
+    fn share(&self, token_id: i64, window: i64) -> Arc<Share> {
+        let mut shares = self.shares.lock().unwrap_or_else(|e| e.into_inner());
+        if shares.len() >= SHARES_KEPT && !shares.contains_key(&token_id) {
+            shares.retain(|_, s| {
+                let l = s.lease.lock().unwrap_or_else(|e| e.into_inner());
+                l.is_of(window) || Arc::strong_count(s) > 1
+            });
+        }
+        shares.entry(token_id).or_default().clone()
+    }
+
+    /// Counts one request of the token in the minute `window`: whether it is within
+    /// the allowance, reserving more of the minute from the database when this
+    /// instance's share is used.
+    async fn admit(
+        &self,
+        state: &AppState,
+        token_id: i64,
+        window: i64,
+        per_minute: i64,
+    ) -> Result<Admit, sqlx::Error> {
+        let share = self.share(token_id, window);
+        let take = |share: &Share| {
+            share
+                .lease
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(window)
+        };
+        match take(&share) {
+            Take::Took => return Ok(Admit::Yes),
+            Take::UsedUp => return Ok(Admit::No),
+            Take::Empty => {}
+        }
+        let _one = share.reserving.lock().await;
+        match take(&share) {
+            Take::Took => return Ok(Admit::Yes),
+            Take::UsedUp => return Ok(Admit::No),
+            Take::Empty => {}
+        }
+        let want = share
+            .lease
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .want(window, per_minute);
+        let Some(got) =
+            store::tokens::reserve(&state.db, token_id, window, want, per_minute).await?
+        else {
+            return Ok(Admit::Revoked);
+        };
+        let mut lease = share.lease.lock().unwrap_or_else(|e| e.into_inner());
+        lease.granted(window, got);
+        Ok(match lease.take(window) {
+            Take::Took => Admit::Yes,
+            _ => Admit::No,
+        })
+    }
+}
+
+enum Admit {
+    Yes,
+    No,
+    Revoked,
+}
 
 /// A live token with the permissions it holds.
 #[derive(Clone, Debug)]
@@ -77,19 +164,7 @@ pub async fn resolve(
     // its address's misses, so nobody sharing the address can lock its owner's
     // scripts out. A miss is counted (atomically, so parallel misses each count) and
     // answers a wait once the address has missed too often.
-    let found = store::tokens::use_token(
-        &state.db,
-        &store::tokens::Use {
-            token_hash: &hash,
-            now,
-            window: rate_window(now),
-            ip: &caller.ip,
-            last_used_every: LAST_USED_EVERY_SECS,
-            per_minute: i64::from(state.config.tokens.rate_per_minute),
-        },
-    )
-    .await?;
-    let Some(t) = found else {
+    let Some(t) = store::tokens::find(&state.db, &hash).await? else {
         take(state, &keys, now).await?;
         return Err(Refused::Invalid);
     };
@@ -105,9 +180,10 @@ pub async fn resolve(
         // address (a client with a stale token gets 401s, not waits). It is logged
         // once a minute per token at most, so a client that keeps trying a dead token
         // does not fill its owner's log.
-        if t.rate_count == 1 {
-            log(
-                state,
+        let mut tx = state.db.begin().await?;
+        if store::tokens::refusal_to_log(&mut *tx, t.id, now, LAST_USED_EVERY_SECS).await? {
+            crate::server::audit::log_within(
+                &mut tx,
                 caller,
                 Some(t.user_id),
                 EventKind::AccessTokenRefused,
@@ -116,18 +192,33 @@ pub async fn resolve(
             )
             .await?;
         }
+        tx.commit().await?;
         return Err(Refused::Invalid);
     }
-    if t.rate_count > i64::from(state.config.tokens.rate_per_minute) {
-        return Err(Refused::TooMany {
-            retry_after: (rate_window(now) + 60 - now).max(1) as u64,
-        });
+    let window = rate_window(now);
+    let per_minute = i64::from(state.config.tokens.rate_per_minute);
+    match state
+        .token_leases
+        .admit(state, t.id, window, per_minute)
+        .await?
+    {
+        Admit::Yes => {}
+        Admit::No => {
+            return Err(Refused::TooMany {
+                retry_after: (window + 60 - now).max(1) as u64,
+            })
+        }
+        Admit::Revoked => return Err(Refused::Invalid),
     }
-    // The address differs from the last accepted use's (only accepted uses move it):
-    // recorded, and logged in the same transaction when no use came from it before.
-    if t.prev_ip.is_some() {
+    // "Last used" is written at most once a minute. A use from an address this token
+    // was never used from is recorded, written as the last use and logged at once, in
+    // one transaction (a known address is only read).
+    let other_address = t.last_used_ip.as_deref() != Some(caller.ip.as_str());
+    if other_address && !store::tokens::address_known(&state.db, t.id, &caller.ip).await? {
         let mut tx = state.db.begin().await?;
         if store::tokens::add_address(&mut *tx, t.id, &caller.ip, now).await? {
+            store::tokens::touch(&mut *tx, t.id, now, &caller.ip, LAST_USED_EVERY_SECS, true)
+                .await?;
             crate::server::audit::log_within(
                 &mut tx,
                 caller,
@@ -139,6 +230,16 @@ pub async fn resolve(
             .await?;
         }
         tx.commit().await?;
+    } else if access_token::last_used_due(t.last_used_at, now) {
+        store::tokens::touch(
+            &state.db,
+            t.id,
+            now,
+            &caller.ip,
+            LAST_USED_EVERY_SECS,
+            false,
+        )
+        .await?;
     }
     Ok(TokenCaller {
         token_id: t.id,

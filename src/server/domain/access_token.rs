@@ -155,6 +155,92 @@ pub fn rate_window(now: i64) -> i64 {
     now - now.rem_euclid(60)
 }
 
+/// The most one reservation takes from a token's minute: a sixteenth of the
+/// allowance. An instance holds at most this many unused requests, so with several
+/// instances a busy token may be refused up to this many requests early per other
+/// instance; it is never let past its allowance.
+pub fn share_cap(per_minute: i64) -> i64 {
+    (per_minute / 16).max(1)
+}
+
+/// What [`Lease::take`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// One request of this instance's share, taken.
+    Took,
+    /// The token's minute is used up (the database granted nothing): refuse.
+    UsedUp,
+    /// Nothing left here: reserve more from the database.
+    Empty,
+}
+
+/// One instance's share of one token's requests in one minute. The database row
+/// counts what every instance reserved (never more than the allowance); the instance
+/// counts its requests against its share in memory, so most API requests write
+/// nothing. The first reservation of a minute takes one request, each next one twice
+/// the last, up to [`share_cap`]: a token used once a minute reserves once, a busy
+/// one once per many requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lease {
+    window: i64,
+    left: i64,
+    last_grant: i64,
+    used_up: bool,
+}
+
+impl Lease {
+    fn enter(&mut self, window: i64) {
+        if self.window != window {
+            *self = Lease {
+                window,
+                ..Lease::default()
+            };
+        }
+    }
+
+    /// Whether this is a share of the minute `window`.
+    pub fn is_of(&self, window: i64) -> bool {
+        self.window == window
+    }
+
+    /// Takes one request in the minute `window`.
+    pub fn take(&mut self, window: i64) -> Take {
+        self.enter(window);
+        if self.left > 0 {
+            self.left -= 1;
+            Take::Took
+        } else if self.used_up {
+            Take::UsedUp
+        } else {
+            Take::Empty
+        }
+    }
+
+    /// How many requests to reserve next in the minute `window`.
+    pub fn want(&mut self, window: i64, per_minute: i64) -> i64 {
+        self.enter(window);
+        (self.last_grant.saturating_mul(2)).clamp(1, share_cap(per_minute))
+    }
+
+    /// The database granted `n` requests of the minute `window` (0: it is used up).
+    pub fn granted(&mut self, window: i64, n: i64) {
+        self.enter(window);
+        if n <= 0 {
+            self.used_up = true;
+        } else {
+            self.left += n;
+            self.last_grant = n;
+        }
+    }
+}
+
+/// What a reservation of `want` requests gets when `reserved` of the minute's
+/// `per_minute` are reserved already (the database computes the same in its
+/// statement; this is the rule it follows).
+pub fn grant(reserved: i64, want: i64, per_minute: i64) -> i64 {
+    want.min(per_minute - reserved).max(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +367,60 @@ mod tests {
         assert!(last_used_due(Some(100), 160));
         assert_eq!(rate_window(125), 120);
         assert_eq!(rate_window(120), 120);
+    }
+
+    #[test]
+    fn a_lease_starts_at_one_doubles_and_stops_at_a_sixteenth() {
+        let mut l = Lease::default();
+        assert_eq!(l.take(60), Take::Empty);
+        assert_eq!(l.want(60, 600), 1);
+        l.granted(60, 1);
+        assert_eq!(l.take(60), Take::Took);
+        assert_eq!(l.take(60), Take::Empty);
+        let mut wants = vec![];
+        for _ in 0..8 {
+            let w = l.want(60, 600);
+            wants.push(w);
+            l.granted(60, w);
+            for _ in 0..w {
+                assert_eq!(l.take(60), Take::Took);
+            }
+            assert_eq!(l.take(60), Take::Empty);
+        }
+        assert_eq!(wants, [2, 4, 8, 16, 32, 37, 37, 37]);
+        assert_eq!(share_cap(600), 37);
+        assert_eq!(share_cap(10), 1);
+        assert_eq!(share_cap(1_000_000), 62_500);
+    }
+
+    #[test]
+    fn a_used_up_minute_refuses_until_the_next_minute_which_starts_afresh() {
+        let mut l = Lease::default();
+        l.granted(60, 3);
+        l.granted(60, 0);
+        for _ in 0..3 {
+            assert_eq!(l.take(60), Take::Took);
+        }
+        assert_eq!(l.take(60), Take::UsedUp);
+        assert_eq!(l.take(60), Take::UsedUp);
+        // What is left of a minute is not carried into the next.
+        l.granted(120, 5);
+        assert_eq!(l.take(180), Take::Empty);
+        assert_eq!(l.want(180, 600), 1);
+    }
+
+    #[test]
+    fn a_grant_never_takes_the_minute_past_its_allowance() {
+        assert_eq!(grant(0, 1, 40), 1);
+        assert_eq!(grant(38, 4, 40), 2);
+        assert_eq!(grant(40, 4, 40), 0);
+        assert_eq!(grant(45, 4, 40), 0);
+        // However reservations of any size interleave, their sum stops at the allowance.
+        let (mut reserved, mut want) = (0, 1);
+        while grant(reserved, want, 600) > 0 {
+            reserved += grant(reserved, want, 600);
+            want = (want * 2).min(share_cap(600));
+        }
+        assert_eq!(reserved, 600);
     }
 }

@@ -15,18 +15,14 @@ pub struct TokenRow {
     pub last_used_ip: Option<String>,
 }
 
-/// A token as one API request finds it, with that request counted.
+/// A token as one API request finds it.
 #[derive(Clone, Debug, FromRow)]
-pub struct UsedToken {
+pub struct FoundToken {
     pub id: i64,
     pub user_id: i64,
     pub scopes: String,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
-    /// Requests in the current minute, this one included.
-    pub rate_count: i64,
-    /// The address of the use before this one, when this request wrote a new one.
-    pub prev_ip: Option<String>,
     pub last_used_ip: Option<String>,
     pub last_used_at: Option<i64>,
 }
@@ -81,8 +77,7 @@ where
 
 /// Revokes one live token of the account, giving it (its name, permissions and
 /// lifetime are what a regeneration keeps); `None` when there was none. One statement,
-/// so that of two racing revocations one finds it. Its minute's count starts again, so
-/// that the first refused use is the one logged.
+/// so that of two racing revocations one finds it.
 pub async fn revoke<'e, E>(
     exec: E,
     user_id: i64,
@@ -93,7 +88,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query_as(&format!(
-        "UPDATE access_tokens SET revoked_at = $3, rate_window = 0, rate_count = 0
+        "UPDATE access_tokens SET revoked_at = $3
          WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL
          RETURNING {COLUMNS}"
     ))
@@ -118,48 +113,103 @@ where
     Ok(n)
 }
 
-/// One API request's use of a token.
-pub struct Use<'a> {
-    pub token_hash: &'a [u8],
-    pub now: i64,
-    /// The start of the current minute.
-    pub window: i64,
-    pub ip: &'a str,
-    /// "Last used" is written again after this many seconds (or from another address).
-    pub last_used_every: i64,
-    /// Requests a token may make in a minute.
-    pub per_minute: i64,
-}
-
-/// Finds a token by its hash and counts this request, in one statement: the request
-/// in the token's minute, always; and, only when the request is accepted (not revoked,
-/// not expired, within the minute's allowance), "last used" when a minute has passed
-/// or the address is another, with `prev_ip` set when the address changed. Revoked
-/// and expired tokens are found too (their use is refused and logged by the caller).
-pub async fn use_token(db: &Db, u: &Use<'_>) -> Result<Option<UsedToken>, sqlx::Error> {
-    // $1 hash, $2 now, $3 window, $4 address, $5 last-used interval, $6 allowance.
-    const ACCEPTED: &str = "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
-        AND (CASE WHEN rate_window = $3 THEN rate_count + 1 ELSE 1 END) <= $6)";
-    sqlx::query_as(&format!(
-        "UPDATE access_tokens SET
-             rate_count = CASE WHEN rate_window = $3 THEN rate_count + 1 ELSE 1 END,
-             rate_window = $3,
-             prev_ip = CASE WHEN {ACCEPTED} AND (last_used_ip IS NULL OR last_used_ip <> $4)
-                 THEN COALESCE(last_used_ip, '') ELSE NULL END,
-             last_used_at = CASE WHEN {ACCEPTED} AND (last_used_at IS NULL OR last_used_at <= $2 - $5
-                 OR last_used_ip IS NULL OR last_used_ip <> $4) THEN $2 ELSE last_used_at END,
-             last_used_ip = CASE WHEN {ACCEPTED} THEN $4 ELSE last_used_ip END
-         WHERE token_hash = $1
-         RETURNING id, user_id, scopes, expires_at, revoked_at, rate_count, prev_ip, last_used_ip, last_used_at"
-    ))
-    .bind(u.token_hash)
-    .bind(u.now)
-    .bind(u.window)
-    .bind(u.ip)
-    .bind(u.last_used_every)
-    .bind(u.per_minute)
+/// A token by its keyed hash, as an API request needs it (revoked and expired ones
+/// too: their use is refused and logged). Reads only.
+pub async fn find(db: &Db, token_hash: &[u8]) -> Result<Option<FoundToken>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, scopes, expires_at, revoked_at, last_used_ip, last_used_at
+         FROM access_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash)
     .fetch_optional(db)
     .await
+}
+
+/// Reserves up to `want` of a live token's requests in the minute `window` for one
+/// instance, never taking the minute's total past `per_minute`
+/// ([`crate::server::domain::access_token::grant`], computed here in one statement so
+/// that parallel reservations of several instances add up); how many it got, or
+/// `None` when the token is revoked meanwhile.
+pub async fn reserve(
+    db: &Db,
+    id: i64,
+    window: i64,
+    want: i64,
+    per_minute: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    // $1 id, $2 window, $3 want, $4 allowance; `reserved` is what the minute has so far.
+    const RESERVED: &str = "(CASE WHEN rate_window = $2 THEN rate_count ELSE 0 END)";
+    let row: Option<(i64,)> = sqlx::query_as(&format!(
+        "UPDATE access_tokens SET
+             rate_granted = CASE WHEN {RESERVED} + $3 <= $4 THEN $3
+                 WHEN {RESERVED} >= $4 THEN 0 ELSE $4 - {RESERVED} END,
+             rate_count = CASE WHEN {RESERVED} + $3 <= $4 THEN {RESERVED} + $3
+                 WHEN {RESERVED} >= $4 THEN {RESERVED} ELSE $4 END,
+             rate_window = $2
+         WHERE id = $1 AND revoked_at IS NULL
+         RETURNING rate_granted"
+    ))
+    .bind(id)
+    .bind(window)
+    .bind(want)
+    .bind(per_minute)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Writes "last used" (now, from `ip`) unless another request wrote it in the last
+/// `every` seconds; `force` writes it anyway (a new address). Whether it wrote.
+pub async fn touch<'e, E>(
+    exec: E,
+    id: i64,
+    now: i64,
+    ip: &str,
+    every: i64,
+    force: bool,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let due = if force {
+        // Always true; names $4 so that both statements take the same arguments.
+        "$4 IS NOT NULL"
+    } else {
+        "(last_used_at IS NULL OR last_used_at <= $2 - $4)"
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE access_tokens SET last_used_at = $2, last_used_ip = $3 WHERE id = $1 AND {due}"
+    ))
+    .bind(id)
+    .bind(now)
+    .bind(ip)
+    .bind(every)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks that a refused use of a dead token is being logged, unless one was in the
+/// last `every` seconds; whether this one is to be logged.
+pub async fn refusal_to_log<'e, E>(
+    exec: E,
+    id: i64,
+    now: i64,
+    every: i64,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "UPDATE access_tokens SET refused_logged_at = $2
+         WHERE id = $1 AND (refused_logged_at IS NULL OR refused_logged_at <= $2 - $3)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(every)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records an address a token was used from; whether it is new for that token.
@@ -182,6 +232,18 @@ where
     .execute(exec)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether the token was used from this address before.
+pub async fn address_known(db: &Db, token_id: i64, ip: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT token_id FROM access_token_addresses WHERE token_id = $1 AND ip = $2",
+    )
+    .bind(token_id)
+    .bind(ip)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
 }
 
 /// A live token's owner, scopes and expiry by its hash (introspection: reads only).

@@ -168,7 +168,12 @@ impl TestApp {
 
     /// A second instance on the same database (as behind a load balancer).
     pub async fn another_instance(&self) -> TestApp {
-        app_in(TempDir::new().unwrap(), self.database_url.clone(), &[]).await
+        self.another_instance_with(&[]).await
+    }
+
+    /// A second instance on the same database, under these settings.
+    pub async fn another_instance_with(&self, env: &[(&str, &str)]) -> TestApp {
+        app_in(TempDir::new().unwrap(), self.database_url.clone(), env).await
     }
 }
 
