@@ -12,6 +12,10 @@ export const SMS_PORT = 2590;
 export const SHORT_LINK_PORT = 3101;
 // Another instance on the same database as APP_PORT, as behind a load balancer.
 export const OTHER_INSTANCE_PORT = 3102;
+// An instance whose clock the tests move (libfaketime reads the offset, e.g. "+8d",
+// from .run/faketime), for a token that expires.
+export const MOVED_CLOCK_PORT = 3103;
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 // The database: SQLite files under .run/ by default; with LATCHKEY_E2E_POSTGRES set
 // (scripts/test.sh sets it to its throwaway PostgreSQL cluster), databases there. The
@@ -125,6 +129,23 @@ export default defineConfig({
               // A proof of identity (a code check, the password, signing in) counts
               // for 5 seconds only here.
               LATCHKEY_SESSION_REAUTH_SECONDS: '5',
+            },
+          },
+          {
+            // Starts on the real time; libfaketime reads the file again every second.
+            command: 'echo +0d > end2end/.run/faketime && exec ./target/release/latchkey',
+            cwd: '..',
+            url: `http://127.0.0.1:${MOVED_CLOCK_PORT}/signin`,
+            timeout: 60_000,
+            reuseExistingServer: false,
+            stdout: 'pipe' as const,
+            env: {
+              ...appEnv(MOVED_CLOCK_PORT, 'e2e-clock'),
+              LD_PRELOAD: LIBFAKETIME,
+              FAKETIME_TIMESTAMP_FILE: 'end2end/.run/faketime',
+              FAKETIME_CACHE_DURATION: '1',
+              // Only the wall clock moves: timers and timeouts keep real time.
+              FAKETIME_DONT_FAKE_MONOTONIC: '1',
             },
           },
         ]),

@@ -19,6 +19,8 @@ apt_install() {
 
 # 1. System packages: TLS for mail, the browser and the real clients the tests drive.
 apt_install pkg-config libssl-dev chromium oathtool zbar-tools sqlite3
+# libfaketime moves the clock of one test instance (a token that expires, tokens.spec.ts).
+apt_install libfaketime
 # PostgreSQL: scripts/test.sh and bench/run.sh run a throwaway cluster of their own with its
 # initdb and pg_ctl (no system service is used).
 apt_install postgresql

@@ -212,10 +212,11 @@ export async function readClipboard(page: Page): Promise<string> {
  * On Settings > API tokens: generates a token with `scopes` and gives its secret, read
  * through the dialog's "Copy" (the context needs the clipboard permissions).
  */
-export async function generateToken(page: Page, name: string, scopes: string[]): Promise<string> {
+export async function generateToken(page: Page, name: string, scopes: string[], expiration?: string): Promise<string> {
   await page.getByRole('button', { name: 'Generate Token' }).click();
   const dialog = page.getByRole('dialog', { name: 'Generate Token' });
   await dialog.getByLabel('Name', { exact: true }).fill(name);
+  if (expiration) await dialog.getByLabel('Expiration', { exact: true }).selectOption({ label: expiration });
   for (const s of scopes) await dialog.getByRole('checkbox', { name: new RegExp(`^${s}`) }).check();
   await dialog.getByRole('button', { name: 'Generate Token' }).click();
   await expect(dialog.getByText('It will not be shown again')).toBeVisible();

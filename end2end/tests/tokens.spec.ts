@@ -1,4 +1,6 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { axe, generateToken as generate, gotoReady, readClipboard, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
 
 // Settings > API tokens (seed 002): generate, copy once, call the API with it, see it
@@ -118,4 +120,36 @@ test('the Generate Token dialog by keyboard alone, with its errors', async ({ pa
   await page.keyboard.press('Enter');
   const row = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Deploy key' }) });
   await expect(row.getByText('sessions:read')).toBeVisible();
+});
+
+test.describe('on a server whose clock the test moves', () => {
+  // The MOVED_CLOCK_PORT server of playwright.config.ts: libfaketime reads the clock's
+  // offset from this file (again every second).
+  test.use({ baseURL: 'http://127.0.0.1:3103' });
+  const clock = path.resolve(__dirname, '../.run/faketime');
+  test.afterEach(() => fs.writeFileSync(clock, '+0d\n'));
+
+  test('a token past its expiry gets 401, is logged and shows as Expired', async ({ page, request }) => {
+    const email = uniqueEmail('tokens-expiry');
+    await signUpVerified(page, email);
+    await signIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await gotoReady(page, '/settings/tokens');
+    const secret = await generate(page, 'Weekly job', ['account:read'], '7 days');
+    expect((await call(request, '/api/v1/account', secret)).status()).toBe(200);
+
+    // Eight days later (the session is long gone: sign in again).
+    fs.writeFileSync(clock, '+8d\n');
+    await expect.poll(async () => (await call(request, '/api/v1/account', secret)).status(), { timeout: 10_000 }).toBe(401);
+    const refused = await call(request, '/api/v1/account', secret);
+    expect(refused.headers()['www-authenticate']).toContain('error="invalid_token"');
+    expect(refused.headers()['content-type']).toBe('application/problem+json');
+    await signIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+    await gotoReady(page, '/settings/tokens');
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Weekly job' }) });
+    await expect(row.getByText('Expired', { exact: true })).toBeVisible();
+    await page.goto('/settings/security-log?category=tokens');
+    await expect(page.getByText('Expired API token refused')).toHaveCount(1);
+  });
 });

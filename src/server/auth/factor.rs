@@ -419,20 +419,13 @@ pub async fn email_code_counts(state: &AppState, user: &store::users::User) -> R
 
 /// The account's methods as the identity rule sees them.
 pub async fn active_methods(state: &AppState, user_id: i64) -> Result<Vec<Method>, Error> {
-    let totp = store::mfa::totp(&state.db, user_id)
-        .await?
-        .is_some_and(|t| t.enabled_at.is_some());
-    let codes = store::codes::methods(&state.db, user_id).await?;
-    let mut methods = Vec::new();
-    if totp {
-        methods.push(Method::Totp);
-    }
-    for row in codes {
-        match Channel::parse(&row.channel) {
-            Some(Channel::Email) => methods.push(Method::Email),
-            Some(Channel::Sms) => methods.push(Method::Sms),
-            None => {}
-        }
-    }
-    Ok(methods)
+    let on = store::mfa::enabled(&state.db, user_id).await?;
+    Ok([
+        (on.totp, Method::Totp),
+        (on.email, Method::Email),
+        (on.sms, Method::Sms),
+    ]
+    .into_iter()
+    .filter_map(|(at, m)| at.map(|_| m))
+    .collect())
 }

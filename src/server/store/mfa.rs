@@ -27,6 +27,28 @@ pub struct Status {
     pub recovery_codes_retired_at: Option<i64>,
 }
 
+/// When each second factor was turned on (`None`: off), in one query: the
+/// authenticator, Email Code, SMS Code.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct Enabled {
+    pub totp: Option<i64>,
+    pub email: Option<i64>,
+    pub sms: Option<i64>,
+}
+
+pub async fn enabled(db: &Db, user_id: i64) -> Result<Enabled, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT enabled_at FROM totp_methods WHERE user_id = $1) AS totp,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email')
+                    AS email,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms')
+                    AS sms",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
 /// What the Security page shows, in one query: when the authenticator was enabled
 /// (if it is), how many recovery codes are still unused, and when Email Code was
 /// turned on (if it is).
