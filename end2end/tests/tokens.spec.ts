@@ -1,6 +1,6 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { axe, generateToken as generate, gotoReady, readClipboard, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail } from './helpers';
 
 // Settings > API tokens (seed 002): generate, copy once, call the API with it, see it
@@ -126,7 +126,7 @@ test.describe('on a server whose clock the test moves', () => {
   // The MOVED_CLOCK_PORT server of playwright.config.ts: libfaketime reads the clock's
   // offset from this file (again every second).
   test.use({ baseURL: 'http://127.0.0.1:3103' });
-  const clock = path.resolve(__dirname, '../.run/faketime');
+  const clock = fileURLToPath(new URL('../.run/faketime', import.meta.url));
   test.afterEach(() => fs.writeFileSync(clock, '+0d\n'));
 
   test('a token past its expiry gets 401, is logged and shows as Expired', async ({ page, request }) => {
