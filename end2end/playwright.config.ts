@@ -50,6 +50,9 @@ const appEnv = (port: number, db: string) => ({
   // schemathesis (api-fuzz.spec.ts) sends thousands of requests with one token; the
   // per-token limit itself is tested in Rust, with 100 parallel requests.
   LATCHKEY_TOKENS_RATE_PER_MINUTE: '1000000',
+  // Other browsers present other client addresses (notifications.spec.ts) through the
+  // proxy header, which the app takes from 127.0.0.1 only.
+  LATCHKEY_SERVER_TRUSTED_PROXIES: '127.0.0.1',
   RUST_LOG: 'warn',
 });
 

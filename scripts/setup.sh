@@ -102,10 +102,14 @@ want=$(node -p 'require("./scripts/wasm-opt/package.json").devDependencies.binar
 got=$(wasm-opt --version 2>/dev/null | awk '{print $3}')
 [ "$got" = "$want" ] || { log "wasm-opt on PATH is version '${got:-none}', not $want ($(command -v wasm-opt || echo missing))"; exit 1; }
 
-# 6. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
+# 6. The country-level IP database that places addresses out of the box (geoip.database
+# defaults to it when it is there), at the exact version in scripts/geoip/package.json.
+npm_ci scripts/geoip
+
+# 7. The end-to-end tests' npm packages (no browser download: Debian's chromium is used).
 npm_ci end2end
 
-# 7. schemathesis (PyPI, the version in scripts/schemathesis-requirements.txt), in a
+# 8. schemathesis (PyPI, the version in scripts/schemathesis-requirements.txt), in a
 # virtual environment under target/: it fuzzes the live REST API from its OpenAPI
 # description (end2end/tests/api-fuzz.spec.ts). Needs Python 3.11 or newer.
 venv=target/schemathesis

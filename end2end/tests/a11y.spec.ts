@@ -68,6 +68,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await gotoReady(page, '/settings/tokens');
         await expect(page.getByText('You have no tokens.')).toBeVisible();
         await check(page, 'API tokens');
+        await gotoReady(page, '/settings/notifications');
+        await expect(page.getByRole('switch', { name: 'New device' })).toBeVisible();
+        await check(page, 'notifications');
         await gotoReady(page, '/settings/security');
 
         // Change Password, empty and with its errors.

@@ -50,6 +50,9 @@ test('every page opens once signed out and once signed in', async ({ page }) => 
   await gotoReady(page, '/settings/tokens');
   await expect(heading(page, 'API tokens')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Generate Token' })).toBeVisible();
+  await gotoReady(page, '/settings/notifications');
+  await expect(heading(page, 'Notifications')).toBeVisible();
+  await expect(page.getByRole('switch', { name: 'New location' })).toHaveAttribute('aria-checked', 'true');
   // Signed in, the start and the sign-in page lead to the settings.
   for (const path of ['/', '/signin', '/settings']) {
     await page.goto(path);

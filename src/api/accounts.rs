@@ -65,8 +65,15 @@ pub async fn sign_in(
 ) -> Result<SignedIn, ApiError> {
     let (state, who) = caller()?;
     match flow::sign_in(&state, &who, &email, &password, next.as_deref(), now()).await? {
-        flow::SignInOutcome::Session { token, signed_in } => {
+        flow::SignInOutcome::Session {
+            token,
+            signed_in,
+            device_cookie,
+        } => {
             set_cookie(&cookies::set_session(&state.config, &token));
+            if let Some(device) = device_cookie {
+                set_cookie(&cookies::set_device(&state.config, &device));
+            }
             then_show(&signed_in.redirect_to);
             Ok(signed_in)
         }

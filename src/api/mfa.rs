@@ -228,6 +228,9 @@ pub async fn verify_sign_in(
         Ok(done) => {
             set_cookie(&cookies::clear_pending(&state.config));
             set_cookie(&cookies::set_session(&state.config, &done.session_token));
+            if let Some(device) = &done.device_cookie {
+                set_cookie(&cookies::set_device(&state.config, device));
+            }
             then_show(&done.signed_in.redirect_to);
             Ok(done.signed_in)
         }

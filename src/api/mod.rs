@@ -2,6 +2,7 @@
 //! calls a flow in `server::flows`, and sets cookies; errors carry their status.
 pub mod accounts;
 pub mod mfa;
+pub mod notifications;
 pub mod password;
 pub mod security_log;
 pub mod sessions;

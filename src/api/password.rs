@@ -73,9 +73,12 @@ pub async fn reset_password(
     new_password: String,
     new_password_repeat: String,
 ) -> Result<(), ApiError> {
-    let (state, who) = caller()?;
+    let (state, mut who) = caller()?;
     // The link's token, or (from a page without script) the whole pasted link.
     let token = crate::model::account::token_from_pasted(&token);
+    // This browser becomes a device the account knows: the sign-in that follows the
+    // reset from it is no news.
+    let new_device = crate::server::flows::notices::ensure_device(&state, &mut who);
     flow::reset(
         &state,
         &who,
@@ -85,6 +88,9 @@ pub async fn reset_password(
         now(),
     )
     .await?;
+    if let Some(cookie) = new_device {
+        set_cookie(&cookies::set_device(&state.config, &cookie));
+    }
     then_show("/reset-password?done");
     Ok(())
 }

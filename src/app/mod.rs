@@ -4,10 +4,11 @@ mod settings_layout;
 use crate::model::account::Me;
 use crate::model::error::ApiError;
 use crate::pages::{
-    forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
-    reset_password::ResetPasswordPage, security::SecurityPage, security_log::SecurityLogPage,
-    sessions::SessionsPage, sign_in::SignInPage, sign_in_verify::SignInVerifyPage,
-    sign_up::SignUpPage, tokens::TokensPage, verify_email::VerifyEmailPage,
+    forgot_password::ForgotPasswordPage, not_found::NotFoundPage, not_me::NotMePage,
+    notifications::NotificationsPage, reset_password::ResetPasswordPage, security::SecurityPage,
+    security_log::SecurityLogPage, sessions::SessionsPage, sign_in::SignInPage,
+    sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, tokens::TokensPage,
+    verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -92,8 +93,12 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
         "/verify-email" => "verify_email_route",
         "/forgot-password" => "forgot_password_route",
         "/reset-password" => "reset_password_route",
+        "/not-me" => "not_me_route",
         "/settings/security" => "security_route",
-        "/settings/sessions" | "/settings/security-log" | "/settings/tokens" => "activity_route",
+        "/settings/sessions"
+        | "/settings/security-log"
+        | "/settings/tokens"
+        | "/settings/notifications" => "activity_route",
         _ => return None,
     })
 }
@@ -159,11 +164,12 @@ lazy_pages! {
     VerifyEmailRoute => VerifyEmailPage,
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
+    NotMeRoute => NotMePage,
     SecurityRoute => SecurityPage,
     ActivityRoute => ActivityPages,
 }
 
-/// Sessions, Security log and API tokens share one WebAssembly chunk: what they have in common
+/// Sessions, Security log, API tokens and Notifications share one WebAssembly chunk: what they have in common
 /// (times, tables, transitions) then stays out of the first load of every page,
 /// where wasm-split puts code that two chunks need.
 #[component]
@@ -177,6 +183,8 @@ fn ActivityPages() -> impl IntoView {
         view! { <SessionsPage/> }.into_any()
     } else if path.ends_with("/tokens") {
         view! { <TokensPage/> }.into_any()
+    } else if path.ends_with("/notifications") {
+        view! { <NotificationsPage/> }.into_any()
     } else {
         view! { <SecurityLogPage/> }.into_any()
     }
@@ -197,6 +205,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
                 <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
                 <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                // Rendered whole: the sign-in the link names, and a form that works
+                // without script.
+                <Route path=path!("/not-me") view={Lazy::<NotMeRoute>::new()} ssr=SsrMode::Async/>
                 // Rendered whole before it is sent: the settings resources come from
                 // the local database in well under a millisecond, and one write beats
                 // a stream of small ones.
@@ -205,6 +216,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sessions") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("security-log") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("tokens") view={Lazy::<ActivityRoute>::new()}/>
+                    <Route path=path!("notifications") view={Lazy::<ActivityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

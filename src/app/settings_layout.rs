@@ -30,6 +30,7 @@ pub fn SettingsLayout() -> impl IntoView {
                     <A href="/settings/sessions">"Sessions"</A>
                     <A href="/settings/security-log">"Security log"</A>
                     <A href="/settings/tokens">"API tokens"</A>
+                    <A href="/settings/notifications">"Notifications"</A>
                 </nav>
                 <div class="content">
                     <Suspense fallback=|| ()>

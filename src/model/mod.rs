@@ -2,6 +2,7 @@
 pub mod account;
 pub mod error;
 pub mod mfa;
+pub mod notifications;
 pub mod password;
 pub mod security_log;
 pub mod sessions;

@@ -1,6 +1,8 @@
 //! One module per page.
 pub mod forgot_password;
 pub mod not_found;
+pub mod not_me;
+pub mod notifications;
 pub mod proof;
 pub mod reset_password;
 pub mod security;

@@ -169,7 +169,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 7] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 8] = [
         (
             "security log",
             store::events::prune(db, now - state.config.log.retention_secs).await,
@@ -200,6 +200,15 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
         (
             "revoked access tokens",
             store::tokens::prune_revoked(db, now - KEEP_OLD_LINKS_SECS).await,
+        ),
+        (
+            "sign-in history and notices",
+            store::notices::prune(
+                db,
+                now - crate::server::domain::sign_in_notice::SEEN_WINDOW_SECS,
+                now - KEEP_OLD_LINKS_SECS,
+            )
+            .await,
         ),
     ];
     match crate::server::flows::tokens::remind_expiring(state, now).await {

@@ -18,6 +18,7 @@ pub async fn retire_legacy_recovery_codes(state: &AppState, now: i64) -> Result<
         ip: "this server".into(),
         user_agent: "Latchkey".into(),
         principal: None,
+        device_cookie: None,
     };
     let owners = store::mfa::owners_of_codes_sealed_as(&state.db, &LEGACY_SEALED_LENGTHS).await?;
     let mut retired = 0;

@@ -8,6 +8,7 @@ mod accounts_api;
 mod database;
 mod email_code_api;
 mod mfa_api;
+mod notices;
 mod password_api;
 mod plain_forms;
 mod schema;

@@ -398,6 +398,7 @@ async fn the_second_step_by_plain_form_takes_an_authenticator_code() {
         ip: "198.51.100.9".into(),
         user_agent: "latchkey-tests/1.0".into(),
         principal: None,
+        device_cookie: None,
     };
     let who = t.owner(email, t0, base).await;
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0)

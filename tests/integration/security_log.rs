@@ -234,13 +234,18 @@ async fn the_log_page_reads_in_words_fifty_at_a_time() {
             None => break,
         }
     }
-    // 120 wrong passwords + sign-up, verification and the sign-in: three pages.
+    // 120 wrong passwords + sign-up, verification, the sign-in and its notice (held
+    // back: the first sign-in): three pages.
     assert_eq!(pages, 3);
     let ids: std::collections::HashSet<i64> =
         seen.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids.len(), seen.len(), "no event twice");
-    assert_eq!(seen[0]["event"], "Signed in");
-    assert_eq!(seen[0]["outcome"], "Success");
+    assert_eq!(
+        seen[0]["event"],
+        "New sign-in notice held back (the account's first sign-in): new device, new browser, new location"
+    );
+    assert_eq!(seen[1]["event"], "Signed in");
+    assert_eq!(seen[1]["outcome"], "Success");
     let wrong = seen
         .iter()
         .filter(|e| e["event"] == "Wrong password")

@@ -85,6 +85,7 @@ fn caller(session: Option<Session>) -> Caller {
         ip: "198.51.100.44".into(),
         user_agent: "Mozilla/5.0 (Android 14) Chrome/126.0 Mobile".into(),
         principal: session.map(Principal::Session),
+        device_cookie: None,
     }
 }
 

@@ -18,6 +18,7 @@ fn caller() -> Caller {
         ip: "198.51.100.44".into(),
         user_agent: "latchkey-tests/1.0".into(),
         principal: None,
+        device_cookie: None,
     }
 }
 
@@ -800,6 +801,7 @@ async fn a_refused_use_does_not_move_last_used_so_a_new_address_is_always_logged
         ip: ip.into(),
         user_agent: "latchkey-tests/1.0".into(),
         principal: None,
+        device_cookie: None,
     };
     let w = t0 - t0.rem_euclid(60) + 60;
     assert!(

@@ -20,6 +20,8 @@ pub struct Caller {
     pub ip: String,
     pub user_agent: String,
     pub principal: Option<Principal>,
+    /// The browser's device cookie as sent (checked where it is used).
+    pub device_cookie: Option<String>,
 }
 
 /// What a request proves it is: a browser session (it opens the pages and the server
@@ -65,6 +67,7 @@ impl Caller {
             ip: ip.to_string(),
             user_agent: user_agent.to_string(),
             principal: session.map(Principal::Session),
+            device_cookie: None,
         }
     }
 

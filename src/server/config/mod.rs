@@ -4,7 +4,7 @@
 mod accounts;
 mod api;
 mod database;
-mod geoip;
+pub mod geoip;
 mod log;
 mod mail;
 mod mfa;

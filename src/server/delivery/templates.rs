@@ -133,6 +133,55 @@ pub fn security_notice(
     }
 }
 
+/// A new sign-in: what was new about it, when, from where, with what, and the single-use
+/// "This wasn't me" link that signs that session out.
+pub fn new_sign_in(
+    to: &str,
+    what_was_new: &str,
+    origin: &Origin<'_>,
+    place: &str,
+    not_me_link: &str,
+    valid_days: i64,
+) -> Mail {
+    let text = format!(
+        "Your account {to} was just signed in to from {what_was_new}.\n\n         When: {when}\nIP address: {ip}\nPlace: {place}\nBrowser: {device}\n\n         If this was you, there is nothing to do.\n\n         If this wasn't you, open this link to sign that session out and set a new          password (it works once, for {valid_days} days):\n{not_me_link}\n\n         You can choose which sign-ins you are told about in Settings > Notifications.",
+        when = origin.when,
+        ip = origin.ip,
+        device = origin.device,
+    );
+    let html = html_page(&[
+        format!(
+            "Your account <strong>{}</strong> was just signed in to from {}.",
+            escape_html(to),
+            escape_html(what_was_new)
+        ),
+        format!(
+            "When: {}<br>IP address: {}<br>Place: {}<br>Browser: {}",
+            escape_html(origin.when),
+            escape_html(origin.ip),
+            escape_html(place),
+            escape_html(origin.device)
+        ),
+        "If this was you, there is nothing to do.".into(),
+        format!(
+            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#cf222e;color:#fff;\
+             border-radius:6px;text-decoration:none\">This wasn't me</a>",
+            escape_html(not_me_link)
+        ),
+        format!(
+            "The link signs that session out and leads you to set a new password. It works \
+             once, for {valid_days} days."
+        ),
+        "You can choose which sign-ins you are told about in Settings &gt; Notifications.".into(),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "New sign-in to your account".into(),
+        text,
+        html,
+    }
+}
+
 /// What a reset by link means for two-step sign-in (see `model::mfa::email_code_held`).
 const RESET_AND_METHODS: &str = "If your account has an authenticator app or SMS codes, \
     the first sign-in after the reset asks for one of those, or a recovery code: a code \

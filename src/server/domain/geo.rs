@@ -1,12 +1,93 @@
-//! Approximate location of a client address, for the Sessions page and the security
-//! log: "City, Country" from a MaxMind GeoLite2/GeoIP2 City database (`geoip.database`),
-//! "Local network" for loopback and private ranges, "Unknown location" otherwise.
+//! Approximate location of a client address, for the Sessions page, the security log
+//! and the notices: "City, Country" from a MaxMind GeoLite2/GeoIP2 City database,
+//! "Country" from a country database (MaxMind's, or the country-level database the
+//! set-up installs, whose records hold only `country_code`: the name is then the ISO
+//! 3166 English short name), "Local network" for loopback and private ranges,
+//! "Unknown location" otherwise.
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 pub const LOCAL: &str = "Local network";
 pub const UNKNOWN: &str = "Unknown location";
 
-/// The City database, when the operator named one.
+/// Where an address is, as far as the database knows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country_code: Option<String>,
+    pub country: Option<String>,
+}
+
+impl Place {
+    /// What "a new location" compares: the country, or the city in its country when
+    /// the database knows cities; `None` when nothing is known.
+    pub fn key(&self) -> Option<String> {
+        let cc = self.country_code.clone().or_else(|| self.country.clone())?;
+        Some(match &self.city {
+            Some(city) => format!("{cc}/{city}"),
+            None => cc,
+        })
+    }
+
+    /// "City, Country", or what of it is known.
+    pub fn describe(&self) -> String {
+        place(self.city.as_deref(), self.country.as_deref())
+    }
+}
+
+/// The fields of a record that every supported database has some of: MaxMind's City
+/// and Country (`city.names.en`, `country.iso_code`, `country.names.en`) and
+/// ip-location-db's country files (`country_code`).
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(borrow)]
+    city: Option<Named<'a>>,
+    #[serde(borrow)]
+    country: Option<Country<'a>>,
+    country_code: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    names: Option<BTreeMap<&'a str, &'a str>>,
+}
+
+#[derive(Deserialize)]
+struct Country<'a> {
+    iso_code: Option<&'a str>,
+    #[serde(borrow)]
+    names: Option<BTreeMap<&'a str, &'a str>>,
+}
+
+fn english<'a>(names: &Option<BTreeMap<&'a str, &'a str>>) -> Option<String> {
+    names
+        .as_ref()
+        .and_then(|n| n.get("en"))
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The English short name of an ISO 3166-1 alpha-2 code (the code itself when the
+/// standard has none, as for XK).
+pub fn country_name(code: &str) -> String {
+    rust_iso3166::from_alpha2(&code.to_ascii_uppercase())
+        .map(|c| c.name.to_string())
+        .unwrap_or_else(|| code.to_ascii_uppercase())
+}
+
+/// What [`Geo::lookup`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Located {
+    Local,
+    Unknown,
+    At(Place),
+}
+
+/// The location database, when there is one.
 pub struct Geo {
     reader: Option<maxminddb::Reader<Vec<u8>>>,
 }
@@ -34,24 +115,57 @@ impl Geo {
         })
     }
 
-    /// Where `ip` (as the log and the sessions store it) is, in words.
-    pub fn locate(&self, ip: &str) -> String {
+    /// Where `ip` (as the log and the sessions store it) is.
+    pub fn lookup(&self, ip: &str) -> Located {
         let Ok(addr) = ip.trim().parse::<IpAddr>() else {
-            return UNKNOWN.into();
+            return Located::Unknown;
         };
+        // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is looked up as IPv4: the
+        // databases hold IPv4 networks only under their IPv4 form.
+        let addr = addr.to_canonical();
         if is_local(addr) {
-            return LOCAL.into();
+            return Located::Local;
         }
         let Some(reader) = &self.reader else {
-            return UNKNOWN.into();
+            return Located::Unknown;
         };
-        let found = reader
+        let Some(r) = reader
             .lookup(addr)
             .ok()
-            .and_then(|r| r.decode::<maxminddb::geoip2::City>().ok().flatten());
-        match found {
-            Some(city) => place(city.city.names.english, city.country.names.english),
-            None => UNKNOWN.into(),
+            .and_then(|r| r.decode::<Record>().ok().flatten())
+        else {
+            return Located::Unknown;
+        };
+        let code = r
+            .country
+            .as_ref()
+            .and_then(|c| c.iso_code)
+            .or(r.country_code)
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase);
+        let country = r
+            .country
+            .as_ref()
+            .and_then(|c| english(&c.names))
+            .or_else(|| code.as_deref().map(country_name));
+        let city = r.city.as_ref().and_then(|c| english(&c.names));
+        if code.is_none() && country.is_none() && city.is_none() {
+            return Located::Unknown;
+        }
+        Located::At(Place {
+            city,
+            country_code: code,
+            country,
+        })
+    }
+
+    /// Where `ip` is, in words.
+    pub fn locate(&self, ip: &str) -> String {
+        match self.lookup(ip) {
+            Located::Local => LOCAL.into(),
+            Located::Unknown => UNKNOWN.into(),
+            Located::At(p) => p.describe(),
         }
     }
 }
@@ -126,6 +240,31 @@ mod tests {
         assert_eq!(geo.locate(""), UNKNOWN);
         assert!(!is_local("100.128.0.1".parse().unwrap()));
         assert!(!is_local("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn country_codes_get_their_english_names_and_unknown_codes_stay_codes() {
+        assert_eq!(country_name("JP"), "Japan");
+        assert_eq!(country_name("de"), "Germany");
+        assert_eq!(country_name("XK"), "XK");
+    }
+
+    #[test]
+    fn a_place_s_key_is_its_country_or_its_city_in_its_country() {
+        let jp = Place {
+            city: None,
+            country_code: Some("JP".into()),
+            country: Some("Japan".into()),
+        };
+        assert_eq!(jp.key().as_deref(), Some("JP"));
+        assert_eq!(jp.describe(), "Japan");
+        let tokyo = Place {
+            city: Some("Tokyo".into()),
+            ..jp.clone()
+        };
+        assert_eq!(tokyo.key().as_deref(), Some("JP/Tokyo"));
+        assert_eq!(tokyo.describe(), "Tokyo, Japan");
+        assert_eq!(Place::default().key(), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod recovery;
 pub mod security_log;
 pub mod sent_code;
 pub mod session;
+pub mod sign_in_notice;
 pub mod strength;
 pub mod throttle;
 pub mod tokens;

@@ -41,6 +41,7 @@ event_kinds! {
     SignInPasswordAccepted = "sign_in_password_accepted" in SignIn,
     SecondFactorLimitReached = "second_factor_limit_reached" in SignIn,
     SignOut = "sign_out" in SignIn,
+    NewSignInNotice = "new_sign_in_notice" in SignIn,
     PasswordChanged = "password_changed" in Password,
     PasswordChangeFailed = "password_change_failed" in Password,
     PasswordResetRequested = "password_reset_requested" in Password,
@@ -68,6 +69,7 @@ event_kinds! {
     SignUpExistingEmail = "sign_up_existing_email" in Settings,
     VerificationEmailSent = "verification_email_sent" in Settings,
     EmailVerified = "email_verified" in Settings,
+    NotificationSettingsChanged = "notification_settings_changed" in Settings,
 }
 
 impl EventKind {
@@ -169,6 +171,33 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
             ("Sign-in stopped after too many wrong codes".into(), Refused)
         }
         K::SignOut => ("Signed out".into(), Success),
+        K::NewSignInNotice => {
+            let new: Vec<&str> = detail
+                .get("new")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let new = new
+                .iter()
+                .map(|n| format!("new {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = match field("held_back") {
+                "" => None,
+                "first_sign_in" => Some("the account's first sign-in"),
+                "switched_off" => Some("switched off in Settings > Notifications"),
+                "daily_limit" => Some("one a day per device"),
+                "mail_limit" => Some("too many emails this hour"),
+                _ => Some("held back"),
+            };
+            match why {
+                None => (format!("New sign-in notice sent: {new}"), Success),
+                Some(why) => (
+                    format!("New sign-in notice held back ({why}): {new}"),
+                    Success,
+                ),
+            }
+        }
         K::PasswordChanged => ("Password changed".into(), Success),
         K::PasswordChangeFailed | K::MfaIdentityFailed => match field("reason") {
             "throttled" => ("Identity check refused: too many attempts".into(), Refused),
@@ -222,7 +251,13 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
             "Old recovery codes retired: regenerate them".into(),
             Refused,
         ),
-        K::SessionRevoked => ("Session revoked".into(), Success),
+        K::SessionRevoked => match field("reason") {
+            "not_me" => (
+                "Session signed out from a new sign-in notice (\"This wasn't me\")".into(),
+                Success,
+            ),
+            _ => ("Session revoked".into(), Success),
+        },
         K::OtherSessionsRevoked => ("All other sessions signed out".into(), Success),
         K::AccessTokenCreated => (named("API token created", field("name")), Success),
         K::AccessTokenRegenerated => (named("API token regenerated", field("name")), Success),
@@ -236,6 +271,24 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::SignUpExistingEmail => ("Sign-up tried with your email address".into(), Refused),
         K::VerificationEmailSent => ("Verification email sent".into(), Success),
         K::EmailVerified => ("Email address verified".into(), Success),
+        K::NotificationSettingsChanged => {
+            let on = |k: &str| detail.get(k).and_then(Value::as_bool).unwrap_or(true);
+            let list: Vec<&str> = [
+                ("new_device", "new device"),
+                ("new_location", "new location"),
+                ("new_browser", "new browser"),
+            ]
+            .into_iter()
+            .filter(|(k, _)| on(k))
+            .map(|(_, w)| w)
+            .collect();
+            let words = if list.is_empty() {
+                "Sign-in notices turned off".to_string()
+            } else {
+                format!("Sign-in notices set: {}", list.join(", "))
+            };
+            (words, Success)
+        }
     };
     Some((words, outcome))
 }
@@ -273,6 +326,35 @@ mod tests {
                 assert!(known(k, &json!({})).is_some(), "{k} has no words");
             }
         }
+    }
+
+    #[test]
+    fn sign_in_notices_say_what_was_new_and_why_one_was_held_back() {
+        let words = |v: Value| describe("new_sign_in_notice", &v).0;
+        assert_eq!(
+            words(json!({"new": ["device", "location"]})),
+            "New sign-in notice sent: new device, new location"
+        );
+        assert_eq!(
+            words(json!({"new": ["device"], "held_back": "switched_off"})),
+            "New sign-in notice held back (switched off in Settings > Notifications): new device"
+        );
+        assert_eq!(
+            words(json!({"new": ["device"], "held_back": "first_sign_in"})),
+            "New sign-in notice held back (the account's first sign-in): new device"
+        );
+        assert_eq!(
+            describe(
+                "notification_settings_changed",
+                &json!({"new_device": false, "new_location": true, "new_browser": false})
+            )
+            .0,
+            "Sign-in notices set: new location"
+        );
+        assert_eq!(
+            describe("session_revoked", &json!({"reason": "not_me"})).0,
+            "Session signed out from a new sign-in notice (\"This wasn't me\")"
+        );
     }
 
     #[test]

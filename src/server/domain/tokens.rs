@@ -25,6 +25,10 @@ pub enum Purpose {
     LoggedEmail,
     /// A personal access token.
     AccessToken,
+    /// The id in a device cookie (its signature, and the key of a known device).
+    Device,
+    /// A new sign-in notice's "This wasn't me" link.
+    NotMe,
 }
 
 impl Purpose {
@@ -39,6 +43,8 @@ impl Purpose {
             Purpose::Throttle => b"throttle-key",
             Purpose::LoggedEmail => b"logged-email",
             Purpose::AccessToken => b"access-token",
+            Purpose::Device => b"device",
+            Purpose::NotMe => b"not-me",
         }
     }
 }

@@ -223,8 +223,15 @@ pub async fn resend_verification(state: &AppState, caller: &Caller, now: i64) ->
 /// What a correct password leads to: a session (its token goes into the cookie), or,
 /// for an account with MFA, a pending sign-in waiting for the second factor.
 pub enum SignInOutcome {
-    Session { token: String, signed_in: SignedIn },
-    SecondFactor { pending_token: String },
+    Session {
+        token: String,
+        signed_in: SignedIn,
+        /// A device cookie to set (the browser had none).
+        device_cookie: Option<String>,
+    },
+    SecondFactor {
+        pending_token: String,
+    },
 }
 
 pub async fn sign_in(
@@ -349,9 +356,12 @@ pub async fn password_accepted(
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
     }
+    let device_cookie =
+        crate::server::flows::notices::signed_in_now(state, caller, user.id, &hash, now).await;
     Ok(SignInOutcome::Session {
         token,
         signed_in: SignedIn { redirect_to: next },
+        device_cookie,
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod codes;
 pub mod mfa;
+pub mod notices;
 pub mod password;
 pub mod second_step;
 pub mod security_log;

@@ -412,5 +412,6 @@ pub async fn reset(
             Notice::new("Your password was reset", what),
         )
         .await?;
+    crate::server::flows::notices::remember_device(state, caller, user_id, now).await?;
     Ok(())
 }

@@ -48,6 +48,8 @@ pub async fn begin_second_step(
 pub struct SecondStepDone {
     pub session_token: String,
     pub signed_in: SignedIn,
+    /// A device cookie to set (the browser had none).
+    pub device_cookie: Option<String>,
 }
 
 /// Never prints the session token.
@@ -334,10 +336,19 @@ pub async fn finish_second_step_with(
     )
     .await?;
     tx.commit().await?;
+    let device_cookie = crate::server::flows::notices::signed_in_now(
+        state,
+        caller,
+        user.id,
+        &state.keys.hash(Purpose::Session, &session_token),
+        now,
+    )
+    .await;
     Ok(SecondStepDone {
         session_token,
         signed_in: SignedIn {
             redirect_to: pending.next,
         },
+        device_cookie,
     })
 }

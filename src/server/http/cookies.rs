@@ -59,6 +59,29 @@ pub fn clear_pending(config: &Config) -> String {
     )
 }
 
+/// The device cookie: a signed random id that tells a browser this account has seen
+/// from one it has not (new sign-in notices). Long-lived (400 days, the most browsers
+/// keep), HttpOnly, never a fingerprint.
+pub fn device_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-latchkey_device"
+    } else {
+        "latchkey_device"
+    }
+}
+
+pub fn set_device(config: &Config, value: &str) -> String {
+    format!(
+        "{}={value}; Max-Age=34560000; {}",
+        device_cookie_name(config),
+        attributes(config)
+    )
+}
+
+pub fn device_cookie_value(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(device_cookie_name(config), headers)
+}
+
 /// The session token from a request's Cookie headers.
 pub fn session_token(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
     cookie_value(session_cookie_name(config), headers)

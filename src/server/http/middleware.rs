@@ -75,8 +75,9 @@ pub async fn request_context(
             }
         }
     }
-    req.extensions_mut()
-        .insert(RequestCtx(Caller::new(&ip, &user_agent, session)));
+    let mut caller = Caller::new(&ip, &user_agent, session);
+    caller.device_cookie = cookies::device_cookie_value(&state.config, req.headers());
+    req.extensions_mut().insert(RequestCtx(caller));
     let mut res = next.run(req).await;
     if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
         if let Ok(v) = HeaderValue::from_str(&cookies::clear_session(&state.config)) {

@@ -10,6 +10,7 @@ pub mod email_links;
 pub mod events;
 pub mod housekeeping;
 pub mod mfa;
+pub mod notices;
 pub mod outbox;
 pub mod sessions;
 pub mod throttles;

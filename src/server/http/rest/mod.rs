@@ -188,6 +188,7 @@ async fn client(State(state): State<AppState>, mut req: Request, next: Next) -> 
         ip,
         user_agent,
         principal: None,
+        device_cookie: None,
     }));
     next.run(req).await
 }
