@@ -71,6 +71,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await gotoReady(page, '/settings/notifications');
         await expect(page.getByRole('switch', { name: 'New device' })).toBeVisible();
         await check(page, 'notifications');
+        await gotoReady(page, '/settings/ip-allowlist');
+        await expect(page.getByRole('switch', { name: 'Enable IP allowlist' })).toBeVisible();
+        await check(page, 'IP allowlist');
         await gotoReady(page, '/settings/security');
 
         // Change Password, empty and with its errors.

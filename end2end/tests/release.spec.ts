@@ -83,7 +83,7 @@ test("every page preloads its own code chunks, the same on every load, and each 
   const paths = [
     '/signin', '/signin/verify', '/signup', '/verify-email', '/forgot-password', '/reset-password',
     '/settings/security', '/settings/sessions', '/settings/security-log', '/settings/tokens',
-    '/settings/notifications', '/not-me',
+    '/settings/notifications', '/settings/ip-allowlist', '/not-me',
   ];
   const served = new Set<string>();
   const chunksOf: Record<string, string> = {};
@@ -118,12 +118,13 @@ test("every page preloads its own code chunks, the same on every load, and each 
     expect([...asked].sort().join(), `${path}: the chunk it loads is the one it preloads`).toBe(chunksOf[path]);
     await fresh.close();
   }
-  // Sessions, Security log, API tokens and Notifications share one chunk; the other
+  // Sessions, Security log, API tokens, Notifications and IP allowlist share one chunk; the other
   // pages each have their own.
   expect(chunksOf['/settings/sessions']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/settings/tokens']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/settings/notifications']).toBe(chunksOf['/settings/security-log']);
-  expect(new Set(Object.values(chunksOf)).size).toBe(paths.length - 3);
+  expect(chunksOf['/settings/ip-allowlist']).toBe(chunksOf['/settings/security-log']);
+  expect(new Set(Object.values(chunksOf)).size).toBe(paths.length - 4);
   for (const file of served) expect((await rawGet(file)).status, file).toBe(200);
 });
 

@@ -53,6 +53,9 @@ test('every page opens once signed out and once signed in', async ({ page }) => 
   await gotoReady(page, '/settings/notifications');
   await expect(heading(page, 'Notifications')).toBeVisible();
   await expect(page.getByRole('switch', { name: 'New location' })).toHaveAttribute('aria-checked', 'true');
+  await gotoReady(page, '/settings/ip-allowlist');
+  await expect(heading(page, 'IP allowlist')).toBeVisible();
+  await expect(page.getByRole('switch', { name: 'Enable IP allowlist' })).toHaveAttribute('aria-checked', 'false');
   // Signed in, the start and the sign-in page lead to the settings.
   for (const path of ['/', '/signin', '/settings']) {
     await page.goto(path);

@@ -1,6 +1,7 @@
 //! Server functions, grouped by area. Each one is thin: it finds the caller,
 //! calls a flow in `server::flows`, and sets cookies; errors carry their status.
 pub mod accounts;
+pub mod allowlist;
 pub mod mfa;
 pub mod notifications;
 pub mod password;

@@ -72,14 +72,14 @@ pub async fn reset_password(
     token: String,
     new_password: String,
     new_password_repeat: String,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let (state, mut who) = caller()?;
     // The link's token, or (from a page without script) the whole pasted link.
     let token = crate::model::account::token_from_pasted(&token);
     // This browser becomes a device the account knows: the sign-in that follows the
     // reset from it is no news.
     let new_device = crate::server::flows::notices::ensure_device(&state, &mut who);
-    flow::reset(
+    let allowlist_off = flow::reset(
         &state,
         &who,
         &token,
@@ -91,6 +91,10 @@ pub async fn reset_password(
     if let Some(cookie) = new_device {
         set_cookie(&cookies::set_device(&state.config, &cookie));
     }
-    then_show("/reset-password?done");
-    Ok(())
+    then_show(if allowlist_off {
+        "/reset-password?done&allowlist_off"
+    } else {
+        "/reset-password?done"
+    });
+    Ok(allowlist_off)
 }

@@ -4,10 +4,10 @@ mod settings_layout;
 use crate::model::account::Me;
 use crate::model::error::ApiError;
 use crate::pages::{
-    forgot_password::ForgotPasswordPage, not_found::NotFoundPage, not_me::NotMePage,
-    notifications::NotificationsPage, reset_password::ResetPasswordPage, security::SecurityPage,
-    security_log::SecurityLogPage, sessions::SessionsPage, sign_in::SignInPage,
-    sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, tokens::TokensPage,
+    allowlist::AllowlistPage, forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
+    not_me::NotMePage, notifications::NotificationsPage, reset_password::ResetPasswordPage,
+    security::SecurityPage, security_log::SecurityLogPage, sessions::SessionsPage,
+    sign_in::SignInPage, sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, tokens::TokensPage,
     verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
@@ -98,7 +98,8 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
         "/settings/sessions"
         | "/settings/security-log"
         | "/settings/tokens"
-        | "/settings/notifications" => "activity_route",
+        | "/settings/notifications"
+        | "/settings/ip-allowlist" => "activity_route",
         _ => return None,
     })
 }
@@ -169,7 +170,7 @@ lazy_pages! {
     ActivityRoute => ActivityPages,
 }
 
-/// Sessions, Security log, API tokens and Notifications share one WebAssembly chunk: what they have in common
+/// Sessions, Security log, API tokens, Notifications and IP allowlist share one WebAssembly chunk: what they have in common
 /// (times, tables, transitions) then stays out of the first load of every page,
 /// where wasm-split puts code that two chunks need.
 #[component]
@@ -185,6 +186,8 @@ fn ActivityPages() -> impl IntoView {
         view! { <TokensPage/> }.into_any()
     } else if path.ends_with("/notifications") {
         view! { <NotificationsPage/> }.into_any()
+    } else if path.ends_with("/ip-allowlist") {
+        view! { <AllowlistPage/> }.into_any()
     } else {
         view! { <SecurityLogPage/> }.into_any()
     }
@@ -217,6 +220,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("security-log") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("tokens") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("notifications") view={Lazy::<ActivityRoute>::new()}/>
+                    <Route path=path!("ip-allowlist") view={Lazy::<ActivityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -31,6 +31,7 @@ pub fn SettingsLayout() -> impl IntoView {
                     <A href="/settings/security-log">"Security log"</A>
                     <A href="/settings/tokens">"API tokens"</A>
                     <A href="/settings/notifications">"Notifications"</A>
+                    <A href="/settings/ip-allowlist">"IP allowlist"</A>
                 </nav>
                 <div class="content">
                     <Suspense fallback=|| ()>

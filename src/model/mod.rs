@@ -1,5 +1,6 @@
 //! Types and rules that both the server and the browser compile.
 pub mod account;
+pub mod allowlist;
 pub mod error;
 pub mod mfa;
 pub mod notifications;

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod allowlist;
 pub mod forgot_password;
 pub mod not_found;
 pub mod not_me;

@@ -31,8 +31,12 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let repeat = RwSignal::new(String::new());
     let action = ServerAction::<ResetPassword>::new();
     let value = action.value();
-    if use_query_map().with_untracked(|q| q.get("done").is_some()) {
-        value.set(Some(Ok(())));
+    if let Some(off) = use_query_map().with_untracked(|q| {
+        q.get("done")
+            .is_some()
+            .then(|| q.get("allowlist_off").is_some())
+    }) {
+        value.set(Some(Ok(off)));
     }
     // A refused submit puts the focus on the first field in error.
     Effect::new(move |_| {
@@ -40,7 +44,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
             focus_first_invalid("reset-form");
         }
     });
-    let done = move || matches!(value.get(), Some(Ok(())));
+    let done = move || matches!(value.get(), Some(Ok(_)));
+    let allowlist_off = move || matches!(value.get(), Some(Ok(true)));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(ResetPassword {
@@ -50,10 +55,13 @@ pub fn ResetPasswordPage() -> impl IntoView {
         });
     };
     let without = without_script();
-    let changed = || {
+    let changed = move || {
         view! {
             <p role="status" class="success-text">"Your password has been changed."</p>
             <p>"Every device that was signed in has been signed out. Sign in with your new password."</p>
+            {allowlist_off().then(|| view! {
+                <p class="alert alert-warning" role="note">"Your IP allowlist has been turned off, so that you can sign in from wherever you are. Turn it on again in Settings > IP allowlist."</p>
+            })}
             <a class="btn btn-primary" href="/signin">"Go to Sign In"</a>
         }
     };

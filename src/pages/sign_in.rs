@@ -15,6 +15,9 @@ pub fn SignInPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let next = StoredValue::new(query.with_untracked(|q| q.get("next")));
+    // Sent here by the server after ending a session the IP allowlist leaves out.
+    let outside_allowlist =
+        query.with_untracked(|q| q.get("signed_out").as_deref() == Some("allowlist"));
     let action = ServerAction::<SignIn>::new();
     let value = action.value();
     Effect::new(move |_| {
@@ -33,6 +36,12 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in · Latchkey"/>
         <AuthCard title="Sign in">
+            {outside_allowlist.then(|| view! {
+                <div class="alert alert-warning" role="alert">
+                    "You were signed out: your account's IP allowlist does not include the address you are using now. "
+                    "Sign in from an allowed address, or reset your password by email to turn the allowlist off."
+                </div>
+            })}
             <form method="post" action=SignIn::url() on:submit=on_submit novalidate>
                 <FormAlert message=general_error(value)/>
                 {next.get_value().map(|n| view! { <input type="hidden" name="next" value=n/> })}

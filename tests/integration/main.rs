@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts_api;
+mod allowlist;
 mod database;
 mod email_code_api;
 mod mfa_api;

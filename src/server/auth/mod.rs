@@ -3,6 +3,7 @@
 //! are throttled ([`guard`]), and what every change of credentials does ([`change`]).
 //! The HTTP layer only reads the cookie and the client address and hands them to
 //! [`session::resolve`]; use cases take the `Caller` and never see HTTP types.
+pub mod allowlist;
 pub mod change;
 pub mod factor;
 pub mod guard;

@@ -7,16 +7,29 @@ use crate::server::error::{Error, Result};
 use crate::server::store::{self, sessions::NewSession};
 use crate::server::AppState;
 
-/// The live session a cookie's token names, if any. A session past its idle or
-/// absolute limit is ended here; a live one has its activity recorded (at most once a
-/// minute). The HTTP layer reads the cookie and clears it when this finds nothing.
-pub async fn resolve(state: &AppState, token: &str, now: i64) -> Result<Option<Session>> {
+/// What a request's session cookie names.
+#[derive(Debug)]
+pub enum Found {
+    Live(Session),
+    /// No session (unknown, or past its idle or absolute limit: ended now).
+    Gone,
+    /// The account's IP allowlist leaves out the address this request comes from: the
+    /// session is ended now, and the browser is told why.
+    OutsideAllowlist,
+}
+
+/// The session a cookie's token names, for a request from `caller` (no principal
+/// yet). A session past its idle or absolute limit is ended here, and so is one used
+/// from an address the account's IP allowlist leaves out; a live one has its activity
+/// recorded (at most once a minute). The HTTP layer reads the cookie and clears it
+/// when this finds nothing.
+pub async fn resolve(state: &AppState, token: &str, caller: &Caller, now: i64) -> Result<Found> {
     if !looks_like_token(token) {
-        return Ok(None);
+        return Ok(Found::Gone);
     }
     let hash = state.keys.hash(Purpose::Session, token);
     let Some(row) = store::sessions::by_token_hash(&state.db, &hash).await? else {
-        return Ok(None);
+        return Ok(Found::Gone);
     };
     let cfg = &state.config;
     match liveness(
@@ -27,16 +40,31 @@ pub async fn resolve(state: &AppState, token: &str, now: i64) -> Result<Option<S
         cfg.session.absolute_secs,
     ) {
         Liveness::Live => {
+            if row.allowlist_enabled != 0 {
+                let entries = store::allowlist::entries(&state.db, row.user_id).await?;
+                if !super::allowlist::permits_entries(&entries, &caller.ip) {
+                    store::sessions::delete(&state.db, row.id).await?;
+                    super::allowlist::refused(
+                        state,
+                        caller,
+                        row.user_id,
+                        super::allowlist::At::Session,
+                        now,
+                    )
+                    .await?;
+                    return Ok(Found::OutsideAllowlist);
+                }
+            }
             if needs_touch(row.last_seen_at, now) {
                 if let Err(e) = store::sessions::touch(&state.db, row.id, now).await {
                     tracing::warn!(error = %e, "could not record session activity");
                 }
             }
-            Ok(Some(Session::from(row)))
+            Ok(Found::Live(Session::from(row)))
         }
         Liveness::IdleExpired | Liveness::AbsoluteExpired => {
             store::sessions::delete(&state.db, row.id).await?;
-            Ok(None)
+            Ok(Found::Gone)
         }
     }
 }

@@ -120,6 +120,10 @@ pub enum Refused {
     TooMany {
         retry_after: u64,
     },
+    /// The owner's IP allowlist leaves out the caller's address.
+    IpNotAllowed {
+        ip: String,
+    },
     Failed(Error),
 }
 
@@ -194,6 +198,16 @@ pub async fn resolve(
         }
         tx.commit().await?;
         return Err(Refused::Invalid);
+    }
+    if t.allowlist_enabled != 0 {
+        let entries = store::allowlist::entries(&state.db, t.user_id).await?;
+        if !super::allowlist::permits_entries(&entries, &caller.ip) {
+            super::allowlist::refused(state, caller, t.user_id, super::allowlist::At::Token, now)
+                .await?;
+            return Err(Refused::IpNotAllowed {
+                ip: caller.ip.clone(),
+            });
+        }
     }
     let window = rate_window(now);
     let per_minute = i64::from(state.config.tokens.rate_per_minute);

@@ -1,6 +1,7 @@
 //! Rules of the product. Everything here that depends on time takes `now`
 //! (Unix seconds, UTC) as an argument so tests can set it.
 pub mod access_token;
+pub mod allowlist;
 pub mod client_address;
 pub mod common_passwords;
 pub mod crypto;

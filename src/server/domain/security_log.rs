@@ -42,6 +42,7 @@ event_kinds! {
     SecondFactorLimitReached = "second_factor_limit_reached" in SignIn,
     SignOut = "sign_out" in SignIn,
     NewSignInNotice = "new_sign_in_notice" in SignIn,
+    AllowlistRefused = "allowlist_refused" in SignIn,
     PasswordChanged = "password_changed" in Password,
     PasswordChangeFailed = "password_change_failed" in Password,
     PasswordResetRequested = "password_reset_requested" in Password,
@@ -70,6 +71,8 @@ event_kinds! {
     VerificationEmailSent = "verification_email_sent" in Settings,
     EmailVerified = "email_verified" in Settings,
     NotificationSettingsChanged = "notification_settings_changed" in Settings,
+    AllowlistChanged = "allowlist_changed" in Settings,
+    AllowlistTurnedOff = "allowlist_turned_off" in Settings,
 }
 
 impl EventKind {
@@ -271,6 +274,43 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::SignUpExistingEmail => ("Sign-up tried with your email address".into(), Refused),
         K::VerificationEmailSent => ("Verification email sent".into(), Success),
         K::EmailVerified => ("Email address verified".into(), Success),
+        K::AllowlistRefused => match field("at") {
+            "session" => (
+                "Session signed out: address not in the IP allowlist".into(),
+                Refused,
+            ),
+            "token" => (
+                "API token refused: address not in the IP allowlist".into(),
+                Refused,
+            ),
+            _ => (
+                "Sign-in refused: address not in the IP allowlist".into(),
+                Refused,
+            ),
+        },
+        K::AllowlistChanged => {
+            let on = detail
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let n = detail.get("entries").and_then(Value::as_i64).unwrap_or(0);
+            let entries = if n == 1 {
+                "1 entry".to_string()
+            } else {
+                format!("{n} entries")
+            };
+            (
+                format!(
+                    "IP allowlist saved ({}, {entries})",
+                    if on { "on" } else { "off" }
+                ),
+                Success,
+            )
+        }
+        K::AllowlistTurnedOff => (
+            "IP allowlist turned off by a password reset".into(),
+            Success,
+        ),
         K::NotificationSettingsChanged => {
             let on = |k: &str| detail.get(k).and_then(Value::as_bool).unwrap_or(true);
             let list: Vec<&str> = [

@@ -289,6 +289,19 @@ pub async fn sign_in(
         log(state, caller, user_id, EventKind::SignInFailed, now, detail).await?;
         return Err(Error::unauthorized(INVALID_CREDENTIALS));
     };
+    // The IP allowlist, after the password: the answer is the wrong password's, so it
+    // tells nothing about the account (only the owner's log and mail say more).
+    if !crate::server::auth::allowlist::permits(state, user.id, caller).await? {
+        crate::server::auth::allowlist::refused(
+            state,
+            caller,
+            user.id,
+            crate::server::auth::allowlist::At::SignIn,
+            now,
+        )
+        .await?;
+        return Err(Error::unauthorized(INVALID_CREDENTIALS));
+    }
     password_accepted(state, caller, &user, Some(&guard), next, now).await
 }
 

@@ -4,6 +4,7 @@
 //! never an HTTP type, and fail with the server's [`Error`](crate::server::error::Error).
 //! Server functions and HTTP handlers call them; tests call them too.
 pub mod accounts;
+pub mod allowlist;
 pub mod codes;
 pub mod mfa;
 pub mod notices;

@@ -364,7 +364,7 @@ pub async fn reset(
     new: &str,
     repeat: &str,
     now: i64,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let owner = reset_link_owner(state, token, now).await?;
     // The strength is judged knowing the account's address, as at sign-up and change.
     let email = store::users::by_id(&state.db, owner)
@@ -399,19 +399,34 @@ pub async fn reset(
     end_password_uses(change.tx(), user_id, now).await?;
     // Whoever had the password may have made API tokens: a recovery ends them too.
     let tokens = store::tokens::revoke_all(change.tx(), user_id, now).await?;
-    let what = if tokens > 0 {
-        "the password of your account was reset by email link, every device signed in to it was signed out, and its API tokens were revoked"
+    // The mailbox is the way back in: a reset from anywhere turns the IP allowlist
+    // off, so that no owner is locked out for good.
+    let allowlist_off = store::allowlist::disable(&mut **change.tx(), user_id).await?;
+    let mut what = if tokens > 0 {
+        "the password of your account was reset by email link, every device signed in to it was signed out, and its API tokens were revoked".to_string()
     } else {
-        "the password of your account was reset by email link, and every device signed in to it was signed out"
+        "the password of your account was reset by email link, and every device signed in to it was signed out".to_string()
     };
+    if allowlist_off {
+        what.push_str(". Your IP allowlist was turned off so that you can sign in from anywhere: turn it on again in Settings > IP allowlist");
+        log_within(
+            change.tx(),
+            caller,
+            Some(user_id),
+            EventKind::AllowlistTurnedOff,
+            now,
+            json!({}),
+        )
+        .await?;
+    }
     change
         .commit(
             Sessions::EndAll,
             EventKind::PasswordReset,
-            json!({"tokens_revoked": tokens}),
-            Notice::new("Your password was reset", what),
+            json!({"tokens_revoked": tokens, "allowlist_turned_off": allowlist_off}),
+            Notice::new("Your password was reset", &what),
         )
         .await?;
     crate::server::flows::notices::remember_device(state, caller, user_id, now).await?;
-    Ok(())
+    Ok(allowlist_off)
 }

@@ -61,13 +61,19 @@ pub async fn request_context(
         return next.run(req).await;
     }
     let (ip, user_agent) = client_of(&state, &req);
+    let mut caller = Caller::new(&ip, &user_agent, None);
+    caller.device_cookie = cookies::device_cookie_value(&state.config, req.headers());
     let mut clear_cookie = false;
-    let mut session = None;
+    let mut outside_allowlist = false;
     if let Some(token) = cookies::session_token(&state.config, req.headers()) {
-        match auth::session::resolve(&state, &token, now()).await {
-            Ok(found) => {
-                clear_cookie = found.is_none();
-                session = found;
+        match auth::session::resolve(&state, &token, &caller, now()).await {
+            Ok(auth::session::Found::Live(session)) => {
+                caller.principal = Some(auth::Principal::Session(session));
+            }
+            Ok(auth::session::Found::Gone) => clear_cookie = true,
+            Ok(auth::session::Found::OutsideAllowlist) => {
+                clear_cookie = true;
+                outside_allowlist = true;
             }
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
@@ -75,10 +81,15 @@ pub async fn request_context(
             }
         }
     }
-    let mut caller = Caller::new(&ip, &user_agent, session);
-    caller.device_cookie = cookies::device_cookie_value(&state.config, req.headers());
+    // A page asked for by a session the allowlist just ended: the sign-in page, saying
+    // why (a server function's call simply finds nobody signed in).
+    let page_request = req.method() == Method::GET && !req.uri().path().starts_with("/api/");
     req.extensions_mut().insert(RequestCtx(caller));
-    let mut res = next.run(req).await;
+    let mut res = if outside_allowlist && page_request {
+        axum::response::Redirect::to("/signin?signed_out=allowlist").into_response()
+    } else {
+        next.run(req).await
+    };
     if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
         if let Ok(v) = HeaderValue::from_str(&cookies::clear_session(&state.config)) {
             res.headers_mut().append(header::SET_COOKIE, v);

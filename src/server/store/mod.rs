@@ -5,6 +5,7 @@
 //! written once, in the SQL both SQLite and PostgreSQL accept (numbered `$1`
 //! parameters, `RETURNING`, `ON CONFLICT`, `IS DISTINCT FROM`, 64-bit integers,
 //! bytes). Only the migrations differ, one set per backend under `migrations/`.
+pub mod allowlist;
 pub mod codes;
 pub mod email_links;
 pub mod events;

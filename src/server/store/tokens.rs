@@ -25,6 +25,8 @@ pub struct FoundToken {
     pub revoked_at: Option<i64>,
     pub last_used_ip: Option<String>,
     pub last_used_at: Option<i64>,
+    /// The owner's IP allowlist is on.
+    pub allowlist_enabled: i64,
 }
 
 const COLUMNS: &str =
@@ -117,8 +119,9 @@ where
 /// too: their use is refused and logged). Reads only.
 pub async fn find(db: &Db, token_hash: &[u8]) -> Result<Option<FoundToken>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, user_id, scopes, expires_at, revoked_at, last_used_ip, last_used_at
-         FROM access_tokens WHERE token_hash = $1",
+        "SELECT t.id, t.user_id, t.scopes, t.expires_at, t.revoked_at, t.last_used_ip,
+                t.last_used_at, u.allowlist_enabled
+         FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)

@@ -267,13 +267,24 @@ impl TestApp {
     /// Sends one call of a server function per form, all at once, each on its own task,
     /// and gives the replies in the forms' order.
     pub async fn call_each_at_once(&self, name: &str, forms: &[Vec<(&str, &str)>]) -> Vec<Reply> {
+        self.call_each_at_once_with(name, forms, None, &[]).await
+    }
+
+    /// [`TestApp::call_each_at_once`] with a cookie and extra request headers.
+    pub async fn call_each_at_once_with(
+        &self,
+        name: &str,
+        forms: &[Vec<(&str, &str)>],
+        cookie: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Vec<Reply> {
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(forms.len()));
         let tasks: Vec<_> = forms
             .iter()
             .map(|form| {
                 let app = self.app.clone();
                 let barrier = barrier.clone();
-                let req = api_request(name, &form_body(form), None, &[]);
+                let req = api_request(name, &form_body(form), cookie, extra);
                 tokio::spawn(async move {
                     barrier.wait().await;
                     reply_of(app, req).await

@@ -216,6 +216,7 @@ async fn bearer(State(state): State<AppState>, mut req: Request, next: Next) -> 
             next.run(req).await
         }
         Err(Refused::Invalid) => Problem::invalid_token(false),
+        Err(Refused::IpNotAllowed { ip }) => Problem::ip_not_allowed(&ip),
         Err(Refused::TooMany { retry_after }) => Problem::too_many(retry_after),
         Err(Refused::Failed(e)) => problem::RestError(e).into_response(),
     }

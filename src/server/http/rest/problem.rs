@@ -87,6 +87,19 @@ impl Problem {
         .into_response()
     }
 
+    /// The account's IP allowlist leaves out the address the call comes from.
+    pub fn ip_not_allowed(ip: &str) -> Response {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "ip_not_allowed",
+            "Address not in the IP allowlist",
+        )
+        .detail(format!(
+            "The account's IP allowlist does not hold {ip}, the address this call comes from."
+        ))
+        .into_response()
+    }
+
     pub fn too_many(retry_after: u64) -> Response {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
