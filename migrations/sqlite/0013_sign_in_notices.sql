@@ -14,16 +14,16 @@ CREATE TABLE known_devices (
     PRIMARY KEY (user_id, device_hash)
 );
 
--- Sign-ins of the last 90 days: the browser family and OS, and the place (a country
--- code, or "code/city" with a City database; NULL when unknown) each came from.
-CREATE TABLE sign_in_history (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+-- What the account's sign-ins came from: each browser (family and OS) and place (a
+-- country code, or "code/city" with a City database), with when it was last seen.
+-- One row per browser or place, not per sign-in; kept 400 days (a device cookie's life).
+CREATE TABLE sign_in_seen (
     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    at         INTEGER NOT NULL,
-    browser    TEXT NOT NULL,
-    place      TEXT
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, kind, value)
 );
-CREATE INDEX sign_in_history_user ON sign_in_history(user_id, at);
 
 -- When a device (its cookie's keyed hash, or without a cookie the browser and
 -- address's) was last sent a new sign-in notice: at most one a day.

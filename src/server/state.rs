@@ -202,11 +202,12 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             store::tokens::prune_revoked(db, now - KEEP_OLD_LINKS_SECS).await,
         ),
         (
-            "sign-in history and notices",
+            "sign-ins seen and their notices",
             store::notices::prune(
                 db,
-                now - crate::server::domain::sign_in_notice::SEEN_WINDOW_SECS,
+                now - crate::server::domain::sign_in_notice::KEEP_SEEN_SECS,
                 now - KEEP_OLD_LINKS_SECS,
+                now - crate::server::domain::sign_in_notice::NOTICE_EVERY_SECS,
             )
             .await,
         ),

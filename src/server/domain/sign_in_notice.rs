@@ -4,6 +4,9 @@
 
 /// How far back a browser or a place counts as seen.
 pub const SEEN_WINDOW_SECS: i64 = 90 * 86_400;
+/// Browsers, places and devices are remembered this long after they were last seen
+/// (a device cookie's life): an account unused for longer starts afresh.
+pub const KEEP_SEEN_SECS: i64 = 400 * 86_400;
 /// At most one notice per device in this long.
 pub const NOTICE_EVERY_SECS: i64 = 86_400;
 /// How long a notice's "This wasn't me" link works.
@@ -66,7 +69,7 @@ pub struct SignInFacts {
     /// The browser showed a device cookie this account has seen (a sign-in, sign-up or
     /// password reset from it).
     pub known_device: bool,
-    /// The account signed in before (within [`SEEN_WINDOW_SECS`] or not at all).
+    /// The account signed in before (within [`KEEP_SEEN_SECS`]).
     pub earlier_sign_ins: bool,
     /// The browser family and OS signed in within [`SEEN_WINDOW_SECS`].
     pub browser_seen: bool,

@@ -77,8 +77,9 @@ pub async fn see_device(
     Ok(before.is_some())
 }
 
-/// What the account's sign-ins since `since` say about a new one: whether there was
-/// any sign-in at all before, whether this browser and this place were seen.
+/// What the account's sign-ins say about a new one: whether there was any sign-in
+/// before (kept 400 days), and whether this browser and this place were seen since
+/// `since`.
 pub async fn seen(
     tx: &mut Tx<'_>,
     user_id: i64,
@@ -87,11 +88,11 @@ pub async fn seen(
     place: Option<&str>,
 ) -> Result<(bool, bool, bool), sqlx::Error> {
     let (any, browser_seen, place_seen): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM sign_in_history WHERE user_id = $1),
-                (SELECT COUNT(*) FROM sign_in_history
-                  WHERE user_id = $1 AND at >= $2 AND browser = $3),
-                (SELECT COUNT(*) FROM sign_in_history
-                  WHERE user_id = $1 AND at >= $2 AND place = $4)",
+        "SELECT (SELECT COUNT(*) FROM sign_in_seen WHERE user_id = $1),
+                (SELECT COUNT(*) FROM sign_in_seen
+                  WHERE user_id = $1 AND kind = 'browser' AND value = $3 AND last_seen >= $2),
+                (SELECT COUNT(*) FROM sign_in_seen
+                  WHERE user_id = $1 AND kind = 'place' AND value = $4 AND last_seen >= $2)",
     )
     .bind(user_id)
     .bind(since)
@@ -102,6 +103,7 @@ pub async fn seen(
     Ok((any > 0, browser_seen > 0, place.is_none() || place_seen > 0))
 }
 
+/// Records a sign-in's browser and (when known) place as seen now.
 pub async fn add_sign_in(
     tx: &mut Tx<'_>,
     user_id: i64,
@@ -109,15 +111,20 @@ pub async fn add_sign_in(
     browser: &str,
     place: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sign_in_history (user_id, at, browser, place) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(browser)
-    .bind(place)
-    .execute(&mut **tx)
-    .await?;
+    let seen = [("browser", Some(browser)), ("place", place)];
+    for (kind, value) in seen {
+        let Some(value) = value else { continue };
+        sqlx::query(
+            "INSERT INTO sign_in_seen (user_id, kind, value, last_seen) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, kind, value) DO UPDATE SET last_seen = excluded.last_seen",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .bind(value)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -232,11 +239,21 @@ pub async fn use_notice(
     .await
 }
 
-/// Removes what no rule looks at any more: sign-ins older than `history_before`,
-/// notices whose link expired before `links_before`.
-pub async fn prune(db: &Db, history_before: i64, links_before: i64) -> Result<u64, sqlx::Error> {
-    let a = sqlx::query("DELETE FROM sign_in_history WHERE at < $1")
-        .bind(history_before)
+/// Removes what no rule looks at any more: browsers, places and devices not seen
+/// since `seen_before`, notices whose link expired before `links_before`, daily
+/// limits older than a day.
+pub async fn prune(
+    db: &Db,
+    seen_before: i64,
+    links_before: i64,
+    limits_before: i64,
+) -> Result<u64, sqlx::Error> {
+    let a = sqlx::query("DELETE FROM sign_in_seen WHERE last_seen < $1")
+        .bind(seen_before)
+        .execute(db)
+        .await?;
+    let d = sqlx::query("DELETE FROM known_devices WHERE last_seen < $1")
+        .bind(seen_before)
         .execute(db)
         .await?;
     let b = sqlx::query("DELETE FROM sign_in_notices WHERE expires_at < $1")
@@ -244,8 +261,8 @@ pub async fn prune(db: &Db, history_before: i64, links_before: i64) -> Result<u6
         .execute(db)
         .await?;
     let c = sqlx::query("DELETE FROM notice_devices WHERE last_sent_at < $1")
-        .bind(history_before)
+        .bind(limits_before)
         .execute(db)
         .await?;
-    Ok(a.rows_affected() + b.rows_affected() + c.rows_affected())
+    Ok(a.rows_affected() + b.rows_affected() + c.rows_affected() + d.rows_affected())
 }
