@@ -255,8 +255,12 @@ test('the security log tells what happened in words, exports it, and keeps its f
   expect(rows[0].slice(0, 4)).toEqual(['Time (UTC)', 'Event', 'Outcome', 'IP address']);
   expect(rows.slice(1).map((r) => r[1])).toEqual(shown);
   expect(rows.find((r) => r[1] === 'Wrong password')![2]).toBe('refused');
-  // The hostile user agent is one cell, whole, as it was sent.
-  expect(rows.filter((r) => r[6] === HOSTILE).map((r) => r[1])).toEqual(['Signed in']);
+  // The hostile user agent is one cell, whole, as it was sent (its sign-in, and the
+  // new sign-in notice it caused).
+  expect(rows.filter((r) => r[6] === HOSTILE).map((r) => r[1]).sort()).toEqual([
+    'New sign-in notice sent: new device, new browser',
+    'Signed in',
+  ]);
   const jsonl = await download(page, 'Download JSON Lines');
   expect(jsonl.file).toBe(`security-log-${account}-${day}.jsonl`);
   const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));

@@ -92,8 +92,7 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
         "/signup" => "sign_up_route",
         "/verify-email" => "verify_email_route",
         "/forgot-password" => "forgot_password_route",
-        "/reset-password" => "reset_password_route",
-        "/not-me" => "not_me_route",
+        "/reset-password" | "/not-me" => "reset_password_route",
         "/settings/security" => "security_route",
         "/settings/sessions"
         | "/settings/security-log"
@@ -164,10 +163,24 @@ lazy_pages! {
     SignUpRoute => SignUpPage,
     VerifyEmailRoute => VerifyEmailPage,
     ForgotPasswordRoute => ForgotPasswordPage,
-    ResetPasswordRoute => ResetPasswordPage,
-    NotMeRoute => NotMePage,
+    ResetPasswordRoute => RecoveryPages,
     SecurityRoute => SecurityPage,
     ActivityRoute => ActivityPages,
+}
+
+/// "Choose a new password" and "This wasn't me" (which leads to it) share one
+/// WebAssembly chunk: a page of its own would split what it shares with the sign-in
+/// page into more small chunks that the sign-in page then loads.
+#[component]
+fn RecoveryPages() -> impl IntoView {
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    if path.ends_with("/not-me") {
+        view! { <NotMePage/> }.into_any()
+    } else {
+        view! { <ResetPasswordPage/> }.into_any()
+    }
 }
 
 /// Sessions, Security log, API tokens, Notifications and IP allowlist share one WebAssembly chunk: what they have in common
@@ -210,7 +223,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
                 // Rendered whole: the sign-in the link names, and a form that works
                 // without script.
-                <Route path=path!("/not-me") view={Lazy::<NotMeRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/not-me") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                 // Rendered whole before it is sent: the settings resources come from
                 // the local database in well under a millisecond, and one write beats
                 // a stream of small ones.

@@ -12,7 +12,9 @@ pub struct NotificationSwitches {
 /// The sign-in a notice's "This wasn't me" link is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotMeInfo {
-    pub signed_in_at: i64,
+    /// When, in words ("6 Dec 2026 at 20:15 UTC"): written by the server, so that this
+    /// signed-out page carries no date code of its own.
+    pub when: String,
     pub ip: String,
     pub place: String,
     pub browser: String,

@@ -3,7 +3,7 @@
 //! offers to sign out every other session. Real forms: they work before the page's
 //! script runs, and without it (the answers come back as `?done=`).
 use crate::api::notifications::{load_not_me, NotMe, NotMeSignOutAll};
-use crate::components::{AuthCard, ExactTime, FormAlert, SubmitButton};
+use crate::components::{AuthCard, FormAlert, SubmitButton};
 use crate::pages::general_error;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -58,7 +58,7 @@ pub fn NotMePage() -> impl IntoView {
                             Some(Ok(i)) => view! {
                                 <p>"Someone signed in to your account:"</p>
                                 <dl class="facts">
-                                    <div><dt>"When"</dt><dd><ExactTime at=i.signed_in_at/></dd></div>
+                                    <div><dt>"When"</dt><dd>{i.when}</dd></div>
                                     <div><dt>"IP address"</dt><dd class="mono">{i.ip}</dd></div>
                                     <div><dt>"Place"</dt><dd>{i.place}</dd></div>
                                     <div><dt>"Browser"</dt><dd>{i.browser}</dd></div>

@@ -339,7 +339,7 @@ pub async fn not_me_info(state: &AppState, token: &str, now: i64) -> Result<NotM
         .await?
         .ok_or_else(link_problem)?;
     Ok(NotMeInfo {
-        signed_in_at: n.signed_in_at,
+        when: crate::model::time::format_datetime(n.signed_in_at),
         ip: n.ip,
         place: n.place,
         browser: n.browser,
