@@ -21,6 +21,10 @@ async function otherBrowser(browser: Browser, userAgent: string, ip: string) {
   });
 }
 
+// The owner's browser is in Tokyo: the settings pages tell the server, and notices
+// give their time in that zone too.
+test.use({ timezoneId: 'Asia/Tokyo' });
+
 const notices = async (email: string) => (await mailsFor(email)).filter((m) => m.subject === NOTICE);
 
 test('a new browser from another country is told, and "This wasn\'t me" signs it out', async ({ page, browser }) => {
@@ -28,8 +32,10 @@ test('a new browser from another country is told, and "This wasn\'t me" signs it
   const email = uniqueEmail('notices');
   await signUpVerified(page, email);
   // The account's first sign-in: no notice.
+  const told = page.waitForResponse((r) => r.url().endsWith('/api/remember_time_zone') && r.ok());
   await signIn(page, email);
   await expect(page.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
+  await told;
 
   const other = await otherBrowser(browser, FIREFOX_MAC, JP);
   const theirs = await other.newPage();
@@ -40,6 +46,7 @@ test('a new browser from another country is told, and "This wasn\'t me" signs it
   expect(mail.text).toContain('Firefox on Mac OSX');
   expect(mail.text).toContain(`Place: ${COUNTRY_NAMES.JP}`);
   expect(mail.text).toContain(JP);
+  expect(mail.text).toMatch(/ UTC \(\d\d:\d\d on \d{1,2} \w{3} \d{4} in Asia\/Tokyo\)/);
   // The Sessions page places that session in its country.
   await gotoReady(page, '/settings/sessions');
   await expect(page.getByText(COUNTRY_NAMES.JP).first()).toBeVisible();

@@ -3,6 +3,8 @@
 ALTER TABLE users ADD COLUMN notify_new_device   BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN notify_new_location BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN notify_new_browser  BIGINT NOT NULL DEFAULT 1;
+-- The IANA time zone the owner's browser last reported (notices give the time in it).
+ALTER TABLE users ADD COLUMN time_zone TEXT;
 
 -- The browsers that signed in to an account, by a keyed hash of the id in their
 -- device cookie (a random id the server set; never a fingerprint).

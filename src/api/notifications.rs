@@ -38,6 +38,15 @@ pub async fn set_notification_switches(
     .map_err(ApiError::from)
 }
 
+/// The browser's IANA time zone, which notices then give times in.
+#[server(prefix = "/api", endpoint = "remember_time_zone")]
+pub async fn remember_time_zone(zone: String) -> Result<(), ApiError> {
+    let (state, who) = caller()?;
+    flow::remember_zone(&state, &who, &zone)
+        .await
+        .map_err(ApiError::from)
+}
+
 /// What the link's notice said about the sign-in (nothing changes).
 #[server(prefix = "/api", endpoint = "not_me_info")]
 pub async fn load_not_me(token: String) -> Result<NotMeInfo, ApiError> {

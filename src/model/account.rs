@@ -7,6 +7,10 @@ pub struct Me {
     pub email_verified: bool,
     /// Unix seconds, UTC.
     pub created_at: i64,
+    /// The IANA time zone the server knows for the account (the browser's, as last
+    /// reported by a settings page).
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// Where the browser goes after a successful sign-in.

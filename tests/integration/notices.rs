@@ -403,3 +403,47 @@ async fn places_come_from_the_installed_database_and_a_new_country_is_news() {
         .await;
     assert!(r.body.contains(&away_name), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_notice_gives_the_time_in_the_owner_s_zone_too() {
+    let t = app().await;
+    t.sign_up_verified("gil@example.com", PASSWORD).await;
+    let first = sign_in(&t, "gil@example.com", LINUX, None, None).await;
+    let session = first.session_cookie();
+    // A settings page tells the browser's zone; an unknown one is refused.
+    let r = t
+        .call(
+            "remember_time_zone",
+            &[("zone", "Mars/Olympus")],
+            Some(&session),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = t
+        .call(
+            "remember_time_zone",
+            &[("zone", "Asia/Tokyo")],
+            Some(&session),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        t.call("remember_time_zone", &[("zone", "Asia/Tokyo")], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = t.call("current_account", &[], Some(&session)).await;
+    assert_eq!(r.json()["time_zone"], "Asia/Tokyo");
+    sign_in(&t, "gil@example.com", MAC_FIREFOX, None, None).await;
+    let mail = notices_to(&t, "gil@example.com")
+        .await
+        .pop()
+        .expect("a notice");
+    assert!(mail.text_body.contains(" UTC ("), "{}", mail.text_body);
+    assert!(
+        mail.text_body.contains("in Asia/Tokyo)"),
+        "{}",
+        mail.text_body
+    );
+}

@@ -45,6 +45,8 @@ pub struct Session {
     pub signed_in_at: i64,
     /// Read with the session (one query per request serves the Password section too).
     pub password_changed_at: Option<i64>,
+    /// The IANA time zone the owner's browser last reported.
+    pub time_zone: Option<String>,
 }
 
 impl From<crate::server::store::sessions::SessionRow> for Session {
@@ -56,6 +58,7 @@ impl From<crate::server::store::sessions::SessionRow> for Session {
             email_verified: row.email_verified_at.is_some(),
             user_created_at: row.user_created_at,
             signed_in_at: row.created_at,
+            time_zone: row.time_zone,
             password_changed_at: row.password_changed_at,
         }
     }

@@ -145,6 +145,21 @@ pub fn decide(f: &SignInFacts, switches: Switches, now: i64) -> Decision {
     Decision::Send(asked)
 }
 
+/// Whether `zone` is an IANA time zone the server knows ("Europe/Berlin").
+pub fn known_zone(zone: &str) -> bool {
+    !zone.is_empty() && zone.len() <= 64 && jiff::tz::TimeZone::get(zone).is_ok()
+}
+
+/// "21:15 on 6 Dec 2026 in Europe/Berlin": the moment `at` in the owner's zone.
+pub fn in_zone(at: i64, zone: &str) -> Option<String> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let local = jiff::Timestamp::from_second(at).ok()?.to_zoned(tz);
+    Some(format!(
+        "{} in {zone}",
+        local.strftime("%H:%M on %-d %b %Y")
+    ))
+}
+
 /// "Chrome on Linux" without versions: what "a new browser" compares.
 pub fn browser_key(family: &str, os: &str) -> String {
     format!("{} on {}", family.trim(), os.trim())
@@ -280,6 +295,25 @@ mod tests {
             decide(&at(NOTICE_EVERY_SECS), Switches::ON, NOW),
             Decision::Send(vec![Novelty::Device])
         );
+    }
+
+    #[test]
+    fn times_are_given_in_the_owner_s_zone_when_it_is_known() {
+        // 2026-12-06 20:15:00 UTC.
+        let at = 1_796_588_100;
+        assert_eq!(
+            in_zone(at, "Asia/Tokyo").as_deref(),
+            Some("05:15 on 7 Dec 2026 in Asia/Tokyo")
+        );
+        assert_eq!(
+            in_zone(at, "Europe/Berlin").as_deref(),
+            Some("21:15 on 6 Dec 2026 in Europe/Berlin")
+        );
+        assert_eq!(in_zone(at, "Mars/Olympus"), None);
+        assert!(known_zone("America/New_York"));
+        assert!(!known_zone(""));
+        assert!(!known_zone("Not/AZone"));
+        assert!(!known_zone(&"A".repeat(65)));
     }
 
     #[test]

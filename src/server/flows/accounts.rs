@@ -399,6 +399,7 @@ pub fn me(caller: &Caller) -> Option<Me> {
         email: s.email.clone(),
         email_verified: s.email_verified,
         created_at: s.user_created_at,
+        time_zone: s.time_zone.clone(),
     })
 }
 

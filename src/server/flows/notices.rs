@@ -233,11 +233,15 @@ pub async fn after_sign_in(
     };
     tx.commit().await?;
     if let Some((new, link)) = mail {
-        let email = store::users::by_id(&state.db, user_id)
+        let (email, zone) = store::notices::owner(&state.db, user_id)
             .await?
-            .map(|u| u.email)
             .unwrap_or_default();
-        let when = crate::model::time::format_datetime(now);
+        // UTC, and the owner's own zone when a settings page told us it.
+        let utc = crate::model::time::format_datetime(now);
+        let when = match zone.as_deref().and_then(|z| rules::in_zone(now, z)) {
+            Some(local) => format!("{utc} ({local})"),
+            None => utc,
+        };
         let device = crate::server::domain::device::describe(&caller.user_agent);
         let words: Vec<&str> = new.iter().map(|n| n.words()).collect();
         let held = deliver_or_hold(
@@ -280,6 +284,19 @@ fn join_words(words: &[&str]) -> String {
         [one] => (*one).to_string(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Records the time zone the owner's browser reports (a settings page does, when it
+/// differs from the one the server knows). An unknown zone is refused.
+pub async fn remember_zone(state: &AppState, caller: &Caller, zone: &str) -> Result<()> {
+    let me = caller.signed_in()?;
+    if !rules::known_zone(zone) {
+        return Err(Error::field("zone", "Unknown time zone."));
+    }
+    if me.time_zone.as_deref() != Some(zone) {
+        store::notices::set_time_zone(&state.db, me.user_id, zone).await?;
+    }
+    Ok(())
 }
 
 /// Settings > Notifications: the signed-in account's switches.

@@ -266,3 +266,21 @@ pub async fn prune(
         .await?;
     Ok(a.rows_affected() + b.rows_affected() + c.rows_affected() + d.rows_affected())
 }
+
+/// The owner's address and time zone, for a notice.
+pub async fn owner(db: &Db, user_id: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT email, time_zone FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Records the time zone the owner's browser reported.
+pub async fn set_time_zone(db: &Db, user_id: i64, zone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET time_zone = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(zone)
+        .execute(db)
+        .await?;
+    Ok(())
+}
