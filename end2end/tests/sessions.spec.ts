@@ -266,7 +266,10 @@ test('the security log tells what happened in words, exports it, and keeps its f
   const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
   expect(lines.map((l) => l.event)).toEqual(shown);
   expect(lines[0]).toMatchObject({ event: 'Session revoked', outcome: 'success', ip: '127.0.0.1' });
-  expect(lines.filter((l) => l.user_agent === HOSTILE).map((l) => l.event)).toEqual(['Signed in']);
+  expect(lines.filter((l) => l.user_agent === HOSTILE).map((l) => l.event).sort()).toEqual([
+    'New sign-in notice sent: new device, new browser',
+    'Signed in',
+  ]);
 
   // A category filter goes into the URL, survives a reload, and narrows the export.
   await page.getByLabel('Category').selectOption({ label: 'Password' });

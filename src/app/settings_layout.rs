@@ -1,6 +1,5 @@
 use super::MeResource;
 use crate::api::accounts::{current_account, resend_verification, sign_out};
-use crate::api::notifications::remember_time_zone;
 use crate::pages::go_to;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -10,22 +9,6 @@ use leptos_router::components::{Outlet, A};
 pub fn SettingsLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_account());
     provide_context(MeResource(me));
-    // Sign-in notices give their time in the owner's zone too: tell the server the
-    // browser's when it knows another (once per page load at most).
-    Effect::new(move |told: Option<bool>| {
-        if told == Some(true) {
-            return true;
-        }
-        let Some(Ok(Some(account))) = me.get() else {
-            return false;
-        };
-        if let Some(zone) = browser_zone().filter(|z| account.time_zone.as_deref() != Some(z)) {
-            leptos::task::spawn_local(async move {
-                let _ = remember_time_zone(zone).await;
-            });
-        }
-        true
-    });
     view! {
         <div class="app">
             <header class="topbar">
@@ -104,21 +87,5 @@ fn VerificationBanner(email: String) -> impl IntoView {
                 "Resend Verification Email"
             </button>
         </section>
-    }
-}
-
-/// The browser's IANA time zone ("Europe/Berlin"), from Intl.
-fn browser_zone() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let format =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
-            .ok()?
-            .as_string()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
     }
 }

@@ -3,6 +3,7 @@ mod mfa;
 mod password;
 mod sms_code;
 
+use crate::api::notifications::remember_time_zone;
 use crate::app::MeResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +14,24 @@ use password::PasswordSection;
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let me = expect_context::<MeResource>().0;
+    // Sign-in notices give their time in the owner's zone too: tell the server the
+    // browser's when it knows another (once per page load at most). Here, on the page
+    // a sign-in lands on, not in the settings layout: the layout's code is part of
+    // every page's first load.
+    Effect::new(move |told: Option<bool>| {
+        if told == Some(true) {
+            return true;
+        }
+        let Some(Ok(Some(account))) = me.get() else {
+            return false;
+        };
+        if let Some(zone) = browser_zone().filter(|z| account.time_zone.as_deref() != Some(z)) {
+            leptos::task::spawn_local(async move {
+                let _ = remember_time_zone(zone).await;
+            });
+        }
+        true
+    });
     view! {
         <Title text="Security · Latchkey"/>
         <h1>"Security"</h1>
@@ -68,5 +87,21 @@ pub fn SecurityPage() -> impl IntoView {
                 </li>
             </ul>
         </section>
+    }
+}
+
+/// The browser's IANA time zone ("Europe/Berlin"), from Intl.
+fn browser_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()?
+            .as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
     }
 }
