@@ -71,7 +71,7 @@ accounts() {
 cookie_on() {
   curl -fs -D - -o /dev/null -X POST -H "Origin: $1" -H 'Content-Type: application/x-www-form-urlencoded' \
     --data "email=bench0%40example.com&password=$PASSWORD" "$1/api/sign_in" \
-    | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}' | tr -d '\r'
+    | awk -F'[ ;]' 'tolower($1) == "set-cookie:" && $2 ~ /^latchkey_session=/ {print $2}' | tr -d '\r'
 }
 # sign_in_script BASE NAME: a wrk script posting sign-ins with that Origin, one account
 # after the other; at the end it prints "signed-in N refused M seconds S".
