@@ -61,6 +61,9 @@ test('a new browser from another country is told, and "This wasn\'t me" signs it
   await expect(page.getByRole('heading', { name: 'Session signed out', level: 1 })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Set a New Password' })).toBeVisible();
   await axe(page, "This wasn't me, done");
+  // "Sign out all other sessions" (the owner's own stays; that one is gone already).
+  await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+  await expect(page.getByText('There were no other sessions.')).toBeVisible();
   // That browser is signed out at its next request.
   await theirs.goto('/settings/security');
   await expect(theirs.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();

@@ -78,7 +78,7 @@ pub async fn reset_password(
     let token = crate::model::account::token_from_pasted(&token);
     // This browser becomes a device the account knows: the sign-in that follows the
     // reset from it is no news.
-    let new_device = crate::server::flows::notices::ensure_device(&state, &mut who);
+    let new_device = crate::server::auth::device::ensure(&state, &mut who);
     let allowlist_off = flow::reset(
         &state,
         &who,

@@ -54,6 +54,18 @@ async fn owner_at(t: &TestApp, email: &str, ip: &str) -> String {
     r.session_cookie()
 }
 
+/// How many "refused address" notices the owner got.
+async fn told(t: &TestApp, to: &str) -> usize {
+    latchkey::server::store::outbox::latest(&t.state.db, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| {
+            m.to_addr == to && m.subject == "An address outside your IP allowlist was refused"
+        })
+        .count()
+}
+
 async fn entries_stored(t: &TestApp) -> Vec<String> {
     sqlx::query_as::<_, (String,)>("SELECT cidr FROM allowlist_entries ORDER BY position")
         .fetch_all(&t.state.db)
@@ -133,12 +145,26 @@ async fn sign_in_from_outside_gets_the_wrong_password_answer_and_inside_gets_in(
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let outside = sign_in_from(&t, "bea@example.com", PASSWORD, ELSEWHERE).await;
+    // Four right passwords from outside at once: all refused, each logged, and the
+    // owner told once (once an hour at most).
+    let form = [("email", "bea@example.com"), ("password", PASSWORD)];
+    let forms = vec![form.to_vec(); 4];
+    let replies = t
+        .call_each_at_once_with("sign_in", &forms, None, &[("x-forwarded-for", ELSEWHERE)])
+        .await;
+    assert_eq!(count_status(&replies, StatusCode::UNAUTHORIZED), 4);
+    let outside = &replies[0];
     let wrong = sign_in_from(&t, "bea@example.com", "Wrong-Password-1!", OFFICE).await;
     let nobody = sign_in_from(&t, "nobody@example.com", PASSWORD, ELSEWHERE).await;
-    assert_eq!(outside.status, StatusCode::UNAUTHORIZED);
     assert_eq!(outside.body, wrong.body);
     assert_eq!(outside.body, nobody.body);
+    let refused = t.event_kinds().await;
+    assert_eq!(
+        refused.iter().filter(|k| *k == "allowlist_refused").count(),
+        4
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(told(&t, "bea@example.com").await, 1);
     assert_eq!(
         sign_in_from(&t, "bea@example.com", PASSWORD, "192.0.2.200")
             .await
@@ -213,6 +239,29 @@ async fn an_invalid_entry_is_named_and_nothing_is_saved() {
         .await;
     assert_eq!(r.json()["enabled"], false);
     assert_eq!(r.json()["here"], OFFICE);
+    // Saved, the list reads back as typed: single addresses bare, ranges whole (an
+    // IPv6 /32 range is not a single IPv4 address's /32).
+    let r = save(
+        &t,
+        &cookie,
+        OFFICE,
+        false,
+        &[
+            (OFFICE, ""),
+            ("2001:db8::/32", "v6 range"),
+            ("2001:db8::1", ""),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let values: Vec<String> = r.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(values, [OFFICE, "2001:db8::/32", "2001:db8::1"]);
 }
 
 #[tokio::test]
@@ -299,6 +348,28 @@ async fn a_token_from_outside_gets_403_ip_not_allowed() {
         outside.json()["type"],
         "urn:latchkey:problem:ip_not_allowed"
     );
+    // A script calling from outside over and over: every call refused, logged (and
+    // told) once a minute, not once per call.
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let app = t.app.clone();
+            let req = call(ELSEWHERE);
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                app.oneshot(req).await.unwrap().status()
+            })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap(), StatusCode::FORBIDDEN);
+    }
+    let kinds = t.event_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "allowlist_refused").count(),
+        1
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(told(&t, "eve@example.com").await, 1);
     assert_eq!(t.send(call(OFFICE)).await.status, StatusCode::OK);
 }
 
@@ -321,12 +392,7 @@ async fn a_password_reset_turns_the_list_off_and_says_so() {
     let mail = t
         .mail_with_subject("fox@example.com", "Reset your password")
         .await;
-    let start = mail.text_body.find("token=").unwrap() + "token=".len();
-    let token = mail.text_body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let token = crate::common::reset_token(&mail);
     let new = "Fresh-Harbor-Lantern-77";
     let r = t
         .call_with(

@@ -89,23 +89,22 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
     let count = |sql: &'static str| t.count(sql);
     let entries = "SELECT COUNT(*) FROM security_events WHERE kind = 'sign_in_succeeded' AND detail = '{\"n\":1}'";
     let mut conn = t.state.db.acquire().await.unwrap();
-    assert!(
-        sessions::start_for_sign_in(&mut conn, None, session(1), 0, entry())
-            .await
-            .unwrap()
-    );
+    let started = sessions::start_for_sign_in(&mut conn, None, session(1), 0, entry())
+        .await
+        .unwrap()
+        .expect("stored");
     let first: i64 = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
         .bind(vec![1u8; 32])
         .fetch_one(&mut *conn)
         .await
         .unwrap();
+    assert_eq!(started, first, "the id of the session it stored");
     assert_eq!(count(entries).await, 1);
     // Signing in again from that browser replaces its session.
-    assert!(
-        sessions::start_for_sign_in(&mut conn, Some(first), session(2), 0, entry())
-            .await
-            .unwrap()
-    );
+    let restarted = sessions::start_for_sign_in(&mut conn, Some(first), session(2), 0, entry())
+        .await
+        .unwrap()
+        .expect("stored");
     // (By its token: SQLite may give the new row the id the old one had.)
     let gone: Option<i64> = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = $1")
         .bind(vec![1u8; 32])
@@ -118,6 +117,7 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
         .fetch_one(&mut *conn)
         .await
         .unwrap();
+    assert_eq!(restarted, second);
     assert_eq!(count(entries).await, 2);
     // With an authenticator on: the old session ends, nothing else is written.
     sqlx::query("INSERT INTO totp_methods (user_id, secret_sealed, created_at, enabled_at) VALUES ($1, $2, 1, 2)")
@@ -126,10 +126,11 @@ async fn a_sign_in_ends_the_old_session_and_starts_one_with_its_entry_only_witho
         .execute(&mut *conn)
         .await
         .unwrap();
-    assert!(
-        !sessions::start_for_sign_in(&mut conn, Some(second), session(3), 0, entry())
+    assert_eq!(
+        sessions::start_for_sign_in(&mut conn, Some(second), session(3), 0, entry())
             .await
-            .unwrap()
+            .unwrap(),
+        None
     );
     for n in [1u8, 2, 3] {
         let found: Option<i64> =

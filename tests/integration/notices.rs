@@ -301,12 +301,7 @@ async fn the_sign_in_after_a_reset_from_the_same_browser_is_no_news() {
     let mail = t
         .mail_with_subject("ed@example.com", "Reset your password")
         .await;
-    let start = mail.text_body.find("token=").unwrap() + "token=".len();
-    let token = mail.text_body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let token = crate::common::reset_token(&mail);
     let new = "Fresh-Harbor-Lantern-77";
     let r = t
         .call_with(

@@ -2,7 +2,7 @@
 
 use crate::common;
 use crate::common::Wire;
-use crate::common::{app, TestApp, PASSWORD};
+use crate::common::{app, reset_token, TestApp, PASSWORD};
 use axum::http::StatusCode;
 use latchkey::server::auth::Caller;
 use latchkey::server::flows::password;
@@ -32,21 +32,6 @@ async fn change(
         Some(cookie),
     )
     .await
-}
-
-fn reset_token(mail: &latchkey::server::store::outbox::StoredMail) -> String {
-    // In the fragment: never sent to a server, so never in a proxy's log.
-    assert!(
-        mail.text_body.contains("/reset-password#token="),
-        "{}",
-        mail.text_body
-    );
-    let start = mail.text_body.find("token=").unwrap() + "token=".len();
-    mail.text_body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test]

@@ -28,16 +28,25 @@ impl At {
     }
 }
 
-/// Whether the account's list (when it is on) lets the caller's address in.
-pub async fn permits(state: &AppState, user_id: i64, caller: &Caller) -> Result<bool> {
-    let (enabled, entries) = store::allowlist::get(&state.db, user_id).await?;
-    Ok(!enabled || permits_entries(&entries, &caller.ip))
-}
-
-/// Whether these entries (the list being on) let `ip` in.
-pub fn permits_entries(entries: &[store::allowlist::EntryRow], ip: &str) -> bool {
+/// Whether the account's list lets the caller's address in. `enabled`: whether the
+/// list is on, when the caller's query already read it with the session or token
+/// (the entries are then read only when it is); `None` reads it here.
+pub async fn permits(
+    state: &AppState,
+    user_id: i64,
+    enabled: Option<bool>,
+    caller: &Caller,
+) -> Result<bool> {
+    let (enabled, entries) = match enabled {
+        Some(false) => return Ok(true),
+        Some(true) => (true, store::allowlist::entries(&state.db, user_id).await?),
+        None => store::allowlist::get(&state.db, user_id).await?,
+    };
+    if !enabled {
+        return Ok(true);
+    }
     let nets: Vec<ipnet::IpNet> = entries.iter().filter_map(|e| e.cidr.parse().ok()).collect();
-    allowlist::allows(&nets, ip)
+    Ok(allowlist::allows(&nets, &caller.ip))
 }
 
 /// Logs a refused address and tells the owner (once an hour at most).

@@ -5,6 +5,7 @@
 //! [`session::resolve`]; use cases take the `Caller` and never see HTTP types.
 pub mod allowlist;
 pub mod change;
+pub mod device;
 pub mod factor;
 pub mod guard;
 pub mod identity;

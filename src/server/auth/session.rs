@@ -40,20 +40,13 @@ pub async fn resolve(state: &AppState, token: &str, caller: &Caller, now: i64) -
         cfg.session.absolute_secs,
     ) {
         Liveness::Live => {
-            if row.allowlist_enabled != 0 {
-                let entries = store::allowlist::entries(&state.db, row.user_id).await?;
-                if !super::allowlist::permits_entries(&entries, &caller.ip) {
-                    store::sessions::delete(&state.db, row.id).await?;
-                    super::allowlist::refused(
-                        state,
-                        caller,
-                        row.user_id,
-                        super::allowlist::At::Session,
-                        now,
-                    )
-                    .await?;
-                    return Ok(Found::OutsideAllowlist);
-                }
+            let enabled = Some(row.allowlist_enabled != 0);
+            if !super::allowlist::permits(state, row.user_id, enabled, caller).await? {
+                // Ended (so refused and logged once).
+                store::sessions::delete(&state.db, row.id).await?;
+                let at = super::allowlist::At::Session;
+                super::allowlist::refused(state, caller, row.user_id, at, now).await?;
+                return Ok(Found::OutsideAllowlist);
             }
             if needs_touch(row.last_seen_at, now) {
                 if let Err(e) = store::sessions::touch(&state.db, row.id, now).await {
@@ -88,7 +81,7 @@ pub async fn rotate_session(
     let others =
         store::sessions::delete_for_user(tx, session.user_id, Some(session.session_id)).await?;
     // The new row is added while the old one still holds its id, so the id changes too.
-    let token = start_session(
+    let (token, _) = start_session(
         &mut **tx,
         state,
         session.user_id,
@@ -120,8 +113,8 @@ pub fn new_session<'a>(
     }
 }
 
-/// Creates a session for a user and gives its token (for the cookie); only the keyed
-/// hash of the token is stored. `signed_in_at` is when the person signed in: `now` for
+/// Creates a session for a user and gives its token (for the cookie) and id; only the
+/// keyed hash of the token is stored. `signed_in_at` is when the person signed in: `now` for
 /// a new sign-in, earlier when a sign-in continues under a new id.
 pub async fn start_session<'e, E>(
     exec: E,
@@ -130,18 +123,18 @@ pub async fn start_session<'e, E>(
     caller: &Caller,
     signed_in_at: i64,
     now: i64,
-) -> Result<String, Error>
+) -> Result<(String, i64), Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let token = new_token();
     let hash = state.keys.hash(Purpose::Session, &token);
-    store::sessions::insert(
+    let id = store::sessions::insert(
         exec,
         new_session(state, &hash, user_id, caller, signed_in_at, now),
     )
     .await?;
-    Ok(token)
+    Ok((token, id))
 }
 
 /// Under the lock on the account's sessions: is the caller's session still there? A

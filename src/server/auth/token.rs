@@ -59,23 +59,23 @@ impl Leases {
         per_minute: i64,
     ) -> Result<Admit, sqlx::Error> {
         let share = self.share(token_id, window);
-        let take = |share: &Share| {
-            share
-                .lease
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(window)
+        // The share answers, unless it is empty (`None`).
+        let from_share = |share: &Share| match share
+            .lease
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(window)
+        {
+            Take::Took => Some(Admit::Yes),
+            Take::UsedUp => Some(Admit::No),
+            Take::Empty => None,
         };
-        match take(&share) {
-            Take::Took => return Ok(Admit::Yes),
-            Take::UsedUp => return Ok(Admit::No),
-            Take::Empty => {}
+        if let Some(answer) = from_share(&share) {
+            return Ok(answer);
         }
         let _one = share.reserving.lock().await;
-        match take(&share) {
-            Take::Took => return Ok(Admit::Yes),
-            Take::UsedUp => return Ok(Admit::No),
-            Take::Empty => {}
+        if let Some(answer) = from_share(&share) {
+            return Ok(answer);
         }
         let want = share
             .lease
@@ -199,15 +199,17 @@ pub async fn resolve(
         tx.commit().await?;
         return Err(Refused::Invalid);
     }
-    if t.allowlist_enabled != 0 {
-        let entries = store::allowlist::entries(&state.db, t.user_id).await?;
-        if !super::allowlist::permits_entries(&entries, &caller.ip) {
-            super::allowlist::refused(state, caller, t.user_id, super::allowlist::At::Token, now)
-                .await?;
-            return Err(Refused::IpNotAllowed {
-                ip: caller.ip.clone(),
-            });
+    let enabled = Some(t.allowlist_enabled != 0);
+    if !super::allowlist::permits(state, t.user_id, enabled, caller).await? {
+        // Logged (and told) once a minute per token at most, like a dead token's use:
+        // a script calling from outside the list does not fill its owner's log.
+        if store::tokens::refusal_to_log(&state.db, t.id, now, LAST_USED_EVERY_SECS).await? {
+            let at = super::allowlist::At::Token;
+            super::allowlist::refused(state, caller, t.user_id, at, now).await?;
         }
+        return Err(Refused::IpNotAllowed {
+            ip: caller.ip.clone(),
+        });
     }
     let window = rate_window(now);
     let per_minute = i64::from(state.config.tokens.rate_per_minute);

@@ -103,13 +103,26 @@ pub fn validate(typed: &[(String, String)]) -> Result<Vec<Entry>, Vec<(usize, St
     }
 }
 
+/// The first entry that holds `ip`, if any.
+pub fn first_match(nets: &[IpNet], ip: IpAddr) -> Option<usize> {
+    let ip = canonical(ip);
+    nets.iter().position(|n| n.contains(&ip))
+}
+
 /// Whether the list lets `ip` in. An address that cannot be read is never let in.
 pub fn allows(nets: &[IpNet], ip: &str) -> bool {
-    let Ok(ip) = ip.trim().parse::<IpAddr>() else {
-        return false;
-    };
-    let ip = canonical(ip);
-    nets.iter().any(|n| n.contains(&ip))
+    ip.trim()
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| first_match(nets, ip).is_some())
+}
+
+/// An entry as the owner reads it: a single address without its /32 or /128.
+pub fn shown(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
 }
 
 /// What a save would do to the address the request comes from: `true` when an enabled
@@ -157,6 +170,27 @@ mod tests {
         assert_eq!(mapped[1].to_string(), "192.0.2.1/32");
         assert!(allows(&mapped, "198.51.100.77"));
         assert!(allows(&mapped, "192.0.2.1"));
+    }
+
+    #[test]
+    fn single_addresses_are_shown_bare_and_ranges_whole() {
+        let show = |s: &str| shown(&parse_entry(s).unwrap());
+        assert_eq!(show("203.0.113.7"), "203.0.113.7");
+        assert_eq!(show("2001:db8::1"), "2001:db8::1");
+        assert_eq!(show("10.0.0.0/8"), "10.0.0.0/8");
+        // A range whose text ends like a single address's prefix stays a range.
+        assert_eq!(show("2001:db8::/32"), "2001:db8::/32");
+        assert_eq!(show("2001:db8::/128"), "2001:db8::");
+        let list = [
+            parse_entry("10.0.0.0/8").unwrap(),
+            parse_entry("10.1.0.0/16").unwrap(),
+        ];
+        assert_eq!(first_match(&list, "10.1.2.3".parse().unwrap()), Some(0));
+        assert_eq!(
+            first_match(&list, "::ffff:10.1.2.3".parse().unwrap()),
+            Some(0)
+        );
+        assert_eq!(first_match(&list, "11.0.0.1".parse().unwrap()), None);
     }
 
     #[test]

@@ -291,7 +291,7 @@ pub async fn sign_in(
     };
     // The IP allowlist, after the password: the answer is the wrong password's, so it
     // tells nothing about the account (only the owner's log and mail say more).
-    if !crate::server::auth::allowlist::permits(state, user.id, caller).await? {
+    if !crate::server::auth::allowlist::permits(state, user.id, None, caller).await? {
         crate::server::auth::allowlist::refused(
             state,
             caller,
@@ -343,7 +343,7 @@ pub async fn password_accepted(
     )
     .await?;
     drop(conn);
-    if !started {
+    let Some(session_id) = started else {
         let Some(pending_token) =
             begin_second_step(state, user.id, user.credential_version, &next, now).await?
         else {
@@ -368,9 +368,9 @@ pub async fn password_accepted(
         )
         .await?;
         return Ok(SignInOutcome::SecondFactor { pending_token });
-    }
+    };
     let device_cookie =
-        crate::server::flows::notices::signed_in_now(state, caller, user.id, &hash, now).await;
+        crate::server::flows::notices::signed_in_now(state, caller, user.id, session_id, now).await;
     Ok(SignInOutcome::Session {
         token,
         signed_in: SignedIn { redirect_to: next },

@@ -24,9 +24,8 @@ pub async fn view(state: &AppState, caller: &Caller) -> Result<AllowlistView> {
             .map(|e| AllowEntry {
                 value: e
                     .cidr
-                    .trim_end_matches("/32")
-                    .trim_end_matches("/128")
-                    .to_string(),
+                    .parse::<ipnet::IpNet>()
+                    .map_or(e.cidr.clone(), |n| allowlist::shown(&n)),
                 note: e.note,
             })
             .collect(),
@@ -97,11 +96,12 @@ pub async fn test_address(state: &AppState, caller: &Caller, address: &str) -> R
         .map_err(|_| Error::field("address", "Enter an IP address such as 203.0.113.7."))?;
     let ip = allowlist::canonical(ip);
     let (enabled, entries) = store::allowlist::get(&state.db, me.user_id).await?;
-    let hit = entries.iter().find(|e| {
-        e.cidr
-            .parse::<ipnet::IpNet>()
-            .is_ok_and(|n| n.contains(&ip))
-    });
+    let parsed: Vec<(ipnet::IpNet, &store::allowlist::EntryRow)> = entries
+        .iter()
+        .filter_map(|e| Some((e.cidr.parse().ok()?, e)))
+        .collect();
+    let nets: Vec<ipnet::IpNet> = parsed.iter().map(|(n, _)| *n).collect();
+    let hit = allowlist::first_match(&nets, ip).map(|i| parsed[i].1);
     let (allowed, because) = match (enabled, hit) {
         (false, _) => (
             true,

@@ -6,42 +6,18 @@
 //! signed, HttpOnly; never a fingerprint.
 use crate::model::notifications::{NotMeInfo, NotificationSwitches};
 use crate::server::audit::{deliver_or_hold, log, log_within};
-use crate::server::auth::Caller;
+use crate::server::auth::{device, Caller};
 use crate::server::delivery::templates;
 use crate::server::domain::geo::Located;
 use crate::server::domain::security_log::EventKind;
 use crate::server::domain::sign_in_notice::{
     self as rules, browser_key, decide, Decision, HeldBack, Novelty, SignInFacts, Switches,
 };
-use crate::server::domain::tokens::{new_token, Purpose};
+use crate::server::domain::tokens::{looks_like_token, new_token, Purpose};
 use crate::server::error::{Error, Result};
+use crate::server::flows::password;
 use crate::server::{store, AppState};
 use serde_json::json;
-
-fn sign(state: &AppState) -> impl Fn(&str) -> Vec<u8> + '_ {
-    move |id: &str| state.keys.hash(Purpose::Device, &format!("signature:{id}"))
-}
-
-/// The device id in the caller's device cookie, when its signature holds.
-fn device_of(state: &AppState, caller: &Caller) -> Option<String> {
-    caller
-        .device_cookie
-        .as_deref()
-        .and_then(|c| rules::device_id(c, sign(state)))
-}
-
-/// The caller's device id, and the cookie to set when the browser has none (or a
-/// forged one): a new id.
-fn device_or_new(state: &AppState, caller: &Caller) -> (String, Option<String>) {
-    match device_of(state, caller) {
-        Some(id) => (id, None),
-        None => {
-            let id = new_token();
-            let cookie = rules::device_cookie(&id, sign(state));
-            (id, Some(cookie))
-        }
-    }
-}
 
 /// "Chrome on Linux" from the caller's user agent, without versions.
 fn browser_of(caller: &Caller) -> String {
@@ -51,41 +27,6 @@ fn browser_of(caller: &Caller) -> String {
     }
 }
 
-/// Gives the caller a device cookie when the browser has no valid one: the new cookie
-/// (to set on the answer), now also the caller's.
-pub fn ensure_device(state: &AppState, caller: &mut Caller) -> Option<String> {
-    match device_or_new(state, caller) {
-        (_, None) => None,
-        (_, Some(cookie)) => {
-            caller.device_cookie = Some(cookie.clone());
-            Some(cookie)
-        }
-    }
-}
-
-/// Marks the caller's browser as a device of the account (it signed up, or set a new
-/// password from a reset link, there): the sign-in that follows from it is no news.
-/// The device cookie to set, when the browser had none.
-pub async fn remember_device(
-    state: &AppState,
-    caller: &Caller,
-    user_id: i64,
-    now: i64,
-) -> Result<Option<String>> {
-    let (id, cookie) = device_or_new(state, caller);
-    let mut tx = state.db.begin().await?;
-    store::notices::lock_switches(&mut tx, user_id).await?;
-    store::notices::see_device(
-        &mut tx,
-        user_id,
-        &state.keys.hash(Purpose::Device, &id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(cookie)
-}
-
 /// What follows every sign-in that made a session (here, or at the second step): the
 /// new sign-in notice. The session stands whatever happens to the notice; a failure
 /// is in the server log. The device cookie to set, if any.
@@ -93,17 +34,9 @@ pub async fn signed_in_now(
     state: &AppState,
     caller: &Caller,
     user_id: i64,
-    session_hash: &[u8],
+    session_id: i64,
     now: i64,
 ) -> Option<String> {
-    let session_id = match store::sessions::by_token_hash(&state.db, session_hash).await {
-        Ok(Some(s)) => s.id,
-        Ok(None) => return None,
-        Err(e) => {
-            tracing::error!(error = %e, "the new sign-in notice could not look up the session");
-            return None;
-        }
-    };
     match after_sign_in(state, caller, user_id, session_id, now).await {
         Ok(cookie) => cookie,
         Err(e) => {
@@ -123,18 +56,14 @@ pub async fn after_sign_in(
     session_id: i64,
     now: i64,
 ) -> Result<Option<String>> {
-    let presented = device_of(state, caller);
-    let (id, cookie) = match presented.clone() {
-        Some(id) => (id, None),
-        None => device_or_new(state, caller),
-    };
-    let device_hash = state.keys.hash(Purpose::Device, &id);
+    let (id, cookie) = device::id_or_new(state, caller);
+    let device_hash = device::stored(state, &id);
     // The daily limit's key: the device cookie, or without one the browser and address
     // (a browser that keeps no cookie gets a new id at every sign-in).
-    let device_key = match &presented {
-        Some(_) => device_hash.clone(),
-        None => state.keys.hash(
-            Purpose::Device,
+    let device_key = match cookie {
+        None => device_hash.clone(),
+        Some(_) => device::stored(
+            state,
             &format!("no-cookie:{}|{}", caller.user_agent, caller.ip),
         ),
     };
@@ -349,7 +278,7 @@ fn link_problem() -> Error {
 
 /// What the "This wasn't me" page shows about the sign-in its link names.
 pub async fn not_me_info(state: &AppState, token: &str, now: i64) -> Result<NotMeInfo> {
-    if token.len() != 43 {
+    if !looks_like_token(token) {
         return Err(link_problem());
     }
     let n = store::notices::notice(&state.db, &state.keys.hash(Purpose::NotMe, token))
@@ -369,7 +298,7 @@ pub async fn not_me_info(state: &AppState, token: &str, now: i64) -> Result<NotM
 /// does nothing), logs it, and gives a fresh password-reset link's token, so that the
 /// owner sets a new password at once (the reset signs out every other session).
 pub async fn not_me(state: &AppState, caller: &Caller, token: &str, now: i64) -> Result<String> {
-    if token.len() != 43 {
+    if !looks_like_token(token) {
         return Err(link_problem());
     }
     let mut tx = state.db.begin().await?;
@@ -385,16 +314,7 @@ pub async fn not_me(state: &AppState, caller: &Caller, token: &str, now: i64) ->
         }));
     };
     let ended = store::sessions::delete_of_user(&mut *tx, n.user_id, n.session_id).await?;
-    let reset = new_token();
-    store::email_links::insert(
-        &mut *tx,
-        &state.keys.hash(Purpose::ResetPassword, &reset),
-        n.user_id,
-        store::email_links::RESET_PASSWORD,
-        now,
-        now + state.config.accounts.reset_link_secs,
-    )
-    .await?;
+    let reset = password::new_reset_link(&mut tx, state, n.user_id, now).await?;
     log_within(
         &mut tx,
         caller,
@@ -412,16 +332,7 @@ pub async fn not_me(state: &AppState, caller: &Caller, token: &str, now: i64) ->
 /// gave (still unused): ends every session of the account but the caller's own.
 pub async fn sign_out_all(state: &AppState, caller: &Caller, reset: &str, now: i64) -> Result<u64> {
     // The reset link "This wasn't me" gave, still unused and live.
-    let user_id = match store::email_links::owner(
-        &state.db,
-        &state.keys.hash(Purpose::ResetPassword, reset),
-        store::email_links::RESET_PASSWORD,
-    )
-    .await?
-    {
-        Some((user_id, None, expires_at)) if expires_at > now => user_id,
-        _ => return Err(link_problem()),
-    };
+    let user_id = password::reset_link_owner(state, reset, now).await?;
     let mine = caller
         .session()
         .filter(|s| s.user_id == user_id)

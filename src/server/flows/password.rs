@@ -271,18 +271,8 @@ pub async fn request_reset(
     let valid_minutes = (state.config.accounts.reset_link_secs + 59) / 60;
     match user {
         Some(user) => {
-            let token = new_token();
-            let hash = reset_hash(state, &token);
             let mut tx = state.db.begin().await?;
-            store::email_links::insert(
-                &mut *tx,
-                &hash,
-                user.id,
-                store::email_links::RESET_PASSWORD,
-                now,
-                now + state.config.accounts.reset_link_secs,
-            )
-            .await?;
+            let token = new_reset_link(&mut tx, state, user.id, now).await?;
             log_within(
                 &mut tx,
                 caller,
@@ -320,6 +310,27 @@ pub async fn request_reset(
     })
 }
 
+/// Stores a new reset link for `user_id` (a keyed hash, `accounts.reset_link_secs`
+/// long) and gives its token.
+pub(crate) async fn new_reset_link(
+    tx: &mut store::Tx<'_>,
+    state: &AppState,
+    user_id: i64,
+    now: i64,
+) -> Result<String, Error> {
+    let token = new_token();
+    store::email_links::insert(
+        &mut **tx,
+        &reset_hash(state, &token),
+        user_id,
+        store::email_links::RESET_PASSWORD,
+        now,
+        now + state.config.accounts.reset_link_secs,
+    )
+    .await?;
+    Ok(token)
+}
+
 fn reset_hash(state: &AppState, token: &str) -> Vec<u8> {
     state.keys.hash(Purpose::ResetPassword, token)
 }
@@ -330,7 +341,11 @@ pub async fn check_reset_link(state: &AppState, token: &str, now: i64) -> Result
 }
 
 /// The account a usable reset link belongs to; the error says why it cannot be used.
-async fn reset_link_owner(state: &AppState, token: &str, now: i64) -> Result<i64, Error> {
+pub(crate) async fn reset_link_owner(
+    state: &AppState,
+    token: &str,
+    now: i64,
+) -> Result<i64, Error> {
     let forged = || {
         Error::invalid("This reset link is not valid. Check that you copied the whole link, or ask for a new one.")
     };
@@ -427,6 +442,6 @@ pub async fn reset(
             Notice::new("Your password was reset", &what),
         )
         .await?;
-    crate::server::flows::notices::remember_device(state, caller, user_id, now).await?;
+    crate::server::auth::device::remember(state, caller, user_id, now).await?;
     Ok(allowlist_off)
 }

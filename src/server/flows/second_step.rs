@@ -320,7 +320,8 @@ pub async fn finish_second_step_with(
         // Another request finished this sign-in first.
         return Err(start_again());
     }
-    let session_token = start_session(&mut *tx, state, user.id, caller, now, now).await?;
+    let (session_token, session_id) =
+        start_session(&mut *tx, state, user.id, caller, now, now).await?;
     store::codes::set_last_second_factor(&mut *tx, user.id, method).await?;
     if factor != SecondFactor::EmailCode {
         // A method other than the mailbox: email codes count again.
@@ -336,14 +337,8 @@ pub async fn finish_second_step_with(
     )
     .await?;
     tx.commit().await?;
-    let device_cookie = crate::server::flows::notices::signed_in_now(
-        state,
-        caller,
-        user.id,
-        &state.keys.hash(Purpose::Session, &session_token),
-        now,
-    )
-    .await;
+    let device_cookie =
+        crate::server::flows::notices::signed_in_now(state, caller, user.id, session_id, now).await;
     Ok(SecondStepDone {
         session_token,
         signed_in: SignedIn {

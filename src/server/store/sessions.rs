@@ -96,8 +96,9 @@ where
 /// The end of a sign-in by password, all in one transaction: the browser's old session
 /// (`ended`) is deleted and, unless the account has a second factor on, the new
 /// session is stored with its security-log entry, while the account's credentials are
-/// still at `checked_version`. True: stored. False: the sign-in needs its second step,
-/// or its password is no longer the account's (the old session is gone all the same).
+/// still at `checked_version`. `Some(id)`: stored as session `id`. `None`: the sign-in
+/// needs its second step, or its password is no longer the account's (the old session
+/// is gone all the same).
 ///
 /// On PostgreSQL this is one statement, so one round trip; SQLite, whose statements
 /// never leave the process, runs the three in a transaction.
@@ -107,15 +108,16 @@ pub async fn start_for_sign_in(
     s: NewSession<'_>,
     checked_version: i64,
     entry: super::events::NewEvent<'_>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     if super::Backend::of_connection(conn) == super::Backend::Postgres {
-        let done = bind_session!(
-            sqlx::query(concat!(
+        let row: Option<(i64,)> = bind_session!(
+            sqlx::query_as(concat!(
                 "WITH ended AS (DELETE FROM sessions WHERE id = $9), started AS (",
                 insert_unless_second_factor!(),
-                " RETURNING user_id)
+                " RETURNING id, user_id)
              INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail)
-             SELECT $10, $11, $12, $13, $14, $15 FROM started"
+             SELECT $10, $11, $12, $13, $14, $15 FROM started
+             RETURNING (SELECT id FROM started)"
             )),
             s
         )
@@ -127,18 +129,16 @@ pub async fn start_for_sign_in(
         .bind(entry.ip)
         .bind(entry.user_agent)
         .bind(entry.detail.to_string())
-        .execute(&mut **conn)
+        .fetch_optional(&mut **conn)
         .await?;
-        return Ok(done.rows_affected() == 1);
+        return Ok(row.map(|(id,)| id));
     }
     let mut tx = sqlx::Connection::begin(&mut **conn).await?;
     if let Some(id) = ended {
         delete(&mut *tx, id).await?;
     }
-    let stored = insert_unless_second_factor(&mut *tx, s, checked_version)
-        .await?
-        .is_some();
-    if stored {
+    let stored = insert_unless_second_factor(&mut *tx, s, checked_version).await?;
+    if stored.is_some() {
         super::events::insert(&mut *tx, entry).await?;
     }
     tx.commit().await?;

@@ -192,8 +192,9 @@ where
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks that a refused use of a dead token is being logged, unless one was in the
-/// last `every` seconds; whether this one is to be logged.
+/// Marks that a refused use of the token (dead, or from outside its owner's IP
+/// allowlist) is being logged, unless one was in the last `every` seconds; whether
+/// this one is to be logged.
 pub async fn refusal_to_log<'e, E>(
     exec: E,
     id: i64,

@@ -460,3 +460,19 @@ impl TestApp {
             .collect()
     }
 }
+
+/// The token of a password-reset mail's link.
+pub fn reset_token(mail: &latchkey::server::store::outbox::StoredMail) -> String {
+    // In the fragment: never sent to a server, so never in a proxy's log.
+    assert!(
+        mail.text_body.contains("/reset-password#token="),
+        "{}",
+        mail.text_body
+    );
+    let start = mail.text_body.find("token=").unwrap() + "token=".len();
+    mail.text_body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
