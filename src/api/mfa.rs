@@ -42,11 +42,21 @@ pub async fn start_totp(password: String, code: Option<String>) -> Result<TotpSe
 
 /// Enabling, step 3: a code from the app; gives the recovery codes of step 4.
 #[server(prefix = "/api", endpoint = "confirm_totp")]
-pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
+pub async fn confirm_totp(code: String) -> Result<Option<RecoveryCodes>, ApiError> {
     let (state, who) = caller()?;
     let enabled = flow::confirm_totp(&state, &who, &code, now()).await?;
     set_cookie(&cookies::set_session(&state.config, &enabled.session_token));
     Ok(enabled.codes)
+}
+
+/// "Request Code" of "View Recovery Codes" when the account's strongest method sends
+/// codes (email, SMS): the code vouches for showing the recovery codes only.
+#[server(prefix = "/api", endpoint = "request_recovery_codes_code")]
+pub async fn request_recovery_codes_code() -> Result<CodeSent, ApiError> {
+    let (state, who) = caller()?;
+    codes::request_codes_code(&state, &who, now())
+        .await
+        .map_err(ApiError::from)
 }
 
 #[server(prefix = "/api", endpoint = "view_recovery_codes")]
@@ -83,13 +93,14 @@ pub async fn start_email_code(password: String, code: String) -> Result<CodeSent
         .map_err(ApiError::from)
 }
 
-/// "Enable" on Email Code, step 2: the emailed code turns it on.
+/// "Enable" on Email Code, step 2: the emailed code turns it on; the recovery codes
+/// when it was the account's first method.
 #[server(prefix = "/api", endpoint = "confirm_email_code")]
-pub async fn confirm_email_code(code: String) -> Result<(), ApiError> {
+pub async fn confirm_email_code(code: String) -> Result<Option<RecoveryCodes>, ApiError> {
     let (state, who) = caller()?;
-    let token = codes::confirm_email_code(&state, &who, &code, now()).await?;
-    set_cookie(&cookies::set_session(&state.config, &token));
-    Ok(())
+    let enabled = codes::confirm_email_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &enabled.session_token));
+    Ok(enabled.codes)
 }
 
 /// "Request Code" for the identity step of adding a method (`adding` is "totp" or
@@ -132,13 +143,14 @@ pub async fn start_sms_code(
         .map_err(ApiError::from)
 }
 
-/// "Enable" on SMS Code, step 2: the texted code turns it on.
+/// "Enable" on SMS Code, step 2: the texted code turns it on; the recovery codes when
+/// it was the account's first method.
 #[server(prefix = "/api", endpoint = "confirm_sms_code")]
-pub async fn confirm_sms_code(code: String) -> Result<(), ApiError> {
+pub async fn confirm_sms_code(code: String) -> Result<Option<RecoveryCodes>, ApiError> {
     let (state, who) = caller()?;
-    let token = codes::confirm_sms_code(&state, &who, &code, now()).await?;
-    set_cookie(&cookies::set_session(&state.config, &token));
-    Ok(())
+    let enabled = codes::confirm_sms_code(&state, &who, &code, now()).await?;
+    set_cookie(&cookies::set_session(&state.config, &enabled.session_token));
+    Ok(enabled.codes)
 }
 
 /// "Disable" on SMS Code: the code texted as the dialog opened turns it off.

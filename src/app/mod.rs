@@ -4,8 +4,10 @@ mod settings_layout;
 use crate::model::account::Me;
 use crate::model::error::ApiError;
 use crate::pages::{
-    allowlist::AllowlistPage, forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
-    not_me::NotMePage, notifications::NotificationsPage, reset_password::ResetPasswordPage,
+    allowlist::AllowlistPage,
+    email_change::{EmailChangePage, UndoEmailChangePage},
+    forgot_password::ForgotPasswordPage, not_found::NotFoundPage, not_me::NotMePage,
+    notifications::NotificationsPage, profile::ProfilePage, reset_password::ResetPasswordPage,
     security::SecurityPage, security_log::SecurityLogPage, sessions::SessionsPage,
     sign_in::SignInPage, sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, tokens::TokensPage,
     verify_email::VerifyEmailPage,
@@ -92,13 +94,16 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
         "/signup" => "sign_up_route",
         "/verify-email" => "verify_email_route",
         "/forgot-password" => "forgot_password_route",
-        "/reset-password" | "/not-me" => "reset_password_route",
+        "/reset-password" | "/not-me" | "/email-change" | "/undo-email-change" => {
+            "reset_password_route"
+        }
         "/settings/security" => "security_route",
         "/settings/sessions"
         | "/settings/security-log"
         | "/settings/tokens"
         | "/settings/notifications"
-        | "/settings/ip-allowlist" => "activity_route",
+        | "/settings/ip-allowlist"
+        | "/settings/profile" => "activity_route",
         _ => return None,
     })
 }
@@ -168,9 +173,10 @@ lazy_pages! {
     ActivityRoute => ActivityPages,
 }
 
-/// "Choose a new password" and "This wasn't me" (which leads to it) share one
-/// WebAssembly chunk: a page of its own would split what it shares with the sign-in
-/// page into more small chunks that the sign-in page then loads.
+/// "Choose a new password", "This wasn't me" (which leads to it) and the email
+/// change's two link pages (the undo leads to it too) share one WebAssembly chunk: a
+/// page of its own would split what it shares with the sign-in page into more small
+/// chunks that the sign-in page then loads.
 #[component]
 fn RecoveryPages() -> impl IntoView {
     let path = leptos_router::hooks::use_location()
@@ -178,12 +184,16 @@ fn RecoveryPages() -> impl IntoView {
         .get_untracked();
     if path.ends_with("/not-me") {
         view! { <NotMePage/> }.into_any()
+    } else if path.ends_with("/undo-email-change") {
+        view! { <UndoEmailChangePage/> }.into_any()
+    } else if path.ends_with("/email-change") {
+        view! { <EmailChangePage/> }.into_any()
     } else {
         view! { <ResetPasswordPage/> }.into_any()
     }
 }
 
-/// Sessions, Security log, API tokens, Notifications and IP allowlist share one WebAssembly chunk: what they have in common
+/// Sessions, Security log, API tokens, Notifications, IP allowlist and Profile share one WebAssembly chunk: what they have in common
 /// (times, tables, transitions) then stays out of the first load of every page,
 /// where wasm-split puts code that two chunks need.
 #[component]
@@ -201,6 +211,8 @@ fn ActivityPages() -> impl IntoView {
         view! { <NotificationsPage/> }.into_any()
     } else if path.ends_with("/ip-allowlist") {
         view! { <AllowlistPage/> }.into_any()
+    } else if path.ends_with("/profile") {
+        view! { <ProfilePage/> }.into_any()
     } else {
         view! { <SecurityLogPage/> }.into_any()
     }
@@ -224,6 +236,8 @@ pub fn App() -> impl IntoView {
                 // Rendered whole: the sign-in the link names, and a form that works
                 // without script.
                 <Route path=path!("/not-me") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/email-change") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/undo-email-change") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                 // Rendered whole before it is sent: the settings resources come from
                 // the local database in well under a millisecond, and one write beats
                 // a stream of small ones.
@@ -234,6 +248,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tokens") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("notifications") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("ip-allowlist") view={Lazy::<ActivityRoute>::new()}/>
+                    <Route path=path!("profile") view={Lazy::<ActivityRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

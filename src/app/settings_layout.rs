@@ -17,6 +17,7 @@ pub fn SettingsLayout() -> impl IntoView {
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| view! {
                             <div class="account">
+                                {me.display_name.map(|n| view! { <span class="account-name">{n}</span> })}
                                 <span class="account-email">{me.email}</span>
                                 <SignOutButton/>
                             </div>
@@ -26,6 +27,7 @@ pub fn SettingsLayout() -> impl IntoView {
             </header>
             <div class="settings">
                 <nav class="settings-nav" aria-label="Settings">
+                    <A href="/settings/profile">"Profile"</A>
                     <A href="/settings/security">"Security"</A>
                     <A href="/settings/sessions">"Sessions"</A>
                     <A href="/settings/security-log">"Security log"</A>

@@ -11,6 +11,9 @@ pub struct Me {
     /// reported by a settings page).
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The name given in Settings > Profile (the header shows it).
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 /// Where the browser goes after a successful sign-in.

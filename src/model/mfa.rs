@@ -137,6 +137,15 @@ impl Method {
     }
 }
 
+/// The method whose code shows or regenerates the recovery codes: the authenticator
+/// app when it is on, else a code by email, else by SMS (any active method will do;
+/// the codes open the account only as the second step after the password).
+pub fn codes_proof(active: &[Method]) -> Option<Method> {
+    [Method::Totp, Method::Email, Method::Sms]
+        .into_iter()
+        .find(|m| active.contains(m))
+}
+
 /// What step 1 of turning a method on asks for (seed 003).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdentityProof {
@@ -439,5 +448,14 @@ mod tests {
                 && text.contains("aaaaa-aaaa1")
                 && text.contains("aaaaa-aaaa3")
         );
+    }
+
+    #[test]
+    fn recovery_codes_are_confirmed_with_the_strongest_active_method() {
+        use super::{codes_proof, Method::*};
+        assert_eq!(codes_proof(&[]), None);
+        assert_eq!(codes_proof(&[Sms]), Some(Sms));
+        assert_eq!(codes_proof(&[Sms, Email]), Some(Email));
+        assert_eq!(codes_proof(&[Email, Totp, Sms]), Some(Totp));
     }
 }

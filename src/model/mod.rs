@@ -5,6 +5,7 @@ pub mod error;
 pub mod mfa;
 pub mod notifications;
 pub mod password;
+pub mod profile;
 pub mod security_log;
 pub mod sessions;
 pub mod time;

@@ -1,9 +1,11 @@
 //! One module per page.
 pub mod allowlist;
+pub mod email_change;
 pub mod forgot_password;
 pub mod not_found;
 pub mod not_me;
 pub mod notifications;
+pub mod profile;
 pub mod proof;
 pub mod reset_password;
 pub mod security;

@@ -113,9 +113,10 @@ pub async fn notify(
         device: &device,
     };
     let reset_link = state.config.link("/forgot-password");
+    let name = store::profile::display_name_of(&state.db, email).await?;
     deliver(
         state,
-        templates::security_notice(email, subject, what, &origin, &reset_link),
+        templates::security_notice(email, name.as_deref(), subject, what, &origin, &reset_link),
         now,
     )
     .await

@@ -169,7 +169,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 8] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 9] = [
         (
             "security log",
             store::events::prune(db, now - state.config.log.retention_secs).await,
@@ -196,6 +196,10 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
         (
             "links",
             store::email_links::prune(db, now - KEEP_OLD_LINKS_SECS).await,
+        ),
+        (
+            "email changes",
+            store::profile::prune(db, now - KEEP_OLD_LINKS_SECS).await,
         ),
         (
             "revoked access tokens",

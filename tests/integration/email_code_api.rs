@@ -69,7 +69,8 @@ pub(crate) async fn email_on(t: &TestApp, email: &str, t0: i64) -> Caller {
     let token = codes::confirm_email_code(&t.state, &who, &code, t0 + 1)
         .await
         .wire()
-        .unwrap();
+        .unwrap()
+        .session_token;
     session_caller(t, &token).await
 }
 
@@ -144,7 +145,8 @@ async fn turning_email_codes_on_needs_the_password_then_the_emailed_code() {
     let token = codes::confirm_email_code(&t.state, &who, &code, t0 + 2)
         .await
         .wire()
-        .unwrap();
+        .unwrap()
+        .session_token;
     assert_ne!(token, "");
     let who = session_caller(&t, &token).await;
     let status = mfa::status(&t.state, &who).await.wire().unwrap();
@@ -439,7 +441,8 @@ async fn signing_in_with_an_email_code_raced_is_accepted_once() {
 
     let options = t.call("sign_in_options", &[], Some(&pending)).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
-    assert_eq!(options.json()["methods"], serde_json::json!(["Email"]));
+    // Recovery codes came with Email Code, the account's first method.
+    assert_eq!(options.json()["methods"], serde_json::json!(["Email", "Recovery"]));
     assert_eq!(options.json()["preferred"], "Email");
     assert_eq!(options.json()["email_hint"], "s•••••@example.com");
 

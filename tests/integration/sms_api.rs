@@ -153,7 +153,8 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
     let token = codes::confirm_sms_code(&t.state, &who, &code, t0 + 5)
         .await
         .wire()
-        .unwrap();
+        .unwrap()
+        .session_token;
     let who = session_caller(&t, &token).await;
     let status = mfa::status(&t.state, &who).await.wire().unwrap();
     assert_eq!(status.sms_enabled_at, Some(t0 + 5));
@@ -180,7 +181,7 @@ async fn sms_codes_turn_on_for_a_validated_number_and_sign_in() {
         .await
         .wire()
         .unwrap();
-    assert_eq!(options.methods, vec![Method::Sms]);
+    assert_eq!(options.methods, vec![Method::Sms, Method::Recovery]);
     let sent =
         second_step::send_sign_in_code(&t.state, &caller(None), Some(&p), Channel::Sms, t0 + 60)
             .await
@@ -368,7 +369,8 @@ async fn a_code_texted_to_one_number_never_turns_sms_on_for_another() {
     let token = codes::confirm_sms_code(&t.state, &who, &second, t0 + 63)
         .await
         .wire()
-        .unwrap();
+        .unwrap()
+        .session_token;
     let who = session_caller(&t, &token).await;
     assert_eq!(
         mfa::status(&t.state, &who)
@@ -403,7 +405,8 @@ async fn turning_the_app_off_with_sms_on_says_sign_in_still_asks_for_an_sms_code
     let token = codes::confirm_sms_code(&t.state, &who, &code, t0 + 5)
         .await
         .wire()
-        .unwrap();
+        .unwrap()
+        .session_token;
     let who = session_caller(&t, &token).await;
     // With SMS on, adding the app asks for the password.
     let setup = mfa::start_totp(&t.state, &who, PASSWORD, "", t0 + 10)

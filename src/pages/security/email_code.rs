@@ -9,7 +9,7 @@ use crate::components::{
 };
 use crate::model::error::ApiError;
 use crate::model::mfa::{
-    CodeSent, IdentityProof, MfaStatus, EMAIL_CODE_AFTER_RESET, SENT_A_MOMENT_AGO,
+    CodeSent, IdentityProof, MfaStatus, RecoveryCodes, EMAIL_CODE_AFTER_RESET, SENT_A_MOMENT_AGO,
 };
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
@@ -108,13 +108,16 @@ pub fn send_error(
 #[component]
 pub fn EnableEmailCode(
     open: RwSignal<bool>,
-    confirm: Action<String, Result<(), ApiError>>,
+    confirm: Action<String, Result<Option<RecoveryCodes>, ApiError>>,
     proof: IdentityProof,
     verified: bool,
+    /// Turning it on brings the recovery codes (a third step).
+    codes_due: bool,
 ) -> impl IntoView {
     if !verified {
         return view! { <UnverifiedAddress open=open/> }.into_any();
     }
+    let steps = if codes_due { 3 } else { 2 };
     let step = RwSignal::new(1u8);
     let password = RwSignal::new(String::new());
     let identity_code = RwSignal::new(String::new());
@@ -149,7 +152,7 @@ pub fn EnableEmailCode(
     view! {
         <div class="dialog-body">
             <h3 class="step-count" id="enable-email-step" tabindex="-1" aria-live="polite">
-                {move || if step.get() == 1 { "Step 1 of 2: Confirm it is you" } else { "Step 2 of 2: Enter the code from the email" }}
+                {move || if step.get() == 1 { format!("Step 1 of {steps}: Confirm it is you") } else { format!("Step 2 of {steps}: Enter the code from the email") }}
             </h3>
             {move || if step.get() == 1 {
                 view! {
@@ -246,7 +249,7 @@ pub fn DisableCodeMethod(
         <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit.run(()); } novalidate>
             {last.then(|| view! {
                 <p class="notice notice-warning">
-                    "This is your only multi-factor method. After disabling it, signing in needs only your password."
+                    "This is your only multi-factor method. After disabling it, signing in needs only your password, and your recovery codes stop working."
                 </p>
             })}
             <p>{ask}</p>

@@ -7,15 +7,17 @@ use super::email_code::{
 use super::sms_code::{EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
     confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
-    disable_totp, get_mfa_status, regenerate_recovery_codes, request_identity_code, start_totp,
-    view_recovery_codes,
+    disable_totp, get_mfa_status, regenerate_recovery_codes, request_identity_code,
+    request_recovery_codes_code, start_totp, view_recovery_codes,
 };
 use crate::components::{
     focus_when_present, submit_once, CodeInput, CopyButton, Dialog, FormAlert, PasswordField,
     RecoveryCodeList, ResendButton, ResendClock, SubmitButton, Toast,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{sign_in_after, IdentityProof, Method, RecoveryCodes, TotpSetup};
+use crate::model::mfa::{
+    codes_proof, sign_in_after, IdentityProof, Method, MfaStatus, RecoveryCodes, TotpSetup,
+};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -31,9 +33,14 @@ pub fn MfaSection() -> impl IntoView {
     // the one the dialog would have returned focus to, or else the opener again (the
     // section is drawn afresh, so the browser's own return of focus is lost).
     let focus_next = StoredValue::new(None::<&'static str>);
+    // The security checklist at the top of the page follows what changes here.
+    let account_changed = use_context::<super::AccountChanged>();
     let changed = move |message: String, next: &'static str| {
         focus_next.set_value(Some(next));
         status.refetch();
+        if let Some(c) = account_changed {
+            c.0.update(|n| *n += 1);
+        }
         toast.set(Some(message));
     };
     // The requests that change the account belong to the section, not to a dialog: a
@@ -57,9 +64,15 @@ pub fn MfaSection() -> impl IntoView {
         let c = c.clone();
         async move { disable_email_code(c).await }
     });
+    // Turning on the account's first method ends with its recovery codes.
+    let email_codes = RwSignal::new(None::<RecoveryCodes>);
+    let email_unsaved = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(())) = confirm_email.value().get() {
-            email_enable_open.set(false);
+        if let Some(Ok(codes)) = confirm_email.value().get() {
+            match codes {
+                Some(c) => email_codes.set(Some(c)),
+                None => email_enable_open.set(false),
+            }
             changed("Email codes turned on.".into(), "email-disable");
         }
     });
@@ -79,9 +92,14 @@ pub fn MfaSection() -> impl IntoView {
         let c = c.clone();
         async move { disable_sms_code(c).await }
     });
+    let sms_codes = RwSignal::new(None::<RecoveryCodes>);
+    let sms_unsaved = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(())) = confirm_sms.value().get() {
-            sms_enable_open.set(false);
+        if let Some(Ok(codes)) = confirm_sms.value().get() {
+            match codes {
+                Some(c) => sms_codes.set(Some(c)),
+                None => sms_enable_open.set(false),
+            }
             changed("SMS codes turned on.".into(), "sms-disable");
         }
     });
@@ -93,6 +111,7 @@ pub fn MfaSection() -> impl IntoView {
     });
     let open_sms_enable = Callback::new(move |_: ()| {
         confirm_sms.value().set(None);
+        sms_codes.set(None);
         sms_enable_open.set(true);
     });
     let open_sms_disable = Callback::new(move |_: ()| {
@@ -111,15 +130,19 @@ pub fn MfaSection() -> impl IntoView {
     });
     let verified = move || loaded().is_some_and(|s| s.email_verified);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = confirm.value().get() {
-            changed("Authenticator app enabled.".into(), "totp-view-codes");
+        if let Some(Ok(codes)) = confirm.value().get() {
+            if codes.is_none() {
+                // The recovery codes saved with another method stay: nothing to show.
+                enable_open.set(false);
+            }
+            changed("Authenticator app enabled.".into(), "totp-disable");
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = regenerate.value().get() {
             changed(
                 "New recovery codes generated. The old ones no longer work.".into(),
-                "totp-view-codes",
+                "recovery-view-codes",
             );
         }
     });
@@ -134,16 +157,17 @@ pub fn MfaSection() -> impl IntoView {
         confirm.value().set(None);
         enable_open.set(true);
     };
-    let open_view = move |_| {
+    let open_view = Callback::new(move |_: ()| {
         regenerate.value().set(None);
         view_open.set(true);
-    };
+    });
     let open_disable = move |_| {
         disable.value().set(None);
         disable_open.set(true);
     };
     let open_email_enable = Callback::new(move |_: ()| {
         confirm_email.value().set(None);
+        email_codes.set(None);
         email_enable_open.set(true);
     });
     let open_email_disable = Callback::new(move |_: ()| {
@@ -174,7 +198,7 @@ pub fn MfaSection() -> impl IntoView {
         if let Some(before) = before {
             let openers = [
                 "totp-enable",
-                "totp-view-codes",
+                "recovery-view-codes",
                 "totp-disable",
                 "email-enable",
                 "email-disable",
@@ -230,33 +254,15 @@ pub fn MfaSection() -> impl IntoView {
                                     <button type="button" class="btn btn-secondary" on:click=move |_| status.refetch()>"Try Again"</button>
                                 }.into_any(),
                                 Ok(s) => match s.totp_enabled_at {
-                                    Some(at) => {
-                                        let left = s.recovery_codes_left;
-                                        view! {
-                                            <p class="section-state">
-                                                <span class="badge badge-success">"Enabled"</span>
-                                                {format!(" since {}", format_date(at))}
-                                                {format!(" · {} recovery code{} left", left, if left == 1 { "" } else { "s" })}
-                                            </p>
-                                            {if s.recovery_codes_retired {
-                                                Some(view! {
-                                                    <p class="notice notice-warning" id="recovery-codes-retired">
-                                                        "Your recovery codes were of an older, shorter kind and no longer work. Open “View Recovery Codes” and choose Regenerate to get ten new ones."
-                                                    </p>
-                                                }.into_any())
-                                            } else {
-                                                (left <= 3).then(|| view! {
-                                                    <p class="notice notice-warning">
-                                                        {format!("Only {left} recovery code{} left. Open “View Recovery Codes” and regenerate them to get a fresh set of 10.", if left == 1 { "" } else { "s" })}
-                                                    </p>
-                                                }.into_any())
-                                            }}
-                                            <div class="method-actions">
-                                                <button type="button" id="totp-view-codes" class="btn btn-secondary" on:click=open_view>"View Recovery Codes"</button>
-                                                <button type="button" id="totp-disable" class="btn btn-danger" on:click=open_disable>"Disable"</button>
-                                            </div>
-                                        }.into_any()
-                                    }
+                                    Some(at) => view! {
+                                        <p class="section-state">
+                                            <span class="badge badge-success">"Enabled"</span>
+                                            {format!(" since {}", format_date(at))}
+                                        </p>
+                                        <div class="method-actions">
+                                            <button type="button" id="totp-disable" class="btn btn-danger" on:click=open_disable>"Disable"</button>
+                                        </div>
+                                    }.into_any(),
                                     None if !s.email_verified => view! {
                                         <p class="section-state"><span class="badge badge-muted">"Not enabled"</span></p>
                                         <p class="notice notice-warning" id="totp-needs-verified">
@@ -288,28 +294,45 @@ pub fn MfaSection() -> impl IntoView {
                         })}
                     </Suspense>
                 </div>
+                <div class="method" role="group" aria-labelledby="recovery-title">
+                    <h3 id="recovery-title">"Recovery Codes"</h3>
+                    <p class="muted">"Ten single-use codes, each of which signs you in once instead of a method: your way back in if you lose your phone or cannot get a code."</p>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            status.await.ok().map(|s| view! { <RecoveryState status=s on_view=open_view/> })
+                        })}
+                    </Suspense>
+                </div>
             </div>
         </section>
-        <Dialog open=email_enable_open title="Enable Email Code" id="enable-email" toast=toast>
-            {move || view! {
-                <EnableEmailCode
-                    open=email_enable_open
-                    confirm=confirm_email
-                    proof=IdentityProof::for_adding(Method::Email, &untrack(active))
-                    verified=untrack(verified)
-                />
+        <Dialog open=email_enable_open title="Enable Email Code" id="enable-email" toast=toast confirm_close=unsaved_question(email_unsaved)>
+            {move || match email_codes.get() {
+                Some(c) => view! { <SaveCodes codes=c open=email_enable_open unsaved=email_unsaved step="Step 3 of 3: Save your recovery codes"/> }.into_any(),
+                None => untrack(move || view! {
+                    <EnableEmailCode
+                        open=email_enable_open
+                        confirm=confirm_email
+                        proof=IdentityProof::for_adding(Method::Email, &active())
+                        verified=verified()
+                        codes_due=codes_due(loaded())
+                    />
+                }).into_any(),
             }}
         </Dialog>
-        <Dialog open=sms_enable_open title="Enable SMS Code" id="enable-sms" toast=toast>
-            {move || view! {
-                <EnableSmsCode
-                    open=sms_enable_open
-                    confirm=confirm_sms
-                    proof=IdentityProof::for_adding(Method::Sms, &untrack(active))
-                    verified=untrack(verified)
-                    default_country=untrack(move || loaded().map(|s| s.sms_default_country).unwrap_or_else(|| "GB".into()))
-                    countries=untrack(move || loaded().map(|s| s.sms_countries).unwrap_or_default())
-                />
+        <Dialog open=sms_enable_open title="Enable SMS Code" id="enable-sms" toast=toast confirm_close=unsaved_question(sms_unsaved)>
+            {move || match sms_codes.get() {
+                Some(c) => view! { <SaveCodes codes=c open=sms_enable_open unsaved=sms_unsaved step="Step 3 of 3: Save your recovery codes"/> }.into_any(),
+                None => untrack(move || view! {
+                    <EnableSmsCode
+                        open=sms_enable_open
+                        confirm=confirm_sms
+                        proof=IdentityProof::for_adding(Method::Sms, &active())
+                        verified=verified()
+                        codes_due=codes_due(loaded())
+                        default_country=loaded().map(|s| s.sms_default_country).unwrap_or_else(|| "GB".into())
+                        countries=loaded().map(|s| s.sms_countries).unwrap_or_default()
+                    />
+                }).into_any(),
             }}
         </Dialog>
         <Dialog open=sms_disable_open title="Disable SMS Code" id="disable-sms" toast=toast>
@@ -325,7 +348,9 @@ pub fn MfaSection() -> impl IntoView {
             proof=Signal::derive(move || IdentityProof::for_adding(Method::Totp, &active()))
         />
         <Dialog open=view_open title="Recovery Codes" id="recovery-codes" toast=toast>
-            <ViewCodes open=view_open regenerate=regenerate/>
+            {move || view! {
+                <ViewCodes open=view_open regenerate=regenerate proof=codes_proof(&untrack(active)).unwrap_or(Method::Totp)/>
+            }}
         </Dialog>
         <Dialog open=disable_open title="Disable Authenticator App" id="disable-totp" toast=toast>
             <DisableTotp open=disable_open action=disable remaining=left_without_app/>
@@ -334,22 +359,104 @@ pub fn MfaSection() -> impl IntoView {
     }
 }
 
+/// Whether turning a method on now brings recovery codes (the account has none left).
+fn codes_due(status: Option<MfaStatus>) -> bool {
+    status.is_some_and(|s| s.recovery_codes_left == 0)
+}
+
+/// The question an Enable dialog asks before it closes on unsaved recovery codes.
+fn unsaved_question(unsaved: RwSignal<bool>) -> Signal<Option<&'static str>> {
+    Signal::derive(move || {
+        unsaved.get().then_some(
+            "You have not ticked “I have saved these codes”. Close anyway? They are not shown again without a fresh code.",
+        )
+    })
+}
+
+/// The Recovery Codes block: how many are left, and "View Recovery Codes" while any
+/// method is on (the codes come with the first one).
+#[component]
+fn RecoveryState(status: MfaStatus, on_view: Callback<()>) -> impl IntoView {
+    if status.active().is_empty() {
+        return view! {
+            <p class="section-state"><span class="badge badge-muted">"None"</span></p>
+            <p class="muted">"You get ten when you turn on your first method."</p>
+        }
+        .into_any();
+    }
+    let left = status.recovery_codes_left;
+    view! {
+        <p class="section-state">
+            {format!("{} recovery code{} left", left, if left == 1 { "" } else { "s" })}
+        </p>
+        {if status.recovery_codes_retired {
+            Some(view! {
+                <p class="notice notice-warning" id="recovery-codes-retired">
+                    "Your recovery codes were of an older, shorter kind and no longer work. Open “View Recovery Codes” and choose Regenerate to get ten new ones."
+                </p>
+            }.into_any())
+        } else {
+            (left <= 3).then(|| view! {
+                <p class="notice notice-warning">
+                    {format!("Only {left} recovery code{} left. Open “View Recovery Codes” and regenerate them to get a fresh set of 10.", if left == 1 { "" } else { "s" })}
+                </p>
+            }.into_any())
+        }}
+        <div class="method-actions">
+            <button type="button" id="recovery-view-codes" class="btn btn-secondary" on:click=move |_| on_view.run(())>"View Recovery Codes"</button>
+        </div>
+    }
+    .into_any()
+}
+
+/// The last step of turning on a first method: the ten recovery codes, to download or
+/// store, and Done once "I have saved these codes" is ticked. While unticked, closing
+/// the dialog asks first (`unsaved`).
+#[component]
+fn SaveCodes(
+    codes: RecoveryCodes,
+    open: RwSignal<bool>,
+    unsaved: RwSignal<bool>,
+    /// The step's heading, when the dialog has none of its own for it.
+    step: &'static str,
+) -> impl IntoView {
+    let saved = RwSignal::new(false);
+    Effect::new(move |_| unsaved.set(!saved.get()));
+    on_cleanup(move || unsaved.set(false));
+    if !step.is_empty() {
+        focus_when_present("save-codes-step");
+    }
+    view! {
+        {(!step.is_empty()).then(|| view! {
+            <h3 class="step-count" id="save-codes-step" tabindex="-1" aria-live="polite">{step}</h3>
+        })}
+        <p class="notice notice-warning">
+            "Save these recovery codes now. Each one signs you in once if you lose access to your methods: it is your only way back in without them. They are not shown again without a fresh code."
+        </p>
+        <p class="muted" id="codes-store-tip">"Store them in a password manager, or print them and keep them somewhere safe."</p>
+        <RecoveryCodeList codes=codes/>
+        <label class="checkbox">
+            <input type="checkbox" prop:checked=move || saved.get() on:change=move |ev| saved.set(event_target_checked(&ev))/>
+            " I have saved these codes"
+        </label>
+        <p class="muted" id="done-rule">"Tick the box once the codes are somewhere safe; then choose Done."</p>
+        <div class="dialog-actions">
+            <button type="button" class="btn btn-primary" aria-describedby="done-rule" disabled=move || !saved.get() on:click=move |_| open.set(false)>"Done"</button>
+        </div>
+    }
+}
+
 /// The Enable dialog: step 4 (the recovery codes) is not left by accident.
 #[component]
 fn EnableDialog(
     open: RwSignal<bool>,
-    confirm: Action<String, Result<RecoveryCodes, ApiError>>,
+    confirm: Action<String, Result<Option<RecoveryCodes>, ApiError>>,
     toast: RwSignal<Option<String>>,
     proof: Signal<IdentityProof>,
 ) -> impl IntoView {
     let unsaved = RwSignal::new(false);
-    let confirm_close = Signal::derive(move || {
-        unsaved.get().then_some(
-            "You have not ticked “I have saved these codes”. Close anyway? They are not shown again without a fresh code.",
-        )
-    });
     view! {
-        <Dialog open=open title="Enable Authenticator App" id="enable-totp" confirm_close=confirm_close toast=toast>
+        <Dialog open=open title="Enable Authenticator App" id="enable-totp" confirm_close=unsaved_question(unsaved) toast=toast>
             {move || view! { <EnableTotp open=open confirm=confirm unsaved=unsaved proof=proof.get_untracked()/> }}
         </Dialog>
     }
@@ -368,7 +475,7 @@ fn step_title(step: u8) -> &'static str {
 #[component]
 fn EnableTotp(
     open: RwSignal<bool>,
-    confirm: Action<String, Result<RecoveryCodes, ApiError>>,
+    confirm: Action<String, Result<Option<RecoveryCodes>, ApiError>>,
     unsaved: RwSignal<bool>,
     proof: IdentityProof,
 ) -> impl IntoView {
@@ -389,7 +496,6 @@ fn EnableTotp(
     }
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
-    let saved = RwSignal::new(false);
     let setup = RwSignal::new(None::<TotpSetup>);
     let codes = RwSignal::new(None::<RecoveryCodes>);
     let start = Action::new(|(p, c): &(String, Option<String>)| {
@@ -409,7 +515,7 @@ fn EnableTotp(
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(c)) = confirm_value.get() {
+        if let Some(Ok(Some(c))) = confirm_value.get() {
             codes.set(Some(c));
             step.set(4);
         }
@@ -418,7 +524,6 @@ fn EnableTotp(
     // Each new step takes the focus: its field, or its heading when it has none.
     Effect::new(move |previous: Option<u8>| {
         let now = step.get();
-        unsaved.set(now == 4 && !saved.get());
         if previous.is_some_and(|p| p != now) {
             focus_when_present(match now {
                 3 => "field-code",
@@ -465,6 +570,7 @@ fn EnableTotp(
                         <p class="secret-label" id="secret-key-label">"Secret key"</p>
                         <p class="secret mono" aria-labelledby="secret-key-label" role="group">{s.secret.clone()}</p>
                         <CopyButton text=s.secret.replace(' ', "") label="Copy Key" copied="Secret key copied." failed="Could not copy: select the key and copy it by hand."/>
+                        <p class="notice notice-info" id="secret-key-tip">"Save the secret key in a secure location: you'll need it if you change or lose your phone."</p>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-primary" on:click=move |_| step.set(3)>"Continue"</button>
                         </div>
@@ -481,20 +587,9 @@ fn EnableTotp(
                         </div>
                     </form>
                 }.into_any(),
-                _ => view! {
-                    <p class="notice notice-warning">
-                        "Save these recovery codes now. Each one signs you in once if you lose your authenticator app. They are not shown again without a fresh code."
-                    </p>
-                    {codes.get_untracked().map(|c| view! { <RecoveryCodeList codes=c/> })}
-                    <label class="checkbox">
-                        <input type="checkbox" prop:checked=move || saved.get() on:change=move |ev| saved.set(event_target_checked(&ev))/>
-                        " I have saved these codes"
-                    </label>
-                    <p class="muted" id="done-rule">"Tick the box once the codes are somewhere safe; then choose Done."</p>
-                    <div class="dialog-actions">
-                        <button type="button" class="btn btn-primary" aria-describedby="done-rule" disabled=move || !saved.get() on:click=move |_| open.set(false)>"Done"</button>
-                    </div>
-                }.into_any(),
+                _ => codes.get_untracked().map(|c| view! {
+                    <SaveCodes codes=c open=open unsaved=unsaved step=""/>
+                }).into_any(),
             }}
         </div>
     }
@@ -515,7 +610,22 @@ enum CodesView {
 fn ViewCodes(
     open: RwSignal<bool>,
     regenerate: Action<(), Result<RecoveryCodes, ApiError>>,
+    /// The method whose code confirms it (see `codes_proof`).
+    proof: Method,
 ) -> impl IntoView {
+    let sends = proof != Method::Totp;
+    // Email and SMS: a code is sent as the dialog opens, and on "Request Code".
+    let clock = ResendClock::new();
+    let note = RwSignal::new(None::<String>);
+    let send = Action::new(|_: &()| request_recovery_codes_code());
+    Effect::new(move |_| {
+        if let Some(answer) = send.value().get() {
+            follow_send(clock, note, &answer);
+        }
+    });
+    if sends {
+        send.dispatch(());
+    }
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
     let shown = RwSignal::new(None::<RecoveryCodes>);
@@ -547,19 +657,34 @@ fn ViewCodes(
             code.set(String::new());
             last.set_value(String::new());
             mode.set(CodesView::FreshCode);
+            if sends {
+                send.dispatch(());
+            }
             focus_when_present("field-code");
         }
         _ => {}
     });
     let submit_code = Callback::new(move |_: ()| submit_once(view_action, code, last));
-    let ask_code = move |intro: &'static str| {
+    let from = match proof {
+        Method::Email => "the code we send to your email address",
+        Method::Sms => "the code we text to your phone",
+        _ => "a current code from your authenticator app",
+    };
+    let ask_code = move |intro: String| {
         view! {
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_code.run(()); } novalidate>
                 <p>{intro}</p>
+                {sends.then(|| view! {
+                    <SentNote note=note/>
+                    <FormAlert message=send_error(send)/>
+                })}
                 <FormAlert message=general_error(view_value)/>
                 <CodeInput value=code error=field_error(view_value, "code") on_complete=submit_code/>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    {sends.then(|| view! {
+                        <ResendButton clock=clock pending=send.pending() on_request=Callback::new(move |_| { send.dispatch(()); })/>
+                    })}
                     <SubmitButton label="Verify" pending=view_action.pending()/>
                 </div>
             </form>
@@ -568,8 +693,8 @@ fn ViewCodes(
     view! {
         <div class="dialog-body">
             {move || match (mode.get(), shown.get()) {
-                (CodesView::Ask, _) | (_, None) => ask_code("Enter a current code from your authenticator app to see your recovery codes.").into_any(),
-                (CodesView::FreshCode, _) => ask_code("It has been a while since you entered a code. Enter a current one from your authenticator app to regenerate your recovery codes.").into_any(),
+                (CodesView::Ask, _) | (_, None) => ask_code(format!("Enter {from} to see your recovery codes.")).into_any(),
+                (CodesView::FreshCode, _) => ask_code(format!("It has been a while since you entered a code. Enter {from} to regenerate your recovery codes.")).into_any(),
                 (CodesView::ConfirmRegenerate, Some(_)) => view! {
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); regenerate.dispatch(()); } novalidate>
                         <p class="notice notice-warning" id="regenerate-warning" tabindex="-1">
@@ -623,7 +748,7 @@ fn DisableTotp(
                 } else {
                     view! {
                         <p class="notice notice-info">
-                            {format!("Your recovery codes stop working. S{}.", &after[1..])}
+                            {format!("S{}. Your recovery codes keep working.", &after[1..])}
                         </p>
                     }.into_any()
                 }

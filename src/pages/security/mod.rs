@@ -4,16 +4,24 @@ mod password;
 mod sms_code;
 
 use crate::api::notifications::remember_time_zone;
+use crate::api::profile::get_checklist;
 use crate::app::MeResource;
+use crate::model::profile::Mark;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use mfa::MfaSection;
 use password::PasswordSection;
 
+/// Bumped by a section whose dialog changed the account (a method turned on, the
+/// password changed): the checklist follows without a reload.
+#[derive(Clone, Copy)]
+pub struct AccountChanged(pub RwSignal<u64>);
+
 /// Settings > Security.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let me = expect_context::<MeResource>().0;
+    provide_context(AccountChanged(RwSignal::new(0)));
     // Sign-in notices give their time in the owner's zone too: tell the server the
     // browser's when it knows another (once per page load at most). Here, on the page
     // a sign-in lands on, not in the settings layout: the layout's code is part of
@@ -36,6 +44,7 @@ pub fn SecurityPage() -> impl IntoView {
         <Title text="Security · Latchkey"/>
         <h1>"Security"</h1>
         <p class="lead">"How you sign in to Latchkey and how your account is protected."</p>
+        <Checklist/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
@@ -59,6 +68,7 @@ pub fn SecurityPage() -> impl IntoView {
                                         view! { <span class="badge badge-warning">"Not verified"</span> }.into_any()
                                     }}
                                 </p>
+                                <a href="/settings/profile">"Change it in Profile"</a>
                             </div>
                         </section>
                     }.into_any()
@@ -74,18 +84,76 @@ pub fn SecurityPage() -> impl IntoView {
             <h2 id="next-steps-title">"Next steps"</h2>
             <ul class="next-steps">
                 <li>
+                    <a href="/settings/profile">"Profile"</a>
+                    <span class="muted">"Update your personal information: your name and email address."</span>
+                </li>
+                <li>
                     <a href="/settings/sessions">"Sessions"</a>
                     <span class="muted">"Review where you are signed in, and revoke what you do not recognise."</span>
                 </li>
                 <li>
-                    <a href="/settings/tokens">"API Keys"</a>
-                    <span class="muted">"Manage API access tokens."</span>
+                    <a href="/settings/tokens">"API tokens"</a>
+                    <span class="muted">"Manage personal access tokens for scripts and programs."</span>
                 </li>
                 <li>
                     <a href="/settings/security-log">"Security log"</a>
                     <span class="muted">"See every sign-in and change to your account."</span>
                 </li>
             </ul>
+        </section>
+    }
+}
+
+/// The security checklist (seeds 000/001, "Security Best Practices"): each line from
+/// the account as it is, with its state in words and the way to the fix.
+#[component]
+fn Checklist() -> impl IntoView {
+    let changed = expect_context::<AccountChanged>().0;
+    let lines = Resource::new(move || changed.get(), |_| get_checklist());
+    view! {
+        <section class="card section" aria-labelledby="checklist-title">
+            <div class="section-text">
+                <h2 id="checklist-title">"Security checklist"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match lines.await {
+                            Err(e) => view! {
+                                <div class="alert alert-error" role="alert">{format!("The checklist could not be loaded: {e}")}</div>
+                            }.into_any(),
+                            Ok(lines) => {
+                                let todo = lines.iter().filter(|l| l.mark != Mark::Done).count();
+                                view! {
+                                    <p class="muted" id="checklist-summary">{match todo {
+                                        0 => "Every item is done. Come back now and then: the list follows your account.".to_string(),
+                                        1 => "1 item to look at.".to_string(),
+                                        n => format!("{n} items to look at."),
+                                    }}</p>
+                                    <ul class="checklist" aria-labelledby="checklist-title" aria-describedby="checklist-summary">
+                                        {lines.into_iter().map(|l| {
+                                            let (class, badge) = match l.mark {
+                                                Mark::Done => ("check check-done", "badge badge-success"),
+                                                Mark::Improve => ("check check-improve", "badge badge-warning"),
+                                                Mark::Todo => ("check check-todo", "badge badge-danger"),
+                                            };
+                                            view! {
+                                                <li class=class data-check=l.key.clone()>
+                                                    <div class="check-text">
+                                                        <p class="check-title"><strong>{l.title.clone()}</strong>" "<span class=badge>{l.mark.label()}</span></p>
+                                                        <p class="muted">{l.detail.clone()}</p>
+                                                    </div>
+                                                    {l.fix.clone().map(|(label, href)| view! {
+                                                        <a class="btn btn-secondary btn-small" href=href>{label}</a>
+                                                    })}
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </div>
         </section>
     }
 }

@@ -12,8 +12,12 @@ pub fn PasswordSection() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_password_overview());
     let open = RwSignal::new(false);
     let toast = RwSignal::new(None::<String>);
+    let account_changed = use_context::<super::AccountChanged>();
     let on_changed = Callback::new(move |_: ()| {
         overview.refetch();
+        if let Some(c) = account_changed {
+            c.0.update(|n| *n += 1);
+        }
         toast.set(Some(
             "Password changed. Every other device has been signed out.".into(),
         ));

@@ -9,7 +9,7 @@ use crate::components::{
     ResendClock, SubmitButton,
 };
 use crate::model::error::ApiError;
-use crate::model::mfa::{IdentityProof, MfaStatus, SMS_COUNTRIES};
+use crate::model::mfa::{IdentityProof, MfaStatus, RecoveryCodes, SMS_COUNTRIES};
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
 use leptos::prelude::*;
@@ -52,9 +52,11 @@ pub fn SmsCodeState(
 #[component]
 pub fn EnableSmsCode(
     open: RwSignal<bool>,
-    confirm: Action<String, Result<(), ApiError>>,
+    confirm: Action<String, Result<Option<RecoveryCodes>, ApiError>>,
     proof: IdentityProof,
     verified: bool,
+    /// Turning it on brings the recovery codes (a third step).
+    codes_due: bool,
     default_country: String,
     /// The countries whose numbers this server texts (setting `sms.countries`).
     countries: Vec<String>,
@@ -72,6 +74,7 @@ pub fn EnableSmsCode(
         }
         .into_any();
     }
+    let steps = if codes_due { 3 } else { 2 };
     let step = RwSignal::new(1u8);
     let password = RwSignal::new(String::new());
     let identity_code = RwSignal::new(String::new());
@@ -128,7 +131,7 @@ pub fn EnableSmsCode(
     view! {
         <div class="dialog-body">
             <h3 class="step-count" id="enable-sms-step" tabindex="-1" aria-live="polite">
-                {move || if step.get() == 1 { "Step 1 of 2: Confirm it is you and enter your number" } else { "Step 2 of 2: Enter the code from the text message" }}
+                {move || if step.get() == 1 { format!("Step 1 of {steps}: Confirm it is you and enter your number") } else { format!("Step 2 of {steps}: Enter the code from the text message") }}
             </h3>
             {move || if step.get() == 1 {
                 view! {

@@ -48,6 +48,8 @@ pub struct Session {
     pub password_changed_at: Option<i64>,
     /// The IANA time zone the owner's browser last reported.
     pub time_zone: Option<String>,
+    /// The name the owner gave in Settings > Profile.
+    pub display_name: Option<String>,
 }
 
 impl From<crate::server::store::sessions::SessionRow> for Session {
@@ -60,6 +62,7 @@ impl From<crate::server::store::sessions::SessionRow> for Session {
             user_created_at: row.user_created_at,
             signed_in_at: row.created_at,
             time_zone: row.time_zone,
+            display_name: row.display_name,
             password_changed_at: row.password_changed_at,
         }
     }

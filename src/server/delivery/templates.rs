@@ -74,6 +74,118 @@ pub fn sign_up_attempt_on_existing(to: &str, sign_in_link: &str, reset_hint: &st
     }
 }
 
+/// "Hello Ada," when the owner gave a display name (plain text, then HTML).
+fn greeting(name: Option<&str>) -> (String, String) {
+    match name {
+        Some(n) => (format!("Hello {n},\n\n"), format!("Hello {},", escape_html(n))),
+        None => (String::new(), "Hello,".into()),
+    }
+}
+
+fn button(link: &str, label: &str, colour: &str) -> String {
+    format!(
+        "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:{colour};color:#fff;\
+         border-radius:6px;text-decoration:none\">{label}</a>",
+        escape_html(link)
+    )
+}
+
+/// The link that makes a new address the account's, sent to that address.
+pub fn email_change_link(to: &str, name: Option<&str>, old: &str, link: &str, hours: i64) -> Mail {
+    let (hello_text, hello_html) = greeting(name);
+    let text = format!(
+        "{hello_text}Someone signed in to the Latchkey account {old} asked to use {to} as its \
+         email address from now on.\n\nTo confirm, open this link:\n\n{link}\n\n\
+         The link works once and expires in {hours} hours. Nothing changes until it is used. \
+         If you did not ask for this, ignore this message."
+    );
+    let html = html_page(&[
+        hello_html,
+        format!(
+            "Someone signed in to the Latchkey account <strong>{}</strong> asked to use <strong>{}</strong> as its email address from now on.",
+            escape_html(old),
+            escape_html(to)
+        ),
+        button(link, "Confirm new email address", "#0969da"),
+        format!("Or paste this link into your browser: {}", escape_html(link)),
+        format!("The link works once and expires in {hours} hours. Nothing changes until it is used. If you did not ask for this, ignore this message."),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Confirm your new email address".into(),
+        text,
+        html,
+    }
+}
+
+/// Sent instead of the link when the new address already has an account: its owner
+/// learns of the attempt; the person who asked sees the same page either way.
+pub fn email_change_taken(to: &str, sign_in_link: &str) -> Mail {
+    let text = format!(
+        "Someone asked to move another Latchkey account to {to}, but this address already has \
+         an account of its own, so nothing changed.\n\nIf it was you, sign in to this account \
+         instead: {sign_in_link}\n\nIf it was not you, you need not do anything."
+    );
+    let html = html_page(&[
+        format!(
+            "Someone asked to move another Latchkey account to <strong>{}</strong>, but this address already has an account of its own, so nothing changed.",
+            escape_html(to)
+        ),
+        format!("If it was you, <a href=\"{}\">sign in to this account</a> instead.", escape_html(sign_in_link)),
+        "If it was not you, you need not do anything.".into(),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Someone tried to use your email address".into(),
+        text,
+        html,
+    }
+}
+
+/// Sent to the old address once a change took effect: what happened, and the undo
+/// link (it restores this address, signs every session out and leads to a new
+/// password).
+pub fn email_changed(
+    to: &str,
+    name: Option<&str>,
+    new: &str,
+    origin: &Origin<'_>,
+    undo_link: &str,
+    valid_days: i64,
+) -> Mail {
+    let (hello_text, hello_html) = greeting(name);
+    let text = format!(
+        "{hello_text}On {when}, from IP address {ip} ({device}), the email address of your \
+         Latchkey account was changed from {to} to {new}. Sign-in, notices and email codes now \
+         use {new}.\n\nIf this was you, there is nothing more to do.\n\n\
+         If this was not you, undo it with this link (it works once, for {valid_days} days): it \
+         puts {to} back, signs out every session and leads you to set a new password:\n{undo_link}",
+        when = origin.when,
+        ip = origin.ip,
+        device = origin.device
+    );
+    let html = html_page(&[
+        hello_html,
+        format!(
+            "On {}, from IP address {} ({}), the email address of your Latchkey account was changed from <strong>{}</strong> to <strong>{}</strong>. Sign-in, notices and email codes now use the new address.",
+            escape_html(origin.when),
+            escape_html(origin.ip),
+            escape_html(origin.device),
+            escape_html(to),
+            escape_html(new)
+        ),
+        "If this was you, there is nothing more to do.".into(),
+        button(undo_link, "Undo this change", "#cf222e"),
+        format!("The link works once, for {valid_days} days. It puts this address back, signs out every session and leads you to set a new password."),
+    ]);
+    Mail {
+        to: to.into(),
+        subject: "Your email address was changed".into(),
+        text,
+        html,
+    }
+}
+
 /// Where and from what a change was made, for notices.
 pub struct Origin<'a> {
     pub when: &'a str,
@@ -100,20 +212,23 @@ fn not_you(reset_link: &str) -> (String, String) {
 /// where, and what to do if it was not the owner.
 pub fn security_notice(
     to: &str,
+    name: Option<&str>,
     subject: &str,
     what: &str,
     origin: &Origin<'_>,
     reset_link: &str,
 ) -> Mail {
     let (warn_text, warn_html) = not_you(reset_link);
+    let (hello_text, hello_html) = greeting(name);
     let text = format!(
-        "On {when}, from IP address {ip} ({device}), {what}.\n\nAccount: {to}\n\n\
+        "{hello_text}On {when}, from IP address {ip} ({device}), {what}.\n\nAccount: {to}\n\n\
          If this was you, there is nothing more to do.\n{warn_text}",
         when = origin.when,
         ip = origin.ip,
         device = origin.device
     );
     let html = html_page(&[
+        hello_html,
         format!(
             "On {}, from IP address {} ({}), {}.",
             escape_html(origin.when),

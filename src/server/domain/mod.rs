@@ -2,6 +2,7 @@
 //! (Unix seconds, UTC) as an argument so tests can set it.
 pub mod access_token;
 pub mod allowlist;
+pub mod checklist;
 pub mod client_address;
 pub mod common_passwords;
 pub mod crypto;

@@ -47,6 +47,13 @@ pub fn normalize(input: &str) -> Option<String> {
         .then(|| grouped(&raw, GROUP))
 }
 
+/// Whether turning a method on issues ten new recovery codes: when the account has
+/// none left to use (its first method, or the last ones were used or retired). Codes
+/// the owner already saved are never replaced behind their back by a second method.
+pub fn due_on_enable(unused_left: i64) -> bool {
+    unused_left <= 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +113,12 @@ mod tests {
             let new = sealer.seal(code.as_bytes(), "recovery:1");
             assert!(!LEGACY_SEALED_LENGTHS.contains(&(new.len() as i64)));
         }
+    }
+
+    #[test]
+    fn codes_come_with_a_method_only_when_none_are_left() {
+        assert!(super::due_on_enable(0), "the first method brings codes");
+        assert!(!super::due_on_enable(10), "a second method keeps the saved ones");
+        assert!(!super::due_on_enable(1));
     }
 }

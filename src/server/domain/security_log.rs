@@ -73,6 +73,11 @@ event_kinds! {
     NotificationSettingsChanged = "notification_settings_changed" in Settings,
     AllowlistChanged = "allowlist_changed" in Settings,
     AllowlistTurnedOff = "allowlist_turned_off" in Settings,
+    DisplayNameChanged = "display_name_changed" in Settings,
+    EmailChangeRequested = "email_change_requested" in Settings,
+    EmailChangeCancelled = "email_change_cancelled" in Settings,
+    EmailChanged = "email_changed" in Settings,
+    EmailChangeUndone = "email_change_undone" in Settings,
 }
 
 impl EventKind {
@@ -274,6 +279,23 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::SignUpExistingEmail => ("Sign-up tried with your email address".into(), Refused),
         K::VerificationEmailSent => ("Verification email sent".into(), Success),
         K::EmailVerified => ("Email address verified".into(), Success),
+        K::DisplayNameChanged => ("Display name changed".into(), Success),
+        K::EmailChangeRequested => (
+            format!("Email change to {} asked for: link sent", field("new_email")),
+            Success,
+        ),
+        K::EmailChangeCancelled => ("Email change cancelled".into(), Success),
+        K::EmailChanged => (
+            format!("Email address changed to {}", field("new_email")),
+            Success,
+        ),
+        K::EmailChangeUndone => (
+            format!(
+                "Email change undone: back to {}, every session signed out",
+                field("old_email")
+            ),
+            Success,
+        ),
         K::AllowlistRefused => match field("at") {
             "session" => (
                 "Session signed out: address not in the IP allowlist".into(),

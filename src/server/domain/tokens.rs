@@ -29,6 +29,10 @@ pub enum Purpose {
     Device,
     /// A new sign-in notice's "This wasn't me" link.
     NotMe,
+    /// The link that confirms a new email address.
+    EmailChange,
+    /// The link that undoes an email change, sent to the old address.
+    EmailChangeUndo,
 }
 
 impl Purpose {
@@ -45,6 +49,8 @@ impl Purpose {
             Purpose::AccessToken => b"access-token",
             Purpose::Device => b"device",
             Purpose::NotMe => b"not-me",
+            Purpose::EmailChange => b"email-change",
+            Purpose::EmailChangeUndo => b"email-change-undo",
         }
     }
 }

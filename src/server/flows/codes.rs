@@ -413,6 +413,44 @@ pub async fn request_identity_code(
     .await
 }
 
+/// "Request Code" of "View Recovery Codes" on an account whose strongest method sends
+/// codes (see `model::mfa::codes_proof`): a code by email or SMS that vouches for
+/// showing the recovery codes only.
+pub async fn request_codes_code(
+    state: &AppState,
+    caller: &Caller,
+    now: i64,
+) -> Result<CodeSent, Error> {
+    let s = caller.signed_in()?;
+    let bound = Some(Bound::Adding(Method::Recovery));
+    let (to, channel) = match super::mfa::codes_method(state, s.user_id).await? {
+        Method::Email => {
+            let user = store::users::by_id(&state.db, s.user_id)
+                .await?
+                .ok_or_else(not_signed_in)?;
+            factor::email_code_counts(state, &user).await?;
+            let mut to = own_address(caller)?;
+            to.bound_to = bound;
+            (to, Channel::Email)
+        }
+        Method::Sms => {
+            let number = store::codes::method(&state.db, s.user_id, Channel::Sms)
+                .await?
+                .and_then(|m| m.destination)
+                .ok_or_else(|| internal("SMS code without a number"))?;
+            let mut to = own_phone(caller, number)?;
+            to.bound_to = bound;
+            (to, Channel::Sms)
+        }
+        Method::Totp | Method::Recovery => {
+            return Err(Error::invalid(
+                "Enter a code from your authenticator app: no code is sent for this.",
+            ))
+        }
+    };
+    send_code(state, caller, &to, CodePurpose::Identity, channel, None, now).await
+}
+
 /// "Request Code" for the signed-in owner: another code for a step under way (turning
 /// a method on once the identity check passed, or off). An identity check's code is
 /// [`request_identity_code`]'s.
@@ -477,7 +515,7 @@ pub async fn confirm_email_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, Error> {
+) -> Result<super::mfa::Enabled, Error> {
     confirm_code_method(state, caller, Channel::Email, code, now).await
 }
 
@@ -488,7 +526,7 @@ pub async fn confirm_sms_code(
     caller: &Caller,
     code: &str,
     now: i64,
-) -> Result<String, Error> {
+) -> Result<super::mfa::Enabled, Error> {
     confirm_code_method(state, caller, Channel::Sms, code, now).await
 }
 
@@ -500,7 +538,7 @@ async fn confirm_code_method(
     channel: Channel,
     code: &str,
     now: i64,
-) -> Result<String, Error> {
+) -> Result<super::mfa::Enabled, Error> {
     let s = caller.signed_in()?;
     require_verified_email(s)?;
     let factor = if channel == Channel::Sms {
@@ -532,6 +570,8 @@ async fn confirm_code_method(
             name_of(channel)
         )));
     }
+    let codes =
+        super::mfa::issue_codes_if_due(state, change.tx(), s.user_id, &s.email, now).await?;
     let what = match &destination {
         Some(number) => format!(
             "two-step sign-in with codes sent by text message to {} was turned on",
@@ -543,11 +583,14 @@ async fn confirm_code_method(
         .commit(
             Sessions::ContinueCaller,
             EventKind::MfaEnabled,
-            json!({"method": channel.as_str()}),
+            json!({"method": channel.as_str(), "recovery_codes_issued": codes.is_some()}),
             Notice::new(format!("{} turned on", name_of(channel)), what),
         )
         .await?;
-    done.session_token.ok_or_else(not_signed_in)
+    Ok(super::mfa::Enabled {
+        codes,
+        session_token: done.session_token.ok_or_else(not_signed_in)?,
+    })
 }
 
 /// "Disable" on Email Code: the code sent as the dialog opened turns the method off.
@@ -602,6 +645,7 @@ async fn disable_code_method(
         )));
     }
     store::codes::forget_channel(change.tx(), s.user_id, channel).await?;
+    let codes_gone = store::mfa::delete_recovery_codes_if_no_method(change.tx(), s.user_id).await?;
     let what = match channel {
         Channel::Email => "two-step sign-in with codes sent to this address was turned off",
         Channel::Sms => "two-step sign-in with codes sent by text message was turned off",
@@ -610,7 +654,7 @@ async fn disable_code_method(
         .commit(
             Sessions::ContinueCaller,
             EventKind::MfaDisabled,
-            json!({"method": channel.as_str()}),
+            json!({"method": channel.as_str(), "recovery_codes_removed": codes_gone}),
             Notice::telling_sign_in(format!("{} turned off", name_of(channel)), what),
         )
         .await?;

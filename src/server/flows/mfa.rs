@@ -1,6 +1,6 @@
 //! The authenticator app: enabling (four steps), recovery codes, disabling, and the
 //! second step of sign-in.
-use crate::model::mfa::{Method, MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
+use crate::model::mfa::{codes_proof, Method, MfaStatus, RecoveryCode, RecoveryCodes, TotpSetup};
 use crate::server::audit::{log, notify};
 use crate::server::auth::change::{Change, Notice, Sessions};
 use crate::server::auth::factor::{self, authenticator_context, For, SecondFactor};
@@ -95,8 +95,45 @@ fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<StoredCode>) {
 }
 
 pub struct Enabled {
-    pub codes: RecoveryCodes,
+    /// The ten recovery codes, when turning this method on issued them (see
+    /// [`recovery::due_on_enable`]).
+    pub codes: Option<RecoveryCodes>,
     pub session_token: String,
+}
+
+impl std::fmt::Debug for Enabled {
+    // Neither the codes nor the session token go into any log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enabled")
+            .field("codes", &self.codes.as_ref().map(|c| c.codes.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Inside the transaction of turning a method on: ten new recovery codes when the
+/// account has none left to use (its first method), stored sealed and hashed; their
+/// plain text for the step that shows them once.
+pub(crate) async fn issue_codes_if_due(
+    state: &AppState,
+    tx: &mut store::Tx<'_>,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<Option<RecoveryCodes>, Error> {
+    let unused = store::mfa::lock_unused_recovery_codes(tx, user_id).await?;
+    if !recovery::due_on_enable(unused) {
+        return Ok(None);
+    }
+    let (plain, stored) = new_codes(state, user_id);
+    store::mfa::replace_recovery_codes(tx, user_id, &stored).await?;
+    Ok(Some(RecoveryCodes {
+        account: email.to_string(),
+        at: now,
+        codes: plain
+            .into_iter()
+            .map(|code| RecoveryCode { code, used: false })
+            .collect(),
+    }))
 }
 
 /// Step 3: a code from the app turns the method on; step 4 shows the recovery codes.
@@ -131,7 +168,6 @@ pub async fn confirm_totp(
     .await?
     .secret_sealed
     .ok_or_else(|| internal("an accepted authenticator code without its secret"))?;
-    let (plain, stored) = new_codes(state, s.user_id);
     let mut change = Change::of_caller(state, caller, now).await?;
     if !store::mfa::enable_totp(change.tx(), s.user_id, now, &checked).await? {
         // A racing confirmation got there first, or another "Enable" replaced the
@@ -140,28 +176,20 @@ pub async fn confirm_totp(
             "The authenticator app was enabled meanwhile, or its setup started again. Choose Enable to start over.",
         ));
     }
-    store::mfa::replace_recovery_codes(change.tx(), s.user_id, &stored).await?;
+    let codes = issue_codes_if_due(state, change.tx(), s.user_id, &s.email, now).await?;
     let done = change
         .commit(
             Sessions::ContinueCaller,
             EventKind::MfaEnabled,
-            json!({"method": "totp"}),
+            json!({"method": "totp", "recovery_codes_issued": codes.is_some()}),
             Notice::new(
                 "Authenticator app enabled",
                 "an authenticator app was added to your account for two-step sign-in",
             ),
         )
         .await?;
-    let codes = plain
-        .into_iter()
-        .map(|code| RecoveryCode { code, used: false })
-        .collect();
     Ok(Enabled {
-        codes: RecoveryCodes {
-            account: s.email.clone(),
-            at: now,
-            codes,
-        },
+        codes,
         session_token: done.session_token.ok_or_else(not_signed_in)?,
     })
 }
@@ -191,7 +219,17 @@ async fn read_codes(
     })
 }
 
-/// "View Recovery Codes": a fresh authenticator code first.
+/// The method whose code confirms showing or regenerating the recovery codes (see
+/// [`codes_proof`]); an error when no method is on (then there are no codes).
+pub(crate) async fn codes_method(state: &AppState, user_id: i64) -> Result<Method, Error> {
+    let active = factor::active_methods(state, user_id).await?;
+    codes_proof(&active).ok_or_else(|| {
+        Error::invalid("Recovery codes come with two-step sign-in: turn a method on first.")
+    })
+}
+
+/// "View Recovery Codes": a fresh code of an active method first (the authenticator's,
+/// or one sent for this by email or SMS).
 pub async fn view_codes(
     state: &AppState,
     caller: &Caller,
@@ -199,13 +237,16 @@ pub async fn view_codes(
     now: i64,
 ) -> Result<RecoveryCodes, Error> {
     let s = caller.signed_in()?;
+    let method = codes_method(state, s.user_id).await?;
     factor::check(
         state,
         caller,
         s.user_id,
         &s.email,
-        SecondFactor::Authenticator,
-        For::Identity { adding: None },
+        SecondFactor::of(method),
+        For::Identity {
+            adding: Some(Method::Recovery),
+        },
         code,
         now,
     )
@@ -216,7 +257,7 @@ pub async fn view_codes(
         Some(s.user_id),
         EventKind::RecoveryCodesViewed,
         now,
-        json!({}),
+        json!({"confirmed_with": method.as_str()}),
     )
     .await?;
     let codes = read_codes(state, s.user_id, &s.email, now).await?;
@@ -241,10 +282,11 @@ pub async fn regenerate_codes(
     now: i64,
 ) -> Result<RecoveryCodes, Error> {
     let s = caller.signed_in()?;
+    codes_method(state, s.user_id).await?;
     // Not the password here: the page asks for a fresh code in place (seed 002).
     if !recent_proof(state, caller, now).await? {
         return Err(Error::forbidden(
-            "Enter a current authenticator code again to regenerate your recovery codes.",
+            "Enter a current code again to regenerate your recovery codes.",
         ));
     }
     let (plain, stored) = new_codes(state, s.user_id);
@@ -271,8 +313,8 @@ pub async fn regenerate_codes(
     })
 }
 
-/// "Disable": a current code turns the method off; the recovery codes, which belong to
-/// the app, go with it.
+/// "Disable": a current code turns the method off; the recovery codes go with it when
+/// it was the last method on.
 pub async fn disable_totp(
     state: &AppState,
     caller: &Caller,
@@ -293,12 +335,12 @@ pub async fn disable_totp(
     .await?;
     let mut change = Change::of_caller(state, caller, now).await?;
     store::mfa::delete_totp(change.tx(), s.user_id).await?;
-    store::mfa::delete_recovery_codes(change.tx(), s.user_id).await?;
+    let codes_gone = store::mfa::delete_recovery_codes_if_no_method(change.tx(), s.user_id).await?;
     let done = change
         .commit(
             Sessions::ContinueCaller,
             EventKind::MfaDisabled,
-            json!({"method": "totp"}),
+            json!({"method": "totp", "recovery_codes_removed": codes_gone}),
             Notice::telling_sign_in(
                 "Authenticator app disabled",
                 "the authenticator app was removed from your account",

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod mfa;
 pub mod notices;
 pub mod password;
+pub mod profile;
 pub mod second_step;
 pub mod security_log;
 pub mod sessions;

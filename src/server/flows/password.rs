@@ -57,7 +57,7 @@ async fn new_password_problems(
 
 /// The strength of a candidate (the account's address and its parts count as known
 /// words), estimated off the async runtime.
-async fn strength_of(password: &str, email: &str) -> Result<Strength, Error> {
+pub(crate) async fn strength_of(password: &str, email: &str) -> Result<Strength, Error> {
     let candidate: String = password.chars().take(ESTIMATE_MAX_CHARS).collect();
     let email = email.to_string();
     Ok(tokio::task::spawn_blocking(move || {
@@ -215,9 +215,12 @@ pub async fn change(
         .ok_or_else(not_signed_in)?;
     confirm_own_password(state, caller, &user, current, &CURRENT_PASSWORD, now).await?;
     let hash = state.hasher.hash(new).await?;
+    // Kept for the security checklist ("strong when it was set").
+    let strength = strength_of(new, &user.email).await?;
 
     let mut change = Change::of_caller(state, caller, now).await?;
     store::users::set_password(change.tx(), user.id, &hash, now, false).await?;
+    store::profile::set_password_strength(&mut **change.tx(), user.id, strength.0).await?;
     end_password_uses(change.tx(), user.id, now).await?;
     let done = change
         .commit(
@@ -391,6 +394,7 @@ pub async fn reset(
         return Err(Error::fields(problems));
     }
     let hash = state.hasher.hash(new).await?;
+    let strength = strength_of(new, &email).await?;
     let mut tx = state.db.begin().await?;
     // Consumed atomically: of two racing uses of one link, one wins.
     let Some(user_id) = store::email_links::consume(
@@ -410,6 +414,7 @@ pub async fn reset(
     };
     let mut change = Change::within(state, caller, user_id, now, tx);
     store::users::set_password(change.tx(), user_id, &hash, now, true).await?;
+    store::profile::set_password_strength(&mut **change.tx(), user_id, strength.0).await?;
     store::users::mark_reset_by_link(change.tx(), user_id, now).await?;
     end_password_uses(change.tx(), user_id, now).await?;
     // Whoever had the password may have made API tokens: a recovery ends them too.

@@ -20,6 +20,7 @@ pub async fn list(
 ) -> Result<Vec<ActiveSession>, Error> {
     let user_id = caller.account_for(Scope::SessionsRead)?;
     let mine = caller.session().map(|s| s.session_id);
+    super::profile::sessions_reviewed(state, caller, now).await?;
     let rows = store::sessions::list_for_user(
         &state.db,
         user_id,

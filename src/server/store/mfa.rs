@@ -283,6 +283,43 @@ pub async fn delete_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<(), 
     Ok(())
 }
 
+/// How many unused recovery codes the account has, read under a lock on the account's
+/// row (a write, so that on SQLite the transaction holds the write lock from here):
+/// two methods turned on at once decide one after the other whether codes are due.
+pub async fn lock_unused_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE users SET credential_version = credential_version WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
+}
+
+/// Removes the account's recovery codes once no method is left on (they belong to
+/// two-step sign-in as a whole, not to one method); true when they went.
+pub async fn delete_recovery_codes_if_no_method(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let (methods,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM totp_methods WHERE user_id = $1 AND enabled_at IS NOT NULL)
+              + (SELECT COUNT(*) FROM code_methods WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if methods > 0 {
+        return Ok(false);
+    }
+    delete_recovery_codes(tx, user_id).await?;
+    Ok(true)
+}
+
 /// Uses a recovery code; false when unknown or already used. Atomic.
 pub async fn use_recovery_code(
     db: &Db,

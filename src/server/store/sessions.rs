@@ -14,6 +14,7 @@ pub struct SessionRow {
     /// The account's IP allowlist is on (its entries are then read and checked).
     pub allowlist_enabled: i64,
     pub time_zone: Option<String>,
+    pub display_name: Option<String>,
 }
 
 pub struct NewSession<'a> {
@@ -149,7 +150,7 @@ pub async fn by_token_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionR
     sqlx::query_as::<_, SessionRow>(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, u.email, u.email_verified_at,
                 u.created_at AS user_created_at, u.password_changed_at, u.allowlist_enabled,
-                u.time_zone
+                u.time_zone, u.display_name
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)

@@ -14,6 +14,8 @@ pub struct User {
     /// Set by a reset through an emailed link, until a sign-in completes with a method
     /// other than Email Code.
     pub reset_by_link_at: Option<i64>,
+    /// The password's strength (zxcvbn score) when it was set, once known.
+    pub password_strength: Option<i64>,
 }
 
 pub async fn by_email<'e, E>(exec: E, email: &str) -> Result<Option<User>, sqlx::Error>
