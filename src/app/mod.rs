@@ -6,10 +6,19 @@ use crate::model::error::ApiError;
 use crate::pages::{
     allowlist::AllowlistPage,
     email_change::{EmailChangePage, UndoEmailChangePage},
-    forgot_password::ForgotPasswordPage, not_found::NotFoundPage, not_me::NotMePage,
-    notifications::NotificationsPage, profile::ProfilePage, reset_password::ResetPasswordPage,
-    security::SecurityPage, security_log::SecurityLogPage, sessions::SessionsPage,
-    sign_in::SignInPage, sign_in_verify::SignInVerifyPage, sign_up::SignUpPage, tokens::TokensPage,
+    forgot_password::ForgotPasswordPage,
+    not_found::NotFoundPage,
+    not_me::NotMePage,
+    notifications::NotificationsPage,
+    profile::ProfilePage,
+    reset_password::ResetPasswordPage,
+    security::SecurityPage,
+    security_log::SecurityLogPage,
+    sessions::SessionsPage,
+    sign_in::SignInPage,
+    sign_in_verify::SignInVerifyPage,
+    sign_up::SignUpPage,
+    tokens::TokensPage,
     verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;

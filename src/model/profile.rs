@@ -85,12 +85,18 @@ mod tests {
 
     #[test]
     fn display_names_are_tidied_and_bounded() {
-        assert_eq!(display_name("  Ada   Lovelace "), Ok(Some("Ada Lovelace".into())));
+        assert_eq!(
+            display_name("  Ada   Lovelace "),
+            Ok(Some("Ada Lovelace".into()))
+        );
         assert_eq!(display_name("   "), Ok(None));
         assert_eq!(display_name(""), Ok(None));
         assert_eq!(display_name(&"é".repeat(64)), Ok(Some("é".repeat(64))));
         assert!(display_name(&"a".repeat(65)).is_err());
-        assert!(display_name("Ada\u{202e}nimda").is_err(), "no bidi override");
+        assert!(
+            display_name("Ada\u{202e}nimda").is_err(),
+            "no bidi override"
+        );
         assert!(display_name("Ada\u{0007}").is_err());
         assert_eq!(Mark::Improve.label(), "Could be stronger");
     }

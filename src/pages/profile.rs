@@ -2,8 +2,7 @@
 //! information"): the display name, and the email address with "Change Email" (a link
 //! to the new address makes the change; meanwhile it is shown as pending).
 use crate::api::profile::{
-    cancel_email_change, get_profile, request_email_change, resend_email_change,
-    save_display_name,
+    cancel_email_change, get_profile, request_email_change, resend_email_change, save_display_name,
 };
 use crate::app::MeResource;
 use crate::components::{focus_when_present, Dialog, FormAlert, SubmitButton, TextField, Toast};
@@ -106,12 +105,17 @@ fn EmailSection(
     let (resent, cancelled) = (resend.value(), cancel.value());
     Effect::new(move |_| {
         if let Some(Ok(p)) = resent.get() {
-            toast.set(Some(format!("We sent a new link to {}. The one before no longer works.", p.new_email)));
+            toast.set(Some(format!(
+                "We sent a new link to {}. The one before no longer works.",
+                p.new_email
+            )));
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = cancelled.get() {
-            toast.set(Some("Email change cancelled. Your address stays as it is.".into()));
+            toast.set(Some(
+                "Email change cancelled. Your address stays as it is.".into(),
+            ));
             reload.run(());
             focus_when_present("email-change");
         }

@@ -442,7 +442,10 @@ async fn signing_in_with_an_email_code_raced_is_accepted_once() {
     let options = t.call("sign_in_options", &[], Some(&pending)).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
     // Recovery codes came with Email Code, the account's first method.
-    assert_eq!(options.json()["methods"], serde_json::json!(["Email", "Recovery"]));
+    assert_eq!(
+        options.json()["methods"],
+        serde_json::json!(["Email", "Recovery"])
+    );
     assert_eq!(options.json()["preferred"], "Email");
     assert_eq!(options.json()["email_hint"], "s•••••@example.com");
 

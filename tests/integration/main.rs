@@ -12,6 +12,7 @@ mod mfa_api;
 mod notices;
 mod password_api;
 mod plain_forms;
+mod profile;
 mod schema;
 mod security_log;
 mod sessions_api;

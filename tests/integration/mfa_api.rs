@@ -66,7 +66,14 @@ async fn enabled(t: &TestApp, email: &str, t0: i64) -> (Vec<u8>, Vec<String>, Ca
         .await
         .wire()
         .unwrap();
-    let codes: Vec<String> = done.codes.as_ref().unwrap().codes.iter().map(|c| c.code.clone()).collect();
+    let codes: Vec<String> = done
+        .codes
+        .as_ref()
+        .unwrap()
+        .codes
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
     let who = session_caller(t, &done.session_token).await;
     (secret, codes, who)
 }

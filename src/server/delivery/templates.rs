@@ -77,7 +77,10 @@ pub fn sign_up_attempt_on_existing(to: &str, sign_in_link: &str, reset_hint: &st
 /// "Hello Ada," when the owner gave a display name (plain text, then HTML).
 fn greeting(name: Option<&str>) -> (String, String) {
     match name {
-        Some(n) => (format!("Hello {n},\n\n"), format!("Hello {},", escape_html(n))),
+        Some(n) => (
+            format!("Hello {n},\n\n"),
+            format!("Hello {},", escape_html(n)),
+        ),
         None => (String::new(), "Hello,".into()),
     }
 }

@@ -187,7 +187,10 @@ fn sessions(f: &Facts, now: i64) -> CheckLine {
         now - at <= REVIEW_DAYS * 86_400 && f.newest_other_session_at.is_none_or(|s| s <= *at)
     });
     let (mark, detail) = if n <= 1 {
-        (Mark::Done, format!("{count}. Review them regularly and revoke any you don't recognise."))
+        (
+            Mark::Done,
+            format!("{count}. Review them regularly and revoke any you don't recognise."),
+        )
     } else if let Some(at) = reviewed {
         (
             Mark::Done,
@@ -202,7 +205,13 @@ fn sessions(f: &Facts, now: i64) -> CheckLine {
             format!("{count}, not reviewed since the newest began. Review them regularly and revoke any you don't recognise."),
         )
     };
-    line("sessions", mark, "Sessions reviewed", detail, ("Review Sessions", "/settings/sessions"))
+    line(
+        "sessions",
+        mark,
+        "Sessions reviewed",
+        detail,
+        ("Review Sessions", "/settings/sessions"),
+    )
 }
 
 fn email(f: &Facts) -> CheckLine {
@@ -250,7 +259,11 @@ mod tests {
     }
 
     fn mark(f: &Facts, key: &str, now: i64) -> Mark {
-        lines(f, now).into_iter().find(|l| l.key == key).unwrap().mark
+        lines(f, now)
+            .into_iter()
+            .find(|l| l.key == key)
+            .unwrap()
+            .mark
     }
 
     #[test]
@@ -258,7 +271,10 @@ mod tests {
         let all = lines(&good(), NOW);
         assert_eq!(all.len(), 5);
         assert!(all.iter().all(|l| l.mark == Mark::Done), "{all:#?}");
-        assert!(all.iter().all(|l| l.fix.is_some()), "every line leads to its place");
+        assert!(
+            all.iter().all(|l| l.fix.is_some()),
+            "every line leads to its place"
+        );
     }
 
     #[test]
@@ -271,10 +287,19 @@ mod tests {
         f.password_strength = Some(3);
         assert_eq!(mark(&f, "password", NOW), Mark::Done);
         // The rotation period passes: the same password is now due.
-        assert_eq!(mark(&f, "password", f.password_set_at + 182 * DAY), Mark::Todo);
-        assert_eq!(mark(&f, "password", f.password_set_at + 181 * DAY), Mark::Done);
+        assert_eq!(
+            mark(&f, "password", f.password_set_at + 182 * DAY),
+            Mark::Todo
+        );
+        assert_eq!(
+            mark(&f, "password", f.password_set_at + 181 * DAY),
+            Mark::Done
+        );
         f.rotation_days = 0;
-        assert_eq!(mark(&f, "password", f.password_set_at + 4000 * DAY), Mark::Done);
+        assert_eq!(
+            mark(&f, "password", f.password_set_at + 4000 * DAY),
+            Mark::Done
+        );
         let l = &lines(&f, NOW)[0];
         assert!(l.detail.contains("password manager"), "{}", l.detail);
     }
@@ -288,7 +313,11 @@ mod tests {
         assert_eq!(mark(&f, "two_step", NOW), Mark::Improve);
         f.methods = vec![Email, Sms];
         let l = lines(&f, NOW).remove(1);
-        assert!(l.detail.contains("codes by email and codes by SMS"), "{}", l.detail);
+        assert!(
+            l.detail.contains("codes by email and codes by SMS"),
+            "{}",
+            l.detail
+        );
         f.methods = vec![Sms, Totp];
         assert_eq!(mark(&f, "two_step", NOW), Mark::Done);
     }
@@ -316,21 +345,41 @@ mod tests {
         f.newest_other_session_at = Some(NOW - 5 * DAY);
         assert_eq!(mark(&f, "sessions", NOW), Mark::Todo, "never reviewed");
         f.sessions_reviewed_at = Some(NOW - 6 * DAY);
-        assert_eq!(mark(&f, "sessions", NOW), Mark::Todo, "a session began since");
+        assert_eq!(
+            mark(&f, "sessions", NOW),
+            Mark::Todo,
+            "a session began since"
+        );
         f.sessions_reviewed_at = Some(NOW - 4 * DAY);
         assert_eq!(mark(&f, "sessions", NOW), Mark::Done);
-        assert!(lines(&f, NOW)[3].detail.contains("signed in on 3"), "{}", lines(&f, NOW)[3].detail);
-        assert_eq!(mark(&f, "sessions", NOW - 4 * DAY + 91 * DAY), Mark::Todo, "reviewed too long ago");
+        assert!(
+            lines(&f, NOW)[3].detail.contains("signed in on 3"),
+            "{}",
+            lines(&f, NOW)[3].detail
+        );
+        assert_eq!(
+            mark(&f, "sessions", NOW - 4 * DAY + 91 * DAY),
+            Mark::Todo,
+            "reviewed too long ago"
+        );
         f.sessions = 1;
         f.sessions_reviewed_at = None;
-        assert_eq!(mark(&f, "sessions", NOW), Mark::Done, "nothing else to review");
+        assert_eq!(
+            mark(&f, "sessions", NOW),
+            Mark::Done,
+            "nothing else to review"
+        );
     }
 
     #[test]
     fn the_email_line_gives_the_seed_advice() {
         let mut f = good();
         let l = lines(&f, NOW).remove(4);
-        assert!(l.detail.contains("Keep that mailbox secure"), "{}", l.detail);
+        assert!(
+            l.detail.contains("Keep that mailbox secure"),
+            "{}",
+            l.detail
+        );
         f.email_verified = false;
         assert_eq!(mark(&f, "email", NOW), Mark::Todo);
     }

@@ -118,7 +118,10 @@ mod tests {
     #[test]
     fn codes_come_with_a_method_only_when_none_are_left() {
         assert!(super::due_on_enable(0), "the first method brings codes");
-        assert!(!super::due_on_enable(10), "a second method keeps the saved ones");
+        assert!(
+            !super::due_on_enable(10),
+            "a second method keeps the saved ones"
+        );
         assert!(!super::due_on_enable(1));
     }
 }

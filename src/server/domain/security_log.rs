@@ -281,7 +281,10 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::EmailVerified => ("Email address verified".into(), Success),
         K::DisplayNameChanged => ("Display name changed".into(), Success),
         K::EmailChangeRequested => (
-            format!("Email change to {} asked for: link sent", field("new_email")),
+            format!(
+                "Email change to {} asked for: link sent",
+                field("new_email")
+            ),
             Success,
         ),
         K::EmailChangeCancelled => ("Email change cancelled".into(), Success),

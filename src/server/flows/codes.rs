@@ -448,7 +448,16 @@ pub async fn request_codes_code(
             ))
         }
     };
-    send_code(state, caller, &to, CodePurpose::Identity, channel, None, now).await
+    send_code(
+        state,
+        caller,
+        &to,
+        CodePurpose::Identity,
+        channel,
+        None,
+        now,
+    )
+    .await
 }
 
 /// "Request Code" for the signed-in owner: another code for a step under way (turning

@@ -113,15 +113,17 @@ pub async fn start_email_change(
     let started = Instant::now();
     let keys = [
         (
-            state
-                .keys
-                .hash(Purpose::Throttle, &format!("email-change:account:{}", s.user_id)),
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("email-change:account:{}", s.user_id),
+            ),
             throttle::RESET_REQUESTS_ACCOUNT,
         ),
         (
-            state
-                .keys
-                .hash(Purpose::Throttle, &format!("email-change:ip:{}", caller.ip_group())),
+            state.keys.hash(
+                Purpose::Throttle,
+                &format!("email-change:ip:{}", caller.ip_group()),
+            ),
             throttle::RESET_REQUESTS_IP,
         ),
     ];
@@ -148,7 +150,15 @@ pub async fn start_email_change(
     )
     .await?;
     tx.commit().await?;
-    send_link(state, s.display_name.as_deref(), &s.email, &new, &token, now).await?;
+    send_link(
+        state,
+        s.display_name.as_deref(),
+        &s.email,
+        &new,
+        &token,
+        now,
+    )
+    .await?;
     answer_after(started, ANSWER_FLOOR).await;
     Ok(PendingEmail {
         new_email: new,
@@ -227,13 +237,15 @@ pub async fn cancel_email_change(state: &AppState, caller: &Caller, now: i64) ->
 }
 
 fn not_valid() -> Error {
-    Error::invalid(
-        "This link is not valid. Check that you copied the whole link from the email.",
-    )
+    Error::invalid("This link is not valid. Check that you copied the whole link from the email.")
 }
 
 /// What a confirmation link would change, or why it cannot be used.
-pub async fn change_link(state: &AppState, token: &str, now: i64) -> Result<EmailChangeLink, Error> {
+pub async fn change_link(
+    state: &AppState,
+    token: &str,
+    now: i64,
+) -> Result<EmailChangeLink, Error> {
     if !looks_like_token(token) {
         return Err(not_valid());
     }
@@ -267,6 +279,15 @@ pub struct Confirmed {
     pub new_email: String,
     /// The caller's new session id, when the caller is signed in to this account.
     pub session_token: Option<String>,
+}
+
+/// Never prints the session token.
+impl std::fmt::Debug for Confirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Confirmed")
+            .field("new_email", &self.new_email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// "Confirm New Address": the address becomes the account's (verified, since its
@@ -306,8 +327,13 @@ pub async fn confirm_email_change(
             row.new_email
         )));
     }
-    store::email_links::retire_all(&mut tx, row.user_id, store::email_links::RESET_PASSWORD, now)
-        .await?;
+    store::email_links::retire_all(
+        &mut tx,
+        row.user_id,
+        store::email_links::RESET_PASSWORD,
+        now,
+    )
+    .await?;
     store::email_links::retire_all(&mut tx, row.user_id, store::email_links::VERIFY_EMAIL, now)
         .await?;
     let owner_here = caller.session().is_some_and(|s| s.user_id == row.user_id);
@@ -334,7 +360,9 @@ pub async fn confirm_email_change(
         .display_name;
     let when = crate::model::time::format_datetime(now);
     let device = crate::server::domain::device::describe(&caller.user_agent);
-    let undo_link = state.config.link(&format!("/undo-email-change?token={undo}"));
+    let undo_link = state
+        .config
+        .link(&format!("/undo-email-change?token={undo}"));
     deliver(
         state,
         templates::email_changed(

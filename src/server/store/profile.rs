@@ -210,7 +210,11 @@ pub async fn apply(
 }
 
 /// Uses an undo link while it lasts. Atomic: of two racing uses, one wins.
-pub async fn undo(tx: &mut Tx<'_>, undo_hash: &[u8], now: i64) -> Result<Option<ChangeRow>, sqlx::Error> {
+pub async fn undo(
+    tx: &mut Tx<'_>,
+    undo_hash: &[u8],
+    now: i64,
+) -> Result<Option<ChangeRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "UPDATE email_changes SET undone_at = $2
          WHERE undo_hash = $1 AND undone_at IS NULL AND undo_expires_at > $2
