@@ -183,7 +183,7 @@ export async function waitForCode(to: string, reason: string, count = 1, timeout
  * Turns on Email Code for the signed-in account on the Security page (the password,
  * then the code from the real mail).
  */
-export async function enableEmailCode(page: Page, email: string) {
+export async function enableEmailCode(page: Page, email: string): Promise<string[]> {
   const block = page.getByRole('group', { name: 'Email Code' });
   await block.getByRole('button', { name: 'Enable' }).click();
   const dialog = page.getByRole('dialog', { name: 'Enable Email Code' });
@@ -191,7 +191,26 @@ export async function enableEmailCode(page: Page, email: string) {
   await dialog.getByRole('button', { name: 'Continue' }).click();
   await expect(dialog.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
   await dialog.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
+  const codes = await saveCodesIfShown(page, dialog);
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
+  return codes;
+}
+
+/**
+ * Turning on an account's first method ends with its ten recovery codes: reads them,
+ * ticks "I have saved these codes" and presses Done. Gives them (none when the dialog
+ * closed on its own: the account already had codes).
+ */
+export async function saveCodesIfShown(page: Page, dialog: Locator): Promise<string[]> {
+  const list = dialog.getByRole('list', { name: 'Recovery codes' });
+  await expect.poll(async () => (await list.count()) > 0 || !(await dialog.isVisible()), { timeout: 15_000 }).toBe(true);
+  if (!(await dialog.isVisible())) return [];
+  await expect(list.getByRole('listitem')).toHaveCount(10);
+  const codes = (await list.getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+  await dialog.getByLabel('I have saved these codes').check();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(dialog).toBeHidden();
+  return codes;
 }
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
