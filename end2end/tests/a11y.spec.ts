@@ -74,6 +74,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await gotoReady(page, '/settings/ip-allowlist');
         await expect(page.getByRole('switch', { name: 'Enable IP allowlist' })).toBeVisible();
         await check(page, 'IP allowlist');
+        await gotoReady(page, '/settings/profile');
+        await expect(page.getByRole('button', { name: 'Change Email' })).toBeVisible();
+        await check(page, 'profile');
         await gotoReady(page, '/settings/security');
 
         // Change Password, empty and with its errors.
@@ -124,7 +127,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
         await check(page, 'security, authenticator on');
 
-        await block.getByRole('button', { name: 'View Recovery Codes' }).click();
+        await page.getByRole('button', { name: 'View Recovery Codes' }).click();
         const view = page.getByRole('dialog', { name: 'Recovery Codes' });
         await expect(view.getByLabel('Code', { exact: true })).toBeVisible();
         await check(page, 'view recovery codes, asking for a code');

@@ -81,7 +81,7 @@ test('waits count down, refused forms show every problem at once, nothing in fli
 
   // A section that cannot load says so and offers to try again.
   await page.route('**/api/mfa_status', (route) => route.fulfill({ status: 503, body: 'down' }));
-  await block.getByRole('button', { name: 'View Recovery Codes' }).click();
+  await page.getByRole('button', { name: 'View Recovery Codes' }).click();
   await page.getByRole('dialog', { name: 'Recovery Codes' }).getByRole('button', { name: 'Cancel' }).click();
   await expect(block.getByRole('alert')).toContainText('could not be loaded');
   await page.unroute('**/api/mfa_status');
@@ -123,7 +123,7 @@ test.describe('on a server whose code check lasts 5 seconds', () => {
     await enable.getByLabel('I have saved these codes').check();
     await enable.getByRole('button', { name: 'Done' }).click();
 
-    await block.getByRole('button', { name: 'View Recovery Codes' }).click();
+    await page.getByRole('button', { name: 'View Recovery Codes' }).click();
     const view = page.getByRole('dialog', { name: 'Recovery Codes' });
     await view.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
     const list = view.getByRole('list', { name: 'Recovery codes' });

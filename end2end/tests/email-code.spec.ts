@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, signIn, signUp, signUpVerified, tabTo,
+  STRONG_PASSWORD, enableEmailCode, freshCode, gotoReady, mailsFor, saveCodesIfShown, signIn, signUp, signUpVerified, tabTo,
   uniqueEmail, waitForCode, waitForMail, waitHydrated, firstLink,
   axe,
 } from './helpers';
@@ -42,7 +42,7 @@ test('email code: turn on, the Request Code countdown, a refused early resend, s
   await expect(block.getByText('Not enabled')).toBeVisible();
   await block.getByRole('button', { name: 'Enable' }).click();
   const dialog = page.getByRole('dialog', { name: 'Enable Email Code' });
-  await expect(dialog.getByText('Step 1 of 2')).toBeVisible();
+  await expect(dialog.getByText('Step 1 of 3')).toBeVisible();
   await expect(dialog.getByLabel('Password', { exact: true })).toBeFocused();
   // A wrong password is refused in the dialog.
   await dialog.getByLabel('Password', { exact: true }).fill('Not-The-Password-1!');
@@ -50,7 +50,7 @@ test('email code: turn on, the Request Code countdown, a refused early resend, s
   await expect(dialog.getByText('The password is not correct.')).toBeVisible();
   await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
   await dialog.getByRole('button', { name: 'Continue' }).click();
-  await expect(dialog.getByText('Step 2 of 2')).toBeVisible();
+  await expect(dialog.getByText('Step 2 of 3')).toBeVisible();
   await expect(dialog.getByText(`We sent a 6-digit code to ${email}. It is valid for 10 minutes.`)).toBeVisible();
   await expect(dialog.getByLabel('Code', { exact: true })).toBeFocused();
 
@@ -88,7 +88,9 @@ test('email code: turn on, the Request Code countdown, a refused early resend, s
   // The code from the real mail turns it on.
   const code = await waitForCode(email, 'to turn on email codes');
   await dialog.getByLabel('Code', { exact: true }).fill(code); // submits itself at the sixth digit
-  await expect(dialog).toBeHidden();
+  // The account's first method: its recovery codes are the last step.
+  await expect(dialog.getByText('Step 3 of 3: Save your recovery codes')).toBeVisible();
+  expect(await saveCodesIfShown(page, dialog)).toHaveLength(10);
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
   await expect(block.getByText(email)).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'Email codes turned on.' })).toBeVisible();
@@ -103,6 +105,8 @@ test('email code: turn on, the Request Code countdown, a refused early resend, s
   await signOut(page);
   await passwordStep(page, email);
   await expect(page.getByRole('radio')).toHaveCount(0);
+  // The recovery codes that came with it are offered too.
+  await expect(page.getByRole('button', { name: 'Use a recovery code' })).toBeVisible();
   await expect(page.getByText(/We sent a 6-digit code to e•+@example\.com/)).toBeVisible();
   await expect(page.getByRole('button', { name: /^Request Code \(\d+\)$/ })).toBeDisabled();
   await axe(page, 'second step by email');
@@ -155,10 +159,10 @@ test('both methods: the authenticator is added with an email code, and sign-in t
   const secret = (await dialog.getByLabel('Secret key').innerText()).replace(/\s/g, '');
   await dialog.getByRole('button', { name: 'Continue' }).click();
   await dialog.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
-  await expect(dialog.getByText('Step 4 of 4')).toBeVisible();
-  await dialog.getByLabel('I have saved these codes').check();
-  await dialog.getByRole('button', { name: 'Done' }).click();
+  // The recovery codes saved with Email Code stay: no fourth step, no new codes.
+  await expect(dialog).toBeHidden();
   await expect(totp.getByText('Enabled', { exact: true })).toBeVisible();
+  await expect(page.getByRole('group', { name: 'Recovery Codes' }).getByText('10 recovery codes left')).toBeVisible();
   await expect(page.getByRole('group', { name: 'Email Code' }).getByText('Enabled', { exact: true })).toBeVisible();
 
   // Sign in with the app: it is offered first, and no email is sent for it.
@@ -289,6 +293,13 @@ test('keyboard only: turn email codes on, press Request Code, turn them off', as
   await expect(resend).toBeFocused();
   await tabTo(page, code, true);
   await page.keyboard.type(await waitForCode(email, 'to turn on email codes'));
+  // The recovery codes step, by keyboard: tick, then Done.
+  const saved = dialog.getByLabel('I have saved these codes');
+  await tabTo(page, saved);
+  await page.keyboard.press('Space');
+  await tabTo(page, dialog.getByRole('button', { name: 'Done' }));
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
   await expect(block.getByRole('button', { name: 'Disable' })).toBeFocused();
 

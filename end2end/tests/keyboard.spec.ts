@@ -78,10 +78,11 @@ test('keyboard only: sign up, enable the authenticator step by step, codes, chan
   await page.keyboard.press('Enter');
   await expect(dialog).toBeHidden();
   // The Enable button is gone: focus lands on the control that replaced it.
-  const viewButton = block.getByRole('button', { name: 'View Recovery Codes' });
-  await expect(viewButton).toBeFocused();
+  await expect(block.getByRole('button', { name: 'Disable' })).toBeFocused();
 
   // View and regenerate the codes.
+  const viewButton = page.getByRole('button', { name: 'View Recovery Codes' });
+  await tabTo(page, viewButton);
   await page.keyboard.press('Enter');
   const view = page.getByRole('dialog', { name: 'Recovery Codes' });
   await expect(view.getByLabel('Code', { exact: true })).toBeFocused();

@@ -108,7 +108,7 @@ test('authenticator app: enable with a scanned QR code, sign in with codes, reco
 
   // View the codes (needs a fresh code): the used one is marked; regenerate.
   await page.waitForFunction(() => document.body.dataset.hydrated === 'true');
-  await block.getByRole('button', { name: 'View Recovery Codes' }).click();
+  await page.getByRole('button', { name: 'View Recovery Codes' }).click();
   const view = page.getByRole('dialog', { name: 'Recovery Codes' });
   await view.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
   const list = view.getByRole('list', { name: 'Recovery codes' });

@@ -83,7 +83,8 @@ test("every page preloads its own code chunks, the same on every load, and each 
   const paths = [
     '/signin', '/signin/verify', '/signup', '/verify-email', '/forgot-password', '/reset-password',
     '/settings/security', '/settings/sessions', '/settings/security-log', '/settings/tokens',
-    '/settings/notifications', '/settings/ip-allowlist', '/not-me',
+    '/settings/notifications', '/settings/ip-allowlist', '/settings/profile', '/not-me',
+    '/email-change', '/undo-email-change',
   ];
   const served = new Set<string>();
   const chunksOf: Record<string, string> = {};
@@ -118,15 +119,19 @@ test("every page preloads its own code chunks, the same on every load, and each 
     expect([...asked].sort().join(), `${path}: the chunk it loads is the one it preloads`).toBe(chunksOf[path]);
     await fresh.close();
   }
-  // Sessions, Security log, API tokens, Notifications and IP allowlist share one
-  // chunk, "This wasn't me" and "Choose a new password" another; the other
+  // Sessions, Security log, API tokens, Notifications, IP allowlist and Profile share
+  // one chunk; "This wasn't me", "Choose a new password" and the email change's link
+  // pages another; the other
   // pages each have their own.
   expect(chunksOf['/settings/sessions']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/settings/tokens']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/settings/notifications']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/settings/ip-allowlist']).toBe(chunksOf['/settings/security-log']);
+  expect(chunksOf['/settings/profile']).toBe(chunksOf['/settings/security-log']);
   expect(chunksOf['/not-me']).toBe(chunksOf['/reset-password']);
-  expect(new Set(Object.values(chunksOf)).size).toBe(paths.length - 5);
+  expect(chunksOf['/email-change']).toBe(chunksOf['/reset-password']);
+  expect(chunksOf['/undo-email-change']).toBe(chunksOf['/reset-password']);
+  expect(new Set(Object.values(chunksOf)).size).toBe(paths.length - 8);
   for (const file of served) expect((await rawGet(file)).status, file).toBe(200);
 });
 

@@ -56,6 +56,9 @@ test('every page opens once signed out and once signed in', async ({ page }) => 
   await gotoReady(page, '/settings/ip-allowlist');
   await expect(heading(page, 'IP allowlist')).toBeVisible();
   await expect(page.getByRole('switch', { name: 'Enable IP allowlist' })).toHaveAttribute('aria-checked', 'false');
+  await gotoReady(page, '/settings/profile');
+  await expect(heading(page, 'Profile')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Change Email' })).toBeVisible();
   // Signed in, the start and the sign-in page lead to the settings.
   for (const path of ['/', '/signin', '/settings']) {
     await page.goto(path);

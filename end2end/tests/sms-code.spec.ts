@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, enableAuthenticator, enableEmailCode, freshCode, gotoReady, signIn, signUpVerified, uniqueEmail,
+  STRONG_PASSWORD, enableAuthenticator, enableEmailCode, freshCode, gotoReady, saveCodesIfShown, signIn, signUpVerified, uniqueEmail,
   waitForCode, waitForMail, waitHydrated, axe,
 } from './helpers';
 
@@ -45,7 +45,7 @@ test('sms code: a validated number, a provider that fails, the texted code, sign
   await expect(block.getByText('Not enabled')).toBeVisible();
   await block.getByRole('button', { name: 'Enable' }).click();
   const dialog = page.getByRole('dialog', { name: 'Enable SMS Code' });
-  await expect(dialog.getByText('Step 1 of 2')).toBeVisible();
+  await expect(dialog.getByText('Step 1 of 3')).toBeVisible();
   await expect(dialog.getByLabel('Country')).toHaveValue('GB');
   await axe(page, 'Enable SMS Code, step 1');
   await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
@@ -60,17 +60,19 @@ test('sms code: a validated number, a provider that fails, the texted code, sign
   await dialog.getByLabel('Phone number').fill('+44 7400 123999');
   await dialog.getByRole('button', { name: 'Send Code' }).click();
   await expect(dialog.getByRole('alert').filter({ hasText: 'We could not send the text message' })).toBeVisible();
-  await expect(dialog.getByText('Step 1 of 2')).toBeVisible();
+  await expect(dialog.getByText('Step 1 of 3')).toBeVisible();
 
   // A good number (typed nationally, the country as the hint): the code is texted.
   await dialog.getByLabel('Phone number').fill(national);
   await dialog.getByRole('button', { name: 'Send Code' }).click();
-  await expect(dialog.getByText('Step 2 of 2')).toBeVisible();
+  await expect(dialog.getByText('Step 2 of 3')).toBeVisible();
   await expect(dialog.getByText(/We sent a 6-digit code to \+44 •••• ••• \d{3}\. It is valid for 10 minutes\./)).toBeVisible();
   await expect(dialog.getByRole('button', { name: /^Request Code \(\d+\)$/ })).toBeDisabled();
   await axe(page, 'Enable SMS Code, step 2');
   await dialog.getByLabel('Code', { exact: true }).fill(await waitForText(e164, 'to turn on SMS codes'));
-  await expect(dialog).toBeHidden();
+  // The account's first method: the recovery codes come with it.
+  await expect(dialog.getByText('Step 3 of 3: Save your recovery codes')).toBeVisible();
+  expect(await saveCodesIfShown(page, dialog)).toHaveLength(10);
   await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
   await expect(block.getByText(`+44 •••• ••• ${e164.slice(-3)}`)).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'SMS codes turned on.' })).toBeVisible();
@@ -124,8 +126,11 @@ test('sms and the app: turning the app off says sign-in still asks for an SMS co
   await dialog.getByLabel('Phone number').fill(national);
   await dialog.getByRole('button', { name: 'Send Code' }).click();
   await dialog.getByLabel('Code', { exact: true }).fill(await waitForText(e164, 'to turn on SMS codes'));
+  expect(await saveCodesIfShown(page, dialog)).toHaveLength(10);
   await expect(sms.getByText('Enabled', { exact: true })).toBeVisible();
-  const { secret } = await enableAuthenticator(page);
+  // The app added second: the codes saved with SMS stay.
+  const { secret, codes } = await enableAuthenticator(page);
+  expect(codes).toHaveLength(0);
 
   const app = page.getByRole('group', { name: 'Authenticator App Code' });
   await app.getByRole('button', { name: 'Disable' }).click();

@@ -79,7 +79,7 @@ fn NameSection(
     view! {
         <section class="card section" aria-labelledby="name-title">
             <div class="section-text">
-                <h2 id="name-title">"Display name"</h2>
+                <h2 id="name-title">"Your name"</h2>
                 <p class="muted" id="name-hint">
                     {format!("Optional. Shown at the top of these pages and in the emails we send you. Up to {DISPLAY_NAME_MAX} characters.")}
                 </p>

@@ -167,7 +167,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                 {move || match chosen.get() {
                     Method::Recovery => view! {
                         <input type="hidden" name="code" value=""/>
-                        <p>"Enter one of the recovery codes you saved when you set up your authenticator app."</p>
+                        <p>"Enter one of the recovery codes you saved when you turned on two-step sign-in."</p>
                         <TextField label="Recovery code" name="recovery_code" value=recovery error=field_error(value, "recovery_code") autocomplete="off" autofocus=true/>
                     }.into_any(),
                     Method::Email | Method::Sms => {
