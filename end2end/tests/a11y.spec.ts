@@ -94,14 +94,18 @@ for (const colorScheme of ['light', 'dark'] as const) {
         const emailBlock = page.getByRole('group', { name: 'Email Code' });
         await emailBlock.getByRole('button', { name: 'Enable' }).click();
         const enableEmail = page.getByRole('dialog', { name: 'Enable Email Code' });
-        await expect(enableEmail.getByText('Step 1 of 2')).toBeVisible();
+        await expect(enableEmail.getByText('Step 1 of 3')).toBeVisible();
         await check(page, 'enable email code step 1');
         await enableEmail.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
         await enableEmail.getByRole('button', { name: 'Continue' }).click();
-        await expect(enableEmail.getByText('Step 2 of 2')).toBeVisible();
+        await expect(enableEmail.getByText('Step 2 of 3')).toBeVisible();
         await expect(enableEmail.getByRole('button', { name: /^Request Code \(\d+\)$/ })).toBeDisabled();
         await check(page, 'enable email code step 2, counting down');
         await enableEmail.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
+        await expect(enableEmail.getByText('Step 3 of 3')).toBeVisible();
+        await check(page, 'enable email code step 3, the recovery codes');
+        await enableEmail.getByLabel('I have saved these codes').check();
+        await enableEmail.getByRole('button', { name: 'Done' }).click();
         await expect(emailBlock.getByText('Enabled', { exact: true })).toBeVisible();
         await check(page, 'security, email code on');
 
@@ -120,10 +124,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await expect(enable.getByText('Step 3 of 4')).toBeVisible();
         await check(page, 'enable step 3');
         await enable.getByLabel('Code', { exact: true }).fill(TOTP(secret));
-        await expect(enable.getByText('Step 4 of 4')).toBeVisible();
-        await check(page, 'enable step 4');
-        await enable.getByLabel('I have saved these codes').check();
-        await enable.getByRole('button', { name: 'Done' }).click();
+        // The codes came with Email Code: no fourth step.
+        await expect(enable).toBeHidden();
         await expect(block.getByText('Enabled', { exact: true })).toBeVisible();
         await check(page, 'security, authenticator on');
 
