@@ -17,7 +17,7 @@ test('sign up, receive the verification email over SMTP, verify, sign out and ba
   const banner = page.getByRole('region', { name: 'Email verification' });
   await expect(banner).toBeVisible();
   await expect(banner.getByRole('button', { name: 'Resend Verification Email' })).toBeVisible();
-  await expect(page.getByText('Not verified')).toBeVisible();
+  await expect(page.getByText('Not verified', { exact: true })).toBeVisible();
   // No second factor can be added to an address nobody has proved is theirs.
   const totp = page.getByRole('group', { name: 'Authenticator App Code' });
   await expect(totp.getByText('Verify your email address before you turn this on')).toBeVisible();

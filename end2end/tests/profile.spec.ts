@@ -115,6 +115,8 @@ test('profile: display name, the email change by link, the notice with undo, sig
   // Email Code now mails the new address.
   const codes = await enableEmailCode(page, renamed);
   expect(codes).toHaveLength(10);
+  // Its notice greets by the display name.
+  expect((await waitForMail(renamed, 'Email codes turned on')).text).toContain('Hello Ada Lovelace,');
 
   // Undo from the old mailbox (another browser): the old address is back, every
   // session is signed out, and it leads to a new password.
@@ -130,6 +132,29 @@ test('profile: display name, the email change by link, the notice with undo, sig
   // Used once.
   await owner.goto(undo);
   await expect(owner.getByRole('alert')).toContainText('used already');
+});
+
+test('the email change\'s links work with script off: confirm, then undo', async ({ page, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const email = uniqueEmail('noscript-mover');
+  const next = uniqueEmail('noscript-moved');
+  await signUpVerified(page, email);
+  await signedIn(page, email);
+  await openProfile(page);
+  await page.getByRole('button', { name: 'Change Email' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Change Email' });
+  await dialog.getByLabel('New Email Address').fill(next);
+  await dialog.getByRole('button', { name: 'Send Verification Link' }).click();
+  await expect(dialog).toBeHidden();
+  const plain = await (await browser.newContext({ baseURL, javaScriptEnabled: false })).newPage();
+  await plain.goto(firstLink(await waitForMail(next, CONFIRM), '/email-change'));
+  await expect(plain.getByText(next)).toBeVisible();
+  await plain.getByRole('button', { name: 'Confirm New Address' }).click();
+  await expect(plain.getByRole('status')).toContainText('is your account\'s email address now');
+  await plain.goto(firstLink(await waitForMail(email, CHANGED), '/undo-email-change'));
+  await plain.getByRole('button', { name: 'Undo the Change' }).click();
+  await expect(plain.getByRole('status')).toContainText('old address again');
+  await expect(plain.getByRole('link', { name: 'Set a New Password' })).toHaveAttribute('href', /\/reset-password#token=[\w-]{43}$/);
 });
 
 test('an email change to an address another account uses looks the same as any other', async ({ page }) => {
@@ -260,12 +285,28 @@ test('an Email-Code-only account gets recovery codes, signs in with one, and vie
   await expect(recovery.getByText('10 recovery codes left')).toBeVisible();
 });
 
-test('profile by keyboard alone, and axe on Profile, Change Email and the link pages', async ({ page }) => {
+test('profile and the checklist by keyboard alone, and axe on Profile, Change Email and the link pages', async ({ page }) => {
   test.setTimeout(120_000);
   const email = uniqueEmail('profilekeys');
   const next = uniqueEmail('profilenext');
   await signUpVerified(page, email);
   await signedIn(page, email);
+  // From here on, any mouse event at all fails the test.
+  await page.evaluate(() => {
+    for (const type of ['mousedown', 'mouseup', 'click']) {
+      window.addEventListener(type, (e) => {
+        if ((e as MouseEvent).detail > 0) (window as unknown as { __mouse: boolean }).__mouse = true;
+      }, true);
+    }
+  });
+  // The checklist's fixes are links: Tab to one, Enter follows it.
+  await tabTo(page, line(page, 'Two-step sign-in').getByRole('link', { name: 'Turn On Two-Step Sign-In' }));
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/#mfa-title$/);
+  await tabTo(page, line(page, 'Sessions reviewed').getByRole('link', { name: 'Review Sessions' }), true);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Sessions', level: 1 })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { __mouse?: boolean }).__mouse ?? false)).toBe(false);
   await gotoReady(page, '/settings/profile');
   await axe(page, 'Profile');
   const name = page.getByLabel('Display name');

@@ -84,7 +84,7 @@ pub fn SecurityPage() -> impl IntoView {
             <h2 id="next-steps-title">"Next steps"</h2>
             <ul class="next-steps">
                 <li>
-                    <a href="/settings/profile">"Profile"</a>
+                    <a href="/settings/profile">"Profile Settings"</a>
                     <span class="muted">"Update your personal information: your name and email address."</span>
                 </li>
                 <li>
@@ -92,8 +92,8 @@ pub fn SecurityPage() -> impl IntoView {
                     <span class="muted">"Review where you are signed in, and revoke what you do not recognise."</span>
                 </li>
                 <li>
-                    <a href="/settings/tokens">"API tokens"</a>
-                    <span class="muted">"Manage personal access tokens for scripts and programs."</span>
+                    <a href="/settings/tokens">"API Keys"</a>
+                    <span class="muted">"Manage API access tokens for scripts and programs."</span>
                 </li>
                 <li>
                     <a href="/settings/security-log">"Security log"</a>

@@ -255,19 +255,27 @@ pub fn security_notice(
 /// "This wasn't me" link that signs that session out.
 pub fn new_sign_in(
     to: &str,
+    name: Option<&str>,
     what_was_new: &str,
     origin: &Origin<'_>,
     place: &str,
     not_me_link: &str,
     valid_days: i64,
 ) -> Mail {
+    let (hello_text, hello_html) = greeting(name);
     let text = format!(
-        "Your account {to} was just signed in to from {what_was_new}.\n\n         When: {when}\nIP address: {ip}\nPlace: {place}\nBrowser: {device}\n\n         If this was you, there is nothing to do.\n\n         If this wasn't you, open this link to sign that session out and set a new          password (it works once, for {valid_days} days):\n{not_me_link}\n\n         You can choose which sign-ins you are told about in Settings > Notifications.",
+        "{hello_text}Your account {to} was just signed in to from {what_was_new}.\n\n\
+         When: {when}\nIP address: {ip}\nPlace: {place}\nBrowser: {device}\n\n\
+         If this was you, there is nothing to do.\n\n\
+         If this wasn't you, open this link to sign that session out and set a new \
+         password (it works once, for {valid_days} days):\n{not_me_link}\n\n\
+         You can choose which sign-ins you are told about in Settings > Notifications.",
         when = origin.when,
         ip = origin.ip,
         device = origin.device,
     );
     let html = html_page(&[
+        hello_html,
         format!(
             "Your account <strong>{}</strong> was just signed in to from {}.",
             escape_html(to),

@@ -162,7 +162,7 @@ pub async fn after_sign_in(
     };
     tx.commit().await?;
     if let Some((new, link)) = mail {
-        let (email, zone) = store::notices::owner(&state.db, user_id)
+        let (email, zone, name) = store::notices::owner(&state.db, user_id)
             .await?
             .unwrap_or_default();
         // UTC, and the owner's own zone when a settings page told us it.
@@ -177,6 +177,7 @@ pub async fn after_sign_in(
             state,
             templates::new_sign_in(
                 &email,
+                name.as_deref(),
                 &join_words(&words),
                 &templates::Origin {
                     when: &when,

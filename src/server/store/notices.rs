@@ -267,9 +267,13 @@ pub async fn prune(
     Ok(a.rows_affected() + b.rows_affected() + c.rows_affected() + d.rows_affected())
 }
 
-/// The owner's address and time zone, for a notice.
-pub async fn owner(db: &Db, user_id: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as("SELECT email, time_zone FROM users WHERE id = $1")
+/// The owner's address, time zone and display name, for a notice.
+#[allow(clippy::type_complexity)]
+pub async fn owner(
+    db: &Db,
+    user_id: i64,
+) -> Result<Option<(String, Option<String>, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT email, time_zone, display_name FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db)
         .await
