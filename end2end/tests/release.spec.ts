@@ -31,7 +31,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 283 * 1024;
+const FIRST_LOAD_BUDGET = 285 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -236,7 +236,10 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // data in the main module) measured 280,508; then 275 KiB until issue 25's three
   // pages (Notifications, IP allowlist, "This wasn't me": their texts in the main
   // module, +3,056 B of it, and 8 more small shared chunks the sign-in page loads)
-  // measured 286,635. Issue 28 is the work to bring it down.
+  // measured 286,635; then 283 KiB until issue 26's Profile page, the email change's
+  // two link pages and the recovery-codes step of every method (their texts are static
+  // data, which wasm-split keeps in the main module) measured 290,463 in 36 files.
+  // Issue 28 is the work to bring it down.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
   // A benchmark figure, not a pass/fail timing: printed for the record.
