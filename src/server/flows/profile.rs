@@ -6,7 +6,7 @@ use crate::model::profile::{display_name, CheckLine, EmailChangeLink, PendingEma
 use crate::server::audit::{deliver, log_within};
 use crate::server::auth::change::{Change, Notice, Sessions};
 use crate::server::auth::identity::require_recent_proof;
-use crate::server::auth::{factor, Caller};
+use crate::server::auth::Caller;
 use crate::server::delivery::templates;
 use crate::server::domain::checklist::{self, Facts};
 use crate::server::domain::security_log::EventKind;
@@ -355,9 +355,7 @@ pub async fn confirm_email_change(
             ),
         )
         .await?;
-    let name = store::profile::checklist_row(&state.db, row.user_id)
-        .await?
-        .display_name;
+    let name = store::profile::display_name(&state.db, row.user_id).await?;
     let when = crate::model::time::format_datetime(now);
     let device = crate::server::domain::device::describe(&caller.user_agent);
     let undo_link = state
@@ -464,30 +462,32 @@ pub async fn checklist(
     now: i64,
 ) -> Result<Vec<CheckLine>, Error> {
     let s = caller.signed_in()?;
-    let row = store::profile::checklist_row(&state.db, s.user_id).await?;
-    let mfa = store::mfa::status(&state.db, s.user_id).await?;
-    let sessions = store::sessions::list_for_user(
+    let row = store::profile::checklist_row(
         &state.db,
         s.user_id,
+        s.session_id,
         now,
         now - state.config.session.absolute_secs,
         now - state.config.session.idle_secs,
     )
     .await?;
-    let methods: Vec<Method> = factor::active_methods(state, s.user_id).await?;
+    let methods: Vec<Method> = [
+        (row.totp, Method::Totp),
+        (row.email, Method::Email),
+        (row.sms, Method::Sms),
+    ]
+    .into_iter()
+    .filter_map(|(at, m)| at.map(|_| m))
+    .collect();
     let facts = Facts {
         password_strength: row.password_strength.and_then(|v| u8::try_from(v).ok()),
         password_set_at: s.password_changed_at.unwrap_or(s.user_created_at),
         rotation_days: state.config.password.rotation_reminder_days,
         methods,
-        recovery_left: mfa.recovery_codes_left,
-        recovery_retired: mfa.recovery_codes_retired_at.is_some(),
-        sessions: sessions.len(),
-        newest_other_session_at: sessions
-            .iter()
-            .filter(|r| r.id != s.session_id)
-            .map(|r| r.created_at)
-            .max(),
+        recovery_left: row.recovery_left,
+        recovery_retired: row.recovery_codes_retired_at.is_some(),
+        sessions: usize::try_from(row.sessions).unwrap_or(0),
+        newest_other_session_at: row.newest_other,
         sessions_reviewed_at: row.sessions_reviewed_at,
         email: s.email.clone(),
         email_verified: s.email_verified,

@@ -56,19 +56,63 @@ pub async fn set_sessions_reviewed(db: &Db, user_id: i64, now: i64) -> Result<()
     Ok(())
 }
 
-/// What the checklist reads from the account's row besides the session's.
+/// The display name of an account.
+pub async fn display_name(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT display_name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+/// Everything the security checklist reads, in one query (the Security page renders
+/// it on every load).
 #[derive(Debug, FromRow)]
 pub struct ChecklistRow {
     pub password_strength: Option<i64>,
     pub sessions_reviewed_at: Option<i64>,
-    pub display_name: Option<String>,
+    pub recovery_codes_retired_at: Option<i64>,
+    pub totp: Option<i64>,
+    pub email: Option<i64>,
+    pub sms: Option<i64>,
+    pub recovery_left: i64,
+    /// Live sessions (this one included).
+    pub sessions: i64,
+    /// When the newest live session other than `this_session` began.
+    pub newest_other: Option<i64>,
 }
 
-pub async fn checklist_row(db: &Db, user_id: i64) -> Result<ChecklistRow, sqlx::Error> {
+/// Sessions count as live as `store::sessions::list_for_user` has them: not expired,
+/// begun after `signed_in_since`, active after `active_since`.
+pub async fn checklist_row(
+    db: &Db,
+    user_id: i64,
+    this_session: i64,
+    now: i64,
+    signed_in_since: i64,
+    active_since: i64,
+) -> Result<ChecklistRow, sqlx::Error> {
     sqlx::query_as(
-        "SELECT password_strength, sessions_reviewed_at, display_name FROM users WHERE id = $1",
+        "SELECT u.password_strength, u.sessions_reviewed_at, u.recovery_codes_retired_at,
+                (SELECT enabled_at FROM totp_methods WHERE user_id = $1) AS totp,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email') AS email,
+                (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms') AS sms,
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)
+                    AS recovery_left,
+                (SELECT COUNT(*) FROM sessions
+                  WHERE user_id = $1 AND expires_at > $3 AND created_at > $4 AND last_seen_at > $5)
+                    AS sessions,
+                (SELECT MAX(created_at) FROM sessions
+                  WHERE user_id = $1 AND id <> $2 AND expires_at > $3 AND created_at > $4
+                    AND last_seen_at > $5) AS newest_other
+         FROM users u WHERE u.id = $1",
     )
     .bind(user_id)
+    .bind(this_session)
+    .bind(now)
+    .bind(signed_in_since)
+    .bind(active_since)
     .fetch_one(db)
     .await
 }
