@@ -501,3 +501,99 @@ async fn recovery_codes_are_shown_with_an_email_code_and_go_with_the_last_method
         .unwrap();
     assert_eq!(t.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
 }
+
+#[tokio::test]
+async fn the_checklist_reads_the_account_in_one_query_on_both_databases() {
+    use latchkey::model::profile::Mark;
+    let t = app().await;
+    let t0 = now();
+    let who = owner(&t, "lines@example.com", t0).await;
+    let marks = |lines: &[latchkey::model::profile::CheckLine]| {
+        lines
+            .iter()
+            .map(|l| (l.key.clone(), l.mark))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let lines = profile::checklist(&t.state, &who, t0 + 1)
+        .await
+        .wire()
+        .unwrap();
+    let m = marks(&lines);
+    assert_eq!(m["password"], Mark::Done, "{lines:#?}");
+    assert_eq!(m["two_step"], Mark::Todo);
+    assert_eq!(m["recovery_codes"], Mark::Todo);
+    assert_eq!(m["sessions"], Mark::Done, "one session: nothing to review");
+    assert_eq!(m["email"], Mark::Done);
+
+    // Email Code on: two-step could be stronger, ten codes; another browser signs in.
+    codes::start_email_code(&t.state, &who, PASSWORD, "", t0 + 1)
+        .await
+        .wire()
+        .unwrap();
+    let code =
+        crate::email_code_api::code_from_mail(&t, "lines@example.com", "to turn on email codes", 1)
+            .await;
+    let on = codes::confirm_email_code(&t.state, &who, &code, t0 + 2)
+        .await
+        .wire()
+        .unwrap();
+    let who = t.session_caller(&on.session_token, caller(None)).await;
+    let pending = match accounts::sign_in(
+        &t.state,
+        &caller(None),
+        "lines@example.com",
+        PASSWORD,
+        None,
+        t0 + 3,
+    )
+    .await
+    .wire()
+    .unwrap()
+    {
+        accounts::SignInOutcome::SecondFactor { pending_token } => pending_token,
+        _ => panic!("expected the second step"),
+    };
+    let first_code = on.codes.unwrap().codes[0].code.clone();
+    second_step::finish_second_step_with(
+        &t.state,
+        &caller(None),
+        Some(&pending),
+        Method::Recovery,
+        &first_code,
+        t0 + 3,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let lines = profile::checklist(&t.state, &who, t0 + 4)
+        .await
+        .wire()
+        .unwrap();
+    let m = marks(&lines);
+    assert_eq!(m["two_step"], Mark::Improve, "{lines:#?}");
+    assert_eq!(m["recovery_codes"], Mark::Done);
+    assert!(
+        lines[2].detail.starts_with("9 codes left"),
+        "{}",
+        lines[2].detail
+    );
+    // Another browser signed in since: the sessions ask for a review, until the owner
+    // opens Settings > Sessions.
+    assert_eq!(m["sessions"], Mark::Todo, "{lines:#?}");
+    assert!(
+        lines[3].detail.contains("signed in on 2"),
+        "{}",
+        lines[3].detail
+    );
+    latchkey::server::flows::sessions::list(&t.state, &who, t0 + 5)
+        .await
+        .wire()
+        .unwrap();
+    let m = marks(
+        &profile::checklist(&t.state, &who, t0 + 6)
+            .await
+            .wire()
+            .unwrap(),
+    );
+    assert_eq!(m["sessions"], Mark::Done);
+}
