@@ -597,3 +597,81 @@ async fn the_checklist_reads_the_account_in_one_query_on_both_databases() {
     );
     assert_eq!(m["sessions"], Mark::Done);
 }
+
+#[tokio::test]
+async fn the_display_name_is_kept_tidy_removed_and_greets_in_notices() {
+    let t = app().await;
+    let t0 = now();
+    let who = owner(&t, "named@example.com", t0).await;
+    let bad = profile::set_display_name(&t.state, &who, &"x".repeat(65), t0)
+        .await
+        .wire();
+    assert!(
+        matches!(&bad, Err(ApiError::Invalid { field: Some(f), .. }) if f == "display_name"),
+        "{bad:?}"
+    );
+    let kept = profile::set_display_name(&t.state, &who, "  Ada   Lovelace ", t0)
+        .await
+        .wire()
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Ada Lovelace"));
+    // The same name again changes nothing and logs nothing more.
+    profile::set_display_name(&t.state, &who, "Ada Lovelace", t0 + 1)
+        .await
+        .wire()
+        .unwrap();
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM security_events WHERE kind = 'display_name_changed'")
+            .await,
+        1
+    );
+    let who = t
+        .session_caller(&who_token(&t, "named@example.com").await, caller(None))
+        .await;
+    assert_eq!(
+        who.session().unwrap().display_name.as_deref(),
+        Some("Ada Lovelace")
+    );
+    // A security notice greets by it.
+    profile::start_email_change(
+        &t.state,
+        &who,
+        "renamed@example.com",
+        Some(PASSWORD),
+        t0 + 2,
+    )
+    .await
+    .wire()
+    .unwrap();
+    let mail = t.mail_with_subject("renamed@example.com", CONFIRM).await;
+    assert!(
+        mail.text_body.starts_with("Hello Ada Lovelace,"),
+        "{}",
+        mail.text_body
+    );
+    // Empty removes it (NULL on both databases).
+    let gone = profile::set_display_name(&t.state, &who, "   ", t0 + 3)
+        .await
+        .wire()
+        .unwrap();
+    assert_eq!(gone, None);
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM users WHERE display_name IS NULL AND email = 'named@example.com'"
+        )
+        .await,
+        1
+    );
+}
+
+/// A fresh session of the account (its row read anew).
+async fn who_token(t: &TestApp, email: &str) -> String {
+    match accounts::sign_in(&t.state, &caller(None), email, PASSWORD, None, now())
+        .await
+        .wire()
+        .unwrap()
+    {
+        accounts::SignInOutcome::Session { token, .. } => token,
+        _ => panic!("expected a session"),
+    }
+}
