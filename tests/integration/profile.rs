@@ -236,10 +236,30 @@ async fn an_address_another_account_has_gets_the_same_answer() {
         matches!(soon, Err(ApiError::TooManyRequests { .. })),
         "{soon:?}"
     );
-    profile::resend_email_change(&t.state, &other, t0 + 62)
+    // Five at once past the minute: one new link, the others refused.
+    let (a, b, c, d, e) = tokio::join!(
+        profile::resend_email_change(&t.state, &other, t0 + 62),
+        profile::resend_email_change(&t.state, &other, t0 + 62),
+        profile::resend_email_change(&t.state, &other, t0 + 62),
+        profile::resend_email_change(&t.state, &other, t0 + 62),
+        profile::resend_email_change(&t.state, &other, t0 + 62),
+    );
+    let answers = [a, b, c, d, e].map(|r| r.wire());
+    assert_eq!(
+        answers.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(answers
+        .iter()
+        .all(|r| r.is_ok() || matches!(r, Err(ApiError::TooManyRequests { .. }))));
+    let confirms = t
+        .mail_to("free@example.com", 2)
         .await
-        .wire()
-        .unwrap();
+        .into_iter()
+        .filter(|m| m.subject == CONFIRM)
+        .count();
+    assert_eq!(confirms, 2, "the first link and one resend");
     // Cancel: nothing waits any more.
     profile::cancel_email_change(&t.state, &who, t0 + 70)
         .await

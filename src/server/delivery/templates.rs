@@ -34,15 +34,18 @@ pub fn verify_email(to: &str, link: &str, hours: i64) -> Mail {
     );
     let html = html_page(&[
         "Welcome to Latchkey.".into(),
-        format!("Confirm that <strong>{}</strong> is your email address:", escape_html(to)),
         format!(
-            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
-             border-radius:6px;text-decoration:none\">Verify email address</a>",
+            "Confirm that <strong>{}</strong> is your email address:",
+            escape_html(to)
+        ),
+        button(link, "Verify email address", "#0969da"),
+        format!(
+            "Or paste this link into your browser: {}",
             escape_html(link)
         ),
-        format!("Or paste this link into your browser: {}", escape_html(link)),
         format!("The link works once and expires in {hours} hours."),
-        "If you did not create an account, ignore this message: nothing happens without the link.".into(),
+        "If you did not create an account, ignore this message: nothing happens without the link."
+            .into(),
     ]);
     Mail {
         to: to.into(),
@@ -289,11 +292,7 @@ pub fn new_sign_in(
             escape_html(origin.device)
         ),
         "If this was you, there is nothing to do.".into(),
-        format!(
-            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#cf222e;color:#fff;\
-             border-radius:6px;text-decoration:none\">This wasn't me</a>",
-            escape_html(not_me_link)
-        ),
+        button(not_me_link, "This wasn't me", "#cf222e"),
         format!(
             "The link signs that session out and leads you to set a new password. It works \
              once, for {valid_days} days."
@@ -322,11 +321,7 @@ pub fn password_reset_link(to: &str, link: &str, valid_minutes: i64) -> Mail {
     );
     let html = html_page(&[
         format!("Someone asked to reset the password of the Latchkey account <strong>{}</strong>.", escape_html(to)),
-        format!(
-            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
-             border-radius:6px;text-decoration:none\">Choose a new password</a>",
-            escape_html(link)
-        ),
+        button(link, "Choose a new password", "#0969da"),
         format!("Or paste this link into your browser: {}", escape_html(link)),
         format!(
             "The link works once and expires in {valid_minutes} minutes. If you did not ask for this, \
@@ -406,11 +401,7 @@ pub fn token_expiring(to: &str, name: &str, when: &str, tokens_link: &str) -> Ma
         "Anything that uses it stops working then. To keep it working, choose \
          \u{201c}Regenerate\u{201d} (a new secret with the same name and permissions):"
             .into(),
-        format!(
-            "<a href=\"{0}\" style=\"display:inline-block;padding:8px 16px;background:#0969da;color:#fff;\
-             border-radius:6px;text-decoration:none\">Open API tokens</a>",
-            escape_html(tokens_link)
-        ),
+        button(tokens_link, "Open API tokens", "#0969da"),
         "If you no longer use it, you need not do anything.".into(),
     ]);
     Mail {

@@ -76,7 +76,13 @@ pub async fn start_totp(
 /// A recovery code as stored: its keyed hash and the code sealed (it is shown again).
 type StoredCode = (Vec<u8>, Vec<u8>);
 
-fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<StoredCode>) {
+/// Ten new codes for the account: as shown once (fresh, none used) and as stored.
+fn new_codes(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> (RecoveryCodes, Vec<StoredCode>) {
     let plain = recovery::generate();
     let stored = plain
         .iter()
@@ -91,7 +97,15 @@ fn new_codes(state: &AppState, user_id: i64) -> (Vec<String>, Vec<StoredCode>) {
             )
         })
         .collect();
-    (plain, stored)
+    let shown = RecoveryCodes {
+        account: email.to_string(),
+        at: now,
+        codes: plain
+            .into_iter()
+            .map(|code| RecoveryCode { code, used: false })
+            .collect(),
+    };
+    (shown, stored)
 }
 
 pub struct Enabled {
@@ -124,16 +138,9 @@ pub(crate) async fn issue_codes_if_due(
     if !recovery::due_on_enable(unused) {
         return Ok(None);
     }
-    let (plain, stored) = new_codes(state, user_id);
+    let (shown, stored) = new_codes(state, user_id, email, now);
     store::mfa::replace_recovery_codes(tx, user_id, &stored).await?;
-    Ok(Some(RecoveryCodes {
-        account: email.to_string(),
-        at: now,
-        codes: plain
-            .into_iter()
-            .map(|code| RecoveryCode { code, used: false })
-            .collect(),
-    }))
+    Ok(Some(shown))
 }
 
 /// Step 3: a code from the app turns the method on; step 4 shows the recovery codes.
@@ -289,7 +296,7 @@ pub async fn regenerate_codes(
             "Enter a current code again to regenerate your recovery codes.",
         ));
     }
-    let (plain, stored) = new_codes(state, s.user_id);
+    let (shown, stored) = new_codes(state, s.user_id, &s.email, now);
     let mut change = Change::of_caller(state, caller, now).await?;
     store::mfa::replace_recovery_codes(change.tx(), s.user_id, &stored).await?;
     change
@@ -303,14 +310,7 @@ pub async fn regenerate_codes(
             ),
         )
         .await?;
-    Ok(RecoveryCodes {
-        account: s.email.clone(),
-        at: now,
-        codes: plain
-            .into_iter()
-            .map(|code| RecoveryCode { code, used: false })
-            .collect(),
-    })
+    Ok(shown)
 }
 
 /// "Disable": a current code turns the method off; the recovery codes go with it when

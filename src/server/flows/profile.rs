@@ -85,7 +85,7 @@ async fn send_link(
     token: &str,
     now: i64,
 ) -> Result<(), Error> {
-    let mail = if store::profile::email_taken(&state.db, new).await? {
+    let mail = if store::users::by_email(&state.db, new).await?.is_some() {
         templates::email_change_taken(new, &state.config.link("/signin"))
     } else {
         let link = state.config.link(&format!("/email-change?token={token}"));
@@ -355,7 +355,8 @@ pub async fn confirm_email_change(
             ),
         )
         .await?;
-    let name = store::profile::display_name(&state.db, row.user_id).await?;
+    // The account has its new address now (committed above).
+    let name = store::profile::display_name_of(&state.db, &row.new_email).await?;
     let when = crate::model::time::format_datetime(now);
     let device = crate::server::domain::device::describe(&caller.user_agent);
     let undo_link = state

@@ -56,16 +56,6 @@ pub async fn set_sessions_reviewed(db: &Db, user_id: i64, now: i64) -> Result<()
     Ok(())
 }
 
-/// The display name of an account.
-pub async fn display_name(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT display_name FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(row.and_then(|r| r.0))
-}
-
 /// Everything the security checklist reads, in one query (the Security page renders
 /// it on every load).
 #[derive(Debug, FromRow)]
@@ -288,15 +278,6 @@ pub async fn set_email(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Whether an account has this address.
-pub async fn email_taken(db: &Db, email: &str) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.is_some())
 }
 
 /// Removes changes long done with (kept a while, so a late click is told why).
