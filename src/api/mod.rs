@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod allowlist;
 pub mod mfa;
 pub mod notifications;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod security_log;

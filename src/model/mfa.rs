@@ -27,6 +27,33 @@ pub struct MfaStatus {
     /// asks the owner to regenerate.
     #[serde(default)]
     pub recovery_codes_retired: bool,
+    /// The account's passkeys, oldest first.
+    #[serde(default)]
+    pub passkeys: Vec<PasskeyInfo>,
+    /// Whether this site offers passkeys (its public address is a domain name).
+    #[serde(default)]
+    pub passkeys_available: bool,
+}
+
+/// A passkey as its owner's Security page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    /// Synced to the provider's cloud (backed up), as the authenticator last said.
+    pub synced: bool,
+}
+
+/// A WebAuthn ceremony's options for the browser (`publicKey` JSON for
+/// `PublicKeyCredential.parse*OptionsFromJSON`), and for a passkey sign-in the id the
+/// browser sends back with the answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyChallenge {
+    pub options: String,
+    #[serde(default)]
+    pub ceremony: String,
 }
 
 impl MfaStatus {
@@ -40,6 +67,9 @@ impl MfaStatus {
         }
         if self.sms_enabled_at.is_some() {
             methods.push(Method::Sms);
+        }
+        if !self.passkeys.is_empty() {
+            methods.push(Method::Passkey);
         }
         methods
     }
@@ -55,6 +85,7 @@ pub fn sign_in_after(remaining: &[Method]) -> String {
             Method::Totp => Some("a code from your authenticator app"),
             Method::Email => Some("a code sent to your email"),
             Method::Sms => Some("a code sent by SMS"),
+            Method::Passkey => Some("your passkey"),
             Method::Recovery => None,
         })
         .collect();
@@ -108,6 +139,8 @@ pub enum Method {
     Email,
     Sms,
     Recovery,
+    /// A passkey (WebAuthn, user verification required): the strongest method.
+    Passkey,
 }
 
 impl Method {
@@ -117,13 +150,20 @@ impl Method {
             Method::Email => "email",
             Method::Sms => "sms",
             Method::Recovery => "recovery",
+            Method::Passkey => "passkey",
         }
     }
 
     pub fn parse(s: &str) -> Option<Method> {
-        [Method::Totp, Method::Email, Method::Sms, Method::Recovery]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [
+            Method::Totp,
+            Method::Email,
+            Method::Sms,
+            Method::Recovery,
+            Method::Passkey,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
 
     /// How the sign-in page offers it.
@@ -133,15 +173,17 @@ impl Method {
             Method::Email => "Email code",
             Method::Sms => "SMS code",
             Method::Recovery => "Recovery code",
+            Method::Passkey => "Passkey",
         }
     }
 }
 
-/// The method whose code shows or regenerates the recovery codes: the authenticator
-/// app when it is on, else a code by email, else by SMS (any active method will do;
-/// the codes open the account only as the second step after the password).
+/// The method whose code shows or regenerates the recovery codes: a passkey when there
+/// is one, else the authenticator app, else a code by email, else by SMS (any active
+/// method will do; the codes open the account only as the second step after the
+/// password).
 pub fn codes_proof(active: &[Method]) -> Option<Method> {
-    [Method::Totp, Method::Email, Method::Sms]
+    [Method::Passkey, Method::Totp, Method::Email, Method::Sms]
         .into_iter()
         .find(|m| active.contains(m))
 }
@@ -223,15 +265,20 @@ pub struct SignInOptions {
 }
 
 impl SignInOptions {
-    /// Picks the method offered first: the one used last time when it is still on
-    /// (SMS only when no stronger method is on), else the authenticator app, else email
-    /// (recovery codes only as a last resort).
+    /// Picks the method offered first: a passkey whenever there is one (it cannot be
+    /// phished); else the one used last time when it is still on (SMS only when no
+    /// stronger method is on), else the authenticator app, else email (recovery codes
+    /// only as a last resort).
     pub fn choose(methods: Vec<Method>, last: Option<Method>, email_hint: String) -> SignInOptions {
         // SMS, the weakest, is chosen first only when nothing else is on.
         let stronger_on = methods
             .iter()
-            .any(|m| matches!(m, Method::Totp | Method::Email));
-        let preferred = last
+            .any(|m| matches!(m, Method::Totp | Method::Email | Method::Passkey));
+        let passkey = methods
+            .contains(&Method::Passkey)
+            .then_some(Method::Passkey);
+        let preferred = passkey
+            .or(last)
             .filter(|m| methods.contains(m) && *m != Method::Recovery)
             .filter(|m| !(*m == Method::Sms && stronger_on))
             .or_else(|| methods.iter().copied().find(|m| *m != Method::Recovery))
@@ -415,7 +462,23 @@ mod tests {
             Sms,
             "unless it is the only one"
         );
-        for m in [Totp, Email, Sms, Recovery] {
+        assert_eq!(
+            pick(&[Totp, Passkey, Recovery], Some(Totp)),
+            Passkey,
+            "a passkey is preferred whenever there is one"
+        );
+        assert_eq!(pick(&[Sms, Passkey], Some(Sms)), Passkey);
+        assert_eq!(codes_proof(&[Email, Passkey, Totp]), Some(Passkey));
+        assert_eq!(codes_proof(&[Email, Totp]), Some(Totp));
+        assert_eq!(
+            sign_in_after(&[Passkey, Sms]),
+            "signing in still asks for your passkey or a code sent by SMS"
+        );
+        assert!(
+            email_code_held(true, &[Email, Passkey]),
+            "a passkey is never in the mailbox"
+        );
+        for m in [Totp, Email, Sms, Recovery, Passkey] {
             assert_eq!(Method::parse(m.as_str()), Some(m));
         }
         assert_eq!(Method::parse("fax"), None);

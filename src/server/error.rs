@@ -26,6 +26,9 @@ pub enum Error {
     Hashing(#[from] HashError),
     #[error("QR code: {0}")]
     QrCode(#[from] qrcode::types::QrError),
+    /// A value this server wrote (a ceremony's state, a passkey) did not (de)serialise.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
     #[error("background task: {0}")]
     Task(#[from] tokio::task::JoinError),
     /// Anything else that should not happen (a secret that does not open, a context

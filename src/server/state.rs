@@ -34,6 +34,9 @@ pub struct AppState {
     pub geo: Arc<crate::server::domain::geo::Geo>,
     /// This instance's shares of access tokens' per-minute allowances.
     pub token_leases: Arc<crate::server::auth::token::Leases>,
+    /// Passkeys (WebAuthn) for this site's public address; `None` when that address is
+    /// not one WebAuthn accepts (an IP address: a relying party is a domain name).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -115,7 +118,11 @@ impl AppState {
             .hash(&crate::server::domain::tokens::new_token())
             .await
             .map_err(|e| e.to_string())?;
+        let webauthn =
+            crate::server::flows::passkeys::relying_party_for(&config.server.public_base_url)
+                .map(Arc::new);
         Ok(AppState {
+            webauthn,
             keys: Keys::from_secrets(&config.server.secret, &config.server.previous_secrets),
             sealer: Sealer::from_secrets(&config.server.secret, &config.server.previous_secrets),
             config: Arc::new(config),
@@ -169,7 +176,7 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             return false;
         }
     }
-    let jobs: [(&str, Result<u64, sqlx::Error>); 9] = [
+    let jobs: [(&str, Result<u64, sqlx::Error>); 10] = [
         (
             "security log",
             store::events::prune(db, now - state.config.log.retention_secs).await,
@@ -185,6 +192,10 @@ pub async fn housekeeping(state: &AppState, now: i64) -> bool {
             .await,
         ),
         ("sent codes", store::codes::prune(db, now).await),
+        (
+            "passkey ceremonies",
+            store::passkeys::delete_expired_ceremonies(db, now).await,
+        ),
         (
             "throttles",
             store::throttles::prune(

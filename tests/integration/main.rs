@@ -10,6 +10,7 @@ mod database;
 mod email_code_api;
 mod mfa_api;
 mod notices;
+mod passkeys;
 mod password_api;
 mod plain_forms;
 mod profile;

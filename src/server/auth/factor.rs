@@ -16,14 +16,15 @@ use crate::server::error::{internal, Error, Result};
 use crate::server::{store, AppState};
 use serde_json::json;
 
-/// A second factor, as its owner presents it. (A passkey assertion, which is a signed
-/// challenge rather than a typed code, becomes one more variant.)
+/// A second factor, as its owner presents it: a typed code, or a passkey's assertion
+/// (a challenge signed by the authenticator, given as its JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SecondFactor {
     Authenticator,
     EmailCode,
     SmsCode,
     RecoveryCode,
+    Passkey,
 }
 
 impl SecondFactor {
@@ -34,6 +35,7 @@ impl SecondFactor {
             Method::Email => SecondFactor::EmailCode,
             Method::Sms => SecondFactor::SmsCode,
             Method::Recovery => SecondFactor::RecoveryCode,
+            Method::Passkey => SecondFactor::Passkey,
         }
     }
 
@@ -44,6 +46,7 @@ impl SecondFactor {
             SecondFactor::EmailCode => "email",
             SecondFactor::SmsCode => "sms",
             SecondFactor::RecoveryCode => "recovery_code",
+            SecondFactor::Passkey => "passkey",
         }
     }
 
@@ -52,7 +55,9 @@ impl SecondFactor {
         match self {
             SecondFactor::EmailCode => Some(Channel::Email),
             SecondFactor::SmsCode => Some(Channel::Sms),
-            SecondFactor::Authenticator | SecondFactor::RecoveryCode => None,
+            SecondFactor::Authenticator | SecondFactor::RecoveryCode | SecondFactor::Passkey => {
+                None
+            }
         }
     }
 }
@@ -169,6 +174,26 @@ async fn check_factor(
         }
         SecondFactor::RecoveryCode => {
             use_recovery_code(state, caller, user_id, code, where_(purpose), now).await?;
+            Ok(Accepted::default())
+        }
+        SecondFactor::Passkey => {
+            let bound_to = match purpose {
+                For::SecondStep { pending } => super::passkey::bound_to_pending(pending),
+                For::Identity { .. } | For::Disable => {
+                    super::passkey::bound_to_session(caller.signed_in()?.session_id)
+                }
+                For::Enable => return Err(Error::invalid(super::passkey::EXPIRED)),
+            };
+            super::passkey::verify_for(
+                state,
+                caller,
+                user_id,
+                &bound_to,
+                code,
+                where_(purpose),
+                now,
+            )
+            .await?;
             Ok(Accepted::default())
         }
         SecondFactor::EmailCode | SecondFactor::SmsCode => {
@@ -424,6 +449,7 @@ pub async fn active_methods(state: &AppState, user_id: i64) -> Result<Vec<Method
         (on.totp, Method::Totp),
         (on.email, Method::Email),
         (on.sms, Method::Sms),
+        (on.passkey, Method::Passkey),
     ]
     .into_iter()
     .filter_map(|(at, m)| at.map(|_| m))

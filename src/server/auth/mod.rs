@@ -9,6 +9,7 @@ pub mod device;
 pub mod factor;
 pub mod guard;
 pub mod identity;
+pub mod passkey;
 pub mod session;
 pub mod token;
 

@@ -103,10 +103,12 @@ fn two_step(f: &Facts) -> CheckLine {
         Method::Email => Some("codes by email"),
         Method::Sms => Some("codes by SMS"),
         Method::Totp => Some("an authenticator app"),
+        Method::Passkey => Some("a passkey"),
         Method::Recovery => None,
     };
     let on: Vec<&str> = f.methods.iter().filter_map(names).collect();
-    if f.methods.contains(&Method::Totp) {
+    // A passkey (phishing-resistant) or the authenticator app: the preferred methods.
+    if f.methods.contains(&Method::Passkey) || f.methods.contains(&Method::Totp) {
         line(
             "two_step",
             Mark::Done,
@@ -119,7 +121,7 @@ fn two_step(f: &Facts) -> CheckLine {
             "two_step",
             Mark::Todo,
             title,
-            "Off: a stolen password alone opens your account. Turn on a second method; an authenticator app is the strongest.".into(),
+            "Off: a stolen password alone opens your account. Turn on a second method; a passkey is the strongest.".into(),
             ("Turn On Two-Step Sign-In", "#mfa-title"),
         )
     } else {
@@ -128,7 +130,7 @@ fn two_step(f: &Facts) -> CheckLine {
             Mark::Improve,
             title,
             format!(
-                "On, with {}. An authenticator app is stronger: codes sent by email or SMS can be intercepted.",
+                "On, with {}. A passkey or an authenticator app is stronger: codes sent by email or SMS can be intercepted.",
                 on.join(" and ")
             ),
             ("Add an Authenticator App", "#totp-title"),

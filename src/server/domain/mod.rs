@@ -10,6 +10,7 @@ pub mod device;
 pub mod email;
 pub mod export;
 pub mod geo;
+pub mod passkey;
 pub mod phone;
 pub mod recovery;
 pub mod security_log;

@@ -59,6 +59,8 @@ event_kinds! {
     RecoveryCodesViewed = "recovery_codes_viewed" in Mfa,
     RecoveryCodesRegenerated = "recovery_codes_regenerated" in Mfa,
     RecoveryCodesRetired = "recovery_codes_retired" in Mfa,
+    PasskeyRenamed = "passkey_renamed" in Mfa,
+    PasskeyRefused = "passkey_refused" in Mfa,
     SessionRevoked = "session_revoked" in Sessions,
     OtherSessionsRevoked = "other_sessions_revoked" in Sessions,
     AccessTokenCreated = "access_token_created" in Tokens,
@@ -118,6 +120,7 @@ fn method_name(method: &str) -> &'static str {
         "totp" => "Authenticator app",
         "email" => "Email codes",
         "sms" => "SMS codes",
+        "passkey" => "Passkey",
         _ => "Two-factor authentication",
     }
 }
@@ -163,6 +166,7 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
             "totp" => ("Signed in with the authenticator app".into(), Success),
             "email" => ("Signed in with an email code".into(), Success),
             "sms" => ("Signed in with an SMS code".into(), Success),
+            "passkey" => ("Signed in with a passkey".into(), Success),
             _ => ("Signed in".into(), Success),
         },
         K::SignInFailed => match field("reason") {
@@ -217,6 +221,8 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         },
         K::PasswordResetRequested => ("Password reset requested".into(), Success),
         K::PasswordReset => ("Password reset by email link".into(), Success),
+        K::MfaEnabled if field("method") == "passkey" => ("Passkey added".into(), Success),
+        K::MfaDisabled if field("method") == "passkey" => ("Passkey removed".into(), Success),
         K::MfaEnabled => (
             format!("{} turned on", method_name(field("method"))),
             Success,
@@ -253,6 +259,15 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
         K::SmsSendFailed => ("SMS could not be delivered".into(), Refused),
         K::TotpCodeFailed => ("Wrong authenticator code".into(), Refused),
         K::TotpCodeReplayed => ("Authenticator code used twice".into(), Refused),
+        K::PasskeyRenamed => ("Passkey renamed".into(), Success),
+        K::PasskeyRefused => match field("reason") {
+            "counter_went_back" => (
+                "Passkey refused: its counter went back (a copy?)".into(),
+                Refused,
+            ),
+            "unknown_passkey" => ("Passkey refused: not registered".into(), Refused),
+            _ => ("Passkey refused".into(), Refused),
+        },
         K::RecoveryCodesViewed => ("Recovery codes viewed".into(), Success),
         K::RecoveryCodesRegenerated => ("Recovery codes regenerated".into(), Success),
         K::RecoveryCodesRetired => (

@@ -37,6 +37,15 @@ pub const SIGN_IN_IP: Policy = Policy {
     max_secs: 10 * 60,
     forget_after_secs: 3600,
 };
+/// Passkey sign-ins begun from one address (each keeps a ceremony for 5 minutes): a
+/// page load or a click each, so a person never meets it; a script filling the table
+/// does.
+pub const PASSKEY_CEREMONIES_IP: Policy = Policy {
+    free: 60,
+    base_secs: 1,
+    max_secs: 60,
+    forget_after_secs: 600,
+};
 /// Unknown access tokens (well-formed, with a valid checksum, but not ours) from one
 /// address: someone trying tokens is slowed long before it could matter. Revoked and
 /// expired tokens are real ones and are not counted.

@@ -33,12 +33,15 @@ pub enum Purpose {
     EmailChange,
     /// The link that undoes an email change, sent to the old address.
     EmailChangeUndo,
+    /// The id a browser holds for a passkey sign-in under way.
+    PasskeyCeremony,
 }
 
 impl Purpose {
     fn label(self) -> &'static [u8] {
         match self {
             Purpose::Session => b"session",
+            Purpose::PasskeyCeremony => b"passkey-ceremony",
             Purpose::VerifyEmail => b"verify-email",
             Purpose::ResetPassword => b"reset-password",
             Purpose::RecoveryCode => b"recovery-code",

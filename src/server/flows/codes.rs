@@ -442,9 +442,9 @@ pub async fn request_codes_code(
             to.bound_to = bound;
             (to, Channel::Sms)
         }
-        Method::Totp | Method::Recovery => {
+        Method::Totp | Method::Recovery | Method::Passkey => {
             return Err(Error::invalid(
-                "Enter a code from your authenticator app: no code is sent for this.",
+                "Confirm with your authenticator app or passkey: no code is sent for this.",
             ))
         }
     };

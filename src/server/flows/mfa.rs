@@ -30,6 +30,8 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, Erro
         sms_default_country: state.config.sms.default_country.clone(),
         sms_countries: state.config.sms.countries.clone(),
         recovery_codes_retired: row.recovery_codes_retired_at.is_some(),
+        passkeys: super::passkeys::list(state, s.user_id).await?,
+        passkeys_available: state.webauthn.is_some(),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod allowlist;
 pub mod codes;
 pub mod mfa;
 pub mod notices;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod second_step;

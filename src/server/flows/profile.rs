@@ -476,6 +476,7 @@ pub async fn checklist(
         (row.totp, Method::Totp),
         (row.email, Method::Email),
         (row.sms, Method::Sms),
+        (row.passkey, Method::Passkey),
     ]
     .into_iter()
     .filter_map(|(at, m)| at.map(|_| m))

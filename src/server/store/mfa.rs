@@ -34,6 +34,8 @@ pub struct Enabled {
     pub totp: Option<i64>,
     pub email: Option<i64>,
     pub sms: Option<i64>,
+    /// When the account's first passkey (still there) was added.
+    pub passkey: Option<i64>,
 }
 
 pub async fn enabled(db: &Db, user_id: i64) -> Result<Enabled, sqlx::Error> {
@@ -42,7 +44,8 @@ pub async fn enabled(db: &Db, user_id: i64) -> Result<Enabled, sqlx::Error> {
                 (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email')
                     AS email,
                 (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms')
-                    AS sms",
+                    AS sms,
+                (SELECT MIN(created_at) FROM passkeys WHERE user_id = $1) AS passkey",
     )
     .bind(user_id)
     .fetch_one(db)
@@ -308,7 +311,8 @@ pub async fn delete_recovery_codes_if_no_method(
 ) -> Result<bool, sqlx::Error> {
     let (methods,): (i64,) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM totp_methods WHERE user_id = $1 AND enabled_at IS NOT NULL)
-              + (SELECT COUNT(*) FROM code_methods WHERE user_id = $1)",
+              + (SELECT COUNT(*) FROM code_methods WHERE user_id = $1)
+              + (SELECT COUNT(*) FROM passkeys WHERE user_id = $1)",
     )
     .bind(user_id)
     .fetch_one(&mut **tx)

@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod mfa;
 pub mod notices;
 pub mod outbox;
+pub mod passkeys;
 pub mod profile;
 pub mod sessions;
 pub mod throttles;

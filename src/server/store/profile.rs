@@ -66,6 +66,7 @@ pub struct ChecklistRow {
     pub totp: Option<i64>,
     pub email: Option<i64>,
     pub sms: Option<i64>,
+    pub passkey: Option<i64>,
     pub recovery_left: i64,
     /// Live sessions (this one included).
     pub sessions: i64,
@@ -88,6 +89,7 @@ pub async fn checklist_row(
                 (SELECT enabled_at FROM totp_methods WHERE user_id = $1) AS totp,
                 (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'email') AS email,
                 (SELECT enabled_at FROM code_methods WHERE user_id = $1 AND channel = 'sms') AS sms,
+                (SELECT MIN(created_at) FROM passkeys WHERE user_id = $1) AS passkey,
                 (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)
                     AS recovery_left,
                 (SELECT COUNT(*) FROM sessions

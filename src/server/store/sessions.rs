@@ -60,7 +60,7 @@ where
 }
 
 /// Inserts a session only when its account has no second factor on (an enabled
-/// authenticator, an email or SMS code method) and its credentials are still those
+/// authenticator, an email or SMS code method, a passkey) and its credentials are still those
 /// the sign-in checked (version $8): the session's values are $1 to $7, its user $2.
 macro_rules! insert_unless_second_factor {
     () => {
@@ -68,6 +68,7 @@ macro_rules! insert_unless_second_factor {
          SELECT $1, $2, $3, $4, $5, $6, $7, $4
          WHERE NOT EXISTS (SELECT 1 FROM totp_methods WHERE user_id = $2 AND enabled_at IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM code_methods WHERE user_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $2)
            AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND credential_version = $8)"
     };
 }
