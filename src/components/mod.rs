@@ -12,6 +12,7 @@ pub mod password_checklist;
 pub mod recovery_codes;
 pub mod strength;
 pub mod toast;
+pub mod webauthn;
 
 pub use code_input::{submit_once, CodeInput};
 pub use copy::CopyButton;

@@ -1,4 +1,6 @@
 use crate::api::mfa::{get_sign_in_options, SendSignInCode, VerifySignIn};
+use crate::api::passkeys::passkey_second_step_options;
+use crate::components::webauthn;
 use crate::components::{
     focus_when_present, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock, SubmitButton,
     TextField,
@@ -116,12 +118,43 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
         dispatch(m, current);
     };
     let on_complete = Callback::new(move |_: ()| submit());
+    // A passkey: the browser's prompt for this sign-in's ceremony, its answer sent as
+    // the "code" of the method "passkey".
+    let prompt_error = RwSignal::new(None::<String>);
+    let prompting = RwSignal::new(false);
+    let use_passkey = move |_| {
+        prompt_error.set(None);
+        value.set(None);
+        prompting.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = match passkey_second_step_options().await {
+                Ok(options) => webauthn::get(&options, None)
+                    .await
+                    .map_err(|e| e.message(false)),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = prompting.try_set(false);
+            match answer {
+                Ok(json) => {
+                    action.dispatch(VerifySignIn {
+                        code: json,
+                        recovery_code: String::new(),
+                        method: Some(Method::Passkey.as_str().into()),
+                    });
+                }
+                Err(m) if m.is_empty() => {}
+                Err(m) => {
+                    let _ = prompt_error.try_set(Some(m));
+                }
+            }
+        });
+    };
     // Arriving from the password step, the field for the chosen method has the focus.
     Effect::new(move |_| {
-        focus_when_present(if chosen.get_untracked() == Method::Recovery {
-            "field-recovery_code"
-        } else {
-            "field-code"
+        focus_when_present(match chosen.get_untracked() {
+            Method::Recovery => "field-recovery_code",
+            Method::Passkey => "use-passkey",
+            _ => "field-code",
         })
     });
     let choose = move |m: Method| {
@@ -165,6 +198,18 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                 <FormAlert message=general_error(value)/>
                 <input type="hidden" name="method" value=move || chosen.get().as_str()/>
                 {move || match chosen.get() {
+                    Method::Passkey => view! {
+                        <input type="hidden" name="code" value=""/>
+                        <input type="hidden" name="recovery_code" value=""/>
+                        <p>"Use your passkey: your device asks for your fingerprint, face or screen lock."</p>
+                        <p class="without-script">"Passkeys need this page's script. Choose another method, or turn JavaScript on."</p>
+                        <div class="alert-slot" aria-live="assertive">
+                            {move || prompt_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                        </div>
+                        <button type="button" id="use-passkey" class="btn btn-primary btn-block" on:click=use_passkey disabled=move || prompting.get() || action.pending().get()>
+                            "Use Passkey"
+                        </button>
+                    }.into_any(),
                     Method::Recovery => view! {
                         <input type="hidden" name="code" value=""/>
                         <p>"Enter one of the recovery codes you saved when you turned on two-step sign-in."</p>
@@ -191,7 +236,9 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         <CodeInput value=code error=field_error(value, "code") on_complete=on_complete/>
                     }.into_any(),
                 }}
-                <SubmitButton label="Verify" pending=action.pending()/>
+                <Show when=move || chosen.get() != Method::Passkey>
+                    <SubmitButton label="Verify" pending=action.pending()/>
+                </Show>
             </form>
             // The plain forms the buttons above submit before the script runs.
             {several.then(|| view! { <form id="choose-method" method="get" action="/signin/verify"></form> })}
@@ -208,7 +255,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         ev.prevent_default();
                         if chosen.get_untracked() == Method::Recovery {
                             choose(before_recovery.get_value());
-                            focus_when_present("field-code");
+                            focus_when_present(if before_recovery.get_value() == Method::Passkey { "use-passkey" } else { "field-code" });
                         } else {
                             before_recovery.set_value(chosen.get_untracked());
                             choose(Method::Recovery);
@@ -218,6 +265,7 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         {move || match (chosen.get(), before_recovery.get_value()) {
                             (Method::Recovery, Method::Email) => "Use an email code instead",
                             (Method::Recovery, Method::Sms) => "Use an SMS code instead",
+                            (Method::Recovery, Method::Passkey) => "Use your passkey instead",
                             (Method::Recovery, _) => "Use your authenticator app instead",
                             _ => "Use a recovery code",
                         }}

@@ -4,6 +4,7 @@
 use super::email_code::{
     follow_send, send_error, DisableCodeMethod, EmailCodeState, EnableEmailCode, SentNote,
 };
+use super::passkeys::{AddPasskey, PasskeysState, RemovePasskey, RenamePasskey};
 use super::sms_code::{EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
     confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
@@ -16,7 +17,8 @@ use crate::components::{
 };
 use crate::model::error::ApiError;
 use crate::model::mfa::{
-    codes_proof, sign_in_after, IdentityProof, Method, MfaStatus, RecoveryCodes, TotpSetup,
+    codes_proof, sign_in_after, IdentityProof, Method, MfaStatus, PasskeyInfo, RecoveryCodes,
+    TotpSetup,
 };
 use crate::model::time::format_date;
 use crate::pages::{field_error, general_error};
@@ -118,6 +120,62 @@ pub fn MfaSection() -> impl IntoView {
         disable_sms.value().set(None);
         sms_disable_open.set(true);
     });
+    // Passkeys: "Add a passkey" (ending with the recovery codes when it is the first
+    // method), "Rename" and "Remove" of the one chosen.
+    let passkey_add_open = RwSignal::new(false);
+    let passkey_added = RwSignal::new(None::<Option<RecoveryCodes>>);
+    let passkey_unsaved = RwSignal::new(false);
+    let passkey_rename_open = RwSignal::new(false);
+    let passkey_remove_open = RwSignal::new(false);
+    let passkey_chosen = RwSignal::new(None::<PasskeyInfo>);
+    let passkey_renamed = RwSignal::new(None::<String>);
+    let passkey_removed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(codes) = passkey_added.get() {
+            if codes.is_none() {
+                passkey_add_open.set(false);
+            }
+            changed("Passkey added.".into(), "passkey-add");
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(name) = passkey_renamed.get() {
+            passkey_rename_open.set(false);
+            changed(format!("Passkey renamed to “{name}”."), "passkeys-list");
+        }
+    });
+    Effect::new(move |_| {
+        if passkey_removed.get() {
+            passkey_remove_open.set(false);
+            changed("Passkey removed.".into(), "passkey-add");
+        }
+    });
+    let open_passkey_add = Callback::new(move |_: ()| {
+        passkey_added.set(None);
+        passkey_add_open.set(true);
+    });
+    let open_passkey_rename = Callback::new(move |p: PasskeyInfo| {
+        passkey_renamed.set(None);
+        passkey_chosen.set(Some(p));
+        passkey_rename_open.set(true);
+    });
+    let open_passkey_remove = Callback::new(move |p: PasskeyInfo| {
+        passkey_removed.set(false);
+        passkey_chosen.set(Some(p));
+        passkey_remove_open.set(true);
+    });
+    // A passkey dialog closed (perhaps mid-request): the section shows what the server
+    // now holds, and the focus goes back to it.
+    Effect::new(move |before: Option<bool>| {
+        let now = passkey_add_open.get() || passkey_rename_open.get() || passkey_remove_open.get();
+        if before == Some(true) && !now {
+            if focus_next.get_value().is_none() {
+                focus_next.set_value(Some("passkey-add"));
+            }
+            status.refetch();
+        }
+        now
+    });
     // What the dialogs need to know of the section's state as they open.
     let loaded = move || status.get().and_then(|r| r.ok());
     let active = move || loaded().map(|s| s.active()).unwrap_or_default();
@@ -182,6 +240,9 @@ pub fn MfaSection() -> impl IntoView {
             || email_disable_open.get()
             || sms_enable_open.get()
             || sms_disable_open.get()
+            || passkey_add_open.get()
+            || passkey_rename_open.get()
+            || passkey_remove_open.get()
     };
     // A dialog closed (perhaps while its request was in flight): the section shows what
     // the server now holds, and the focus goes back to it.
@@ -230,6 +291,17 @@ pub fn MfaSection() -> impl IntoView {
             <div class="section-text">
                 <h2 id="mfa-title">"Multi-factor authentication"</h2>
                 <p class="muted">"At sign-in you enter your password and a one-time code, from whichever of your methods you pick. This keeps your account safe even if your password leaks."</p>
+                <div class="method" role="group" aria-labelledby="passkeys-title">
+                    <h3 id="passkeys-title">"Passkeys " <span class="badge badge-success">"Most secure"</span></h3>
+                    <p class="muted">"Sign in with your fingerprint, face or screen lock, with no password and no code. A passkey cannot be phished: it only works on this site."</p>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            status.await.ok().map(|s| view! {
+                                <PasskeysState status=s on_add=open_passkey_add on_rename=open_passkey_rename on_remove=open_passkey_remove/>
+                            })
+                        })}
+                    </Suspense>
+                </div>
                 <div class="method" role="group" aria-labelledby="email-code-title">
                     <h3 id="email-code-title">"Email Code"</h3>
                     <p class="muted">"One-time codes sent to your registered email address. Nothing to install."</p>
@@ -334,6 +406,23 @@ pub fn MfaSection() -> impl IntoView {
                     />
                 }).into_any(),
             }}
+        </Dialog>
+        <Dialog open=passkey_add_open title="Add a Passkey" id="add-passkey" toast=toast confirm_close=unsaved_question(passkey_unsaved)>
+            {move || match passkey_added.get() {
+                Some(Some(c)) => view! { <SaveCodes codes=c open=passkey_add_open unsaved=passkey_unsaved step="Save your recovery codes"/> }.into_any(),
+                // Added without codes: the dialog is closing.
+                Some(None) => ().into_any(),
+                None => untrack(move || view! { <AddPasskey open=passkey_add_open added=passkey_added/> }).into_any(),
+            }}
+        </Dialog>
+        <Dialog open=passkey_rename_open title="Rename Passkey" id="rename-passkey" toast=toast>
+            {move || passkey_chosen.get().map(|p| view! { <RenamePasskey open=passkey_rename_open passkey=p renamed=passkey_renamed/> })}
+        </Dialog>
+        <Dialog open=passkey_remove_open title="Remove Passkey" id="remove-passkey" toast=toast>
+            {move || passkey_chosen.get().map(|p| {
+                let (active, count) = untrack(move || (active(), loaded().map(|s| s.passkeys.len()).unwrap_or(1)));
+                view! { <RemovePasskey open=passkey_remove_open passkey=p active=active passkeys=count removed=passkey_removed/> }
+            })}
         </Dialog>
         <Dialog open=sms_disable_open title="Disable SMS Code" id="disable-sms" toast=toast>
             {move || view! { <DisableCodeMethod channel="sms" open=sms_disable_open action=disable_sms last=untrack(move || last_method.get())/> }}
@@ -613,7 +702,7 @@ fn ViewCodes(
     /// The method whose code confirms it (see `codes_proof`).
     proof: Method,
 ) -> impl IntoView {
-    let sends = proof != Method::Totp;
+    let sends = matches!(proof, Method::Email | Method::Sms);
     // Email and SMS: a code is sent as the dialog opens, and on "Request Code".
     let clock = ResendClock::new();
     let note = RwSignal::new(None::<String>);
@@ -625,6 +714,9 @@ fn ViewCodes(
     });
     if sends {
         send.dispatch(());
+    }
+    if proof == Method::Passkey {
+        focus_when_present("codes-use-passkey");
     }
     let code = RwSignal::new(String::new());
     let last = StoredValue::new(String::new());
@@ -660,15 +752,61 @@ fn ViewCodes(
             if sends {
                 send.dispatch(());
             }
-            focus_when_present("field-code");
+            focus_when_present(if proof == Method::Passkey {
+                "codes-use-passkey"
+            } else {
+                "field-code"
+            });
         }
         _ => {}
     });
     let submit_code = Callback::new(move |_: ()| submit_once(view_action, code, last));
+    // A passkey confirms it instead of a code: the browser's prompt for a ceremony bound
+    // to this session, its answer checked as the "code".
+    let prompt_error = RwSignal::new(None::<String>);
+    let prompting = RwSignal::new(false);
+    let use_passkey = move |_| {
+        prompt_error.set(None);
+        prompting.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = match crate::api::passkeys::passkey_identity_options().await {
+                Ok(options) => crate::components::webauthn::get(&options, None)
+                    .await
+                    .map_err(|e| e.message(false)),
+                Err(e) => Err(e.to_string()),
+            };
+            if prompting.try_set(false).is_none() {
+                return;
+            }
+            match answer {
+                Ok(json) => {
+                    view_action.dispatch(json);
+                }
+                Err(m) if m.is_empty() => {}
+                Err(m) => prompt_error.set(Some(m)),
+            }
+        });
+    };
     let from = match proof {
         Method::Email => "the code we send to your email address",
         Method::Sms => "the code we text to your phone",
+        Method::Passkey => "",
         _ => "a current code from your authenticator app",
+    };
+    let ask_passkey = move |intro: &'static str| {
+        view! {
+            <div>
+                <p>{intro}</p>
+                <FormAlert message=general_error(view_value)/>
+                <div class="alert-slot" aria-live="assertive">
+                    {move || prompt_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                </div>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="button" id="codes-use-passkey" class="btn btn-primary" on:click=use_passkey disabled=move || prompting.get() || view_action.pending().get()>"Use Passkey"</button>
+                </div>
+            </div>
+        }
     };
     let ask_code = move |intro: String| {
         view! {
@@ -693,6 +831,8 @@ fn ViewCodes(
     view! {
         <div class="dialog-body">
             {move || match (mode.get(), shown.get()) {
+                (CodesView::Ask, _) | (_, None) if proof == Method::Passkey => ask_passkey("Confirm with your passkey to see your recovery codes.").into_any(),
+                (CodesView::FreshCode, _) if proof == Method::Passkey => ask_passkey("It has been a while since you confirmed it is you. Use your passkey to regenerate your recovery codes.").into_any(),
                 (CodesView::Ask, _) | (_, None) => ask_code(format!("Enter {from} to see your recovery codes.")).into_any(),
                 (CodesView::FreshCode, _) => ask_code(format!("It has been a while since you entered a code. Enter {from} to regenerate your recovery codes.")).into_any(),
                 (CodesView::ConfirmRegenerate, Some(_)) => view! {

@@ -1,5 +1,6 @@
 mod email_code;
 mod mfa;
+mod passkeys;
 mod password;
 mod sms_code;
 
