@@ -15,6 +15,9 @@ export const OTHER_INSTANCE_PORT = 3102;
 // An instance whose clock the tests move (libfaketime reads the offset, e.g. "+8d",
 // from .run/faketime), for a token that expires.
 export const MOVED_CLOCK_PORT = 3103;
+// An instance at a domain name (http://localhost is a secure context): WebAuthn takes
+// no IP address as a relying party, so passkeys are tested here.
+export const PASSKEY_PORT = 3104;
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 // The database: SQLite files under .run/ by default; with LATCHKEY_E2E_POSTGRES set
@@ -132,6 +135,20 @@ export default defineConfig({
               // A proof of identity (a code check, the password, signing in) counts
               // for 5 seconds only here.
               LATCHKEY_SESSION_REAUTH_SECONDS: '5',
+            },
+          },
+          {
+            command: './target/release/latchkey',
+            cwd: '..',
+            // Ready once it accepts connections (its host guard answers only to
+            // "localhost", which Node may resolve to ::1 first).
+            port: PASSKEY_PORT,
+            timeout: 60_000,
+            reuseExistingServer: false,
+            stdout: 'pipe' as const,
+            env: {
+              ...appEnv(PASSKEY_PORT, 'e2e-passkeys'),
+              LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://localhost:${PASSKEY_PORT}`,
             },
           },
           {
