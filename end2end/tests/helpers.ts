@@ -67,7 +67,7 @@ export async function signIn(page: Page, email: string, password = STRONG_PASSWO
   await gotoReady(page, '/signin');
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
 }
 
 /** Records what would tell a person (or us) that the page is broken. */

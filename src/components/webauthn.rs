@@ -81,7 +81,14 @@ impl Abort {
 pub async fn create(options: &str) -> Result<String, PromptError> {
     #[cfg(feature = "hydrate")]
     {
-        imp::prompt("create", "parseCreationOptionsFromJSON", options, None, None).await
+        imp::prompt(
+            "create",
+            "parseCreationOptionsFromJSON",
+            options,
+            None,
+            None,
+        )
+        .await
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -216,12 +223,14 @@ mod imp {
             .map_err(other)?;
         let credential = wasm_bindgen_futures::JsFuture::from(promise)
             .await
-            .map_err(|e| match get(&e, "name").and_then(|n| n.as_string()).as_deref() {
-                Some("NotAllowedError") => PromptError::NotAllowed,
-                Some("InvalidStateError") => PromptError::AlreadyThere,
-                Some("AbortError") => PromptError::Aborted,
-                _ => other(e),
-            })?;
+            .map_err(
+                |e| match get(&e, "name").and_then(|n| n.as_string()).as_deref() {
+                    Some("NotAllowedError") => PromptError::NotAllowed,
+                    Some("InvalidStateError") => PromptError::AlreadyThere,
+                    Some("AbortError") => PromptError::Aborted,
+                    _ => other(e),
+                },
+            )?;
         let to_json: Function = get(&credential, "toJSON")
             .and_then(|f| f.dyn_into().ok())
             .ok_or(PromptError::Unsupported)?;

@@ -113,9 +113,7 @@ pub fn SignInPage() -> impl IntoView {
 /// `autofill`, the address field's offer), the answer to the server. An empty error is
 /// a prompt that gave way to another.
 async fn with_passkey(autofill: Option<Abort>, next: Option<String>) -> Result<SignedIn, String> {
-    let challenge = passkey_sign_in_options()
-        .await
-        .map_err(|e| e.to_string())?;
+    let challenge = passkey_sign_in_options().await.map_err(|e| e.to_string())?;
     let answer = webauthn::get(&challenge.options, autofill.as_ref())
         .await
         .map_err(|e| match (e, autofill.is_some()) {

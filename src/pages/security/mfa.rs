@@ -775,7 +775,8 @@ fn ViewCodes(
                     .map_err(|e| e.message(false)),
                 Err(e) => Err(e.to_string()),
             };
-            if prompting.try_set(false).is_none() {
+            if prompting.try_set(false).is_some() {
+                // Closed meanwhile: its values are gone.
                 return;
             }
             match answer {

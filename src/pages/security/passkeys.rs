@@ -104,7 +104,8 @@ pub fn AddPasskey(
             prompting.set(true);
             leptos::task::spawn_local(async move {
                 let answer = webauthn::create(&challenge.options).await;
-                if prompting.try_set(false).is_none() {
+                if prompting.try_set(false).is_some() {
+                    // Closed meanwhile: its values are gone.
                     return;
                 }
                 match answer {
@@ -222,7 +223,11 @@ pub fn RemovePasskey(
     let left: Vec<Method> = if passkeys > 1 {
         active.clone()
     } else {
-        active.iter().copied().filter(|m| *m != Method::Passkey).collect()
+        active
+            .iter()
+            .copied()
+            .filter(|m| *m != Method::Passkey)
+            .collect()
     };
     let after = sign_in_after(&left);
     let warning = if left.is_empty() {
