@@ -3,7 +3,8 @@
 
 /// Focuses the element with this id as soon as it exists (it may appear only when a
 /// resource reloads), giving up after two seconds. In the browser only.
-pub fn focus_when_present(id: &'static str) {
+pub fn focus_when_present(id: impl Into<String>) {
+    let id: String = id.into();
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
         use leptos::wasm_bindgen::JsCast;
@@ -11,7 +12,7 @@ pub fn focus_when_present(id: &'static str) {
             gloo_timers::future::TimeoutFuture::new(50).await;
             let found = leptos::web_sys::window()
                 .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id(id))
+                .and_then(|d| d.get_element_by_id(&id))
                 .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
             if let Some(el) = found {
                 let _ = el.focus();

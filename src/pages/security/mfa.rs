@@ -34,11 +34,11 @@ pub fn MfaSection() -> impl IntoView {
     // Where focus goes once the section shows its new state: the button that replaced
     // the one the dialog would have returned focus to, or else the opener again (the
     // section is drawn afresh, so the browser's own return of focus is lost).
-    let focus_next = StoredValue::new(None::<&'static str>);
+    let focus_next = StoredValue::new(None::<String>);
     // The security checklist at the top of the page follows what changes here.
     let account_changed = use_context::<super::AccountChanged>();
-    let changed = move |message: String, next: &'static str| {
-        focus_next.set_value(Some(next));
+    let changed = move |message: String, next: &str| {
+        focus_next.set_value(Some(next.into()));
         status.refetch();
         if let Some(c) = account_changed {
             c.0.update(|n| *n += 1);
@@ -141,7 +141,14 @@ pub fn MfaSection() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(name) = passkey_renamed.get() {
             passkey_rename_open.set(false);
-            changed(format!("Passkey renamed to “{name}”."), "passkeys-list");
+            let id = passkey_chosen
+                .get_untracked()
+                .map(|p| p.id)
+                .unwrap_or_default();
+            changed(
+                format!("Passkey renamed to “{name}”."),
+                &format!("passkey-rename-{id}"),
+            );
         }
     });
     Effect::new(move |_| {
@@ -166,11 +173,31 @@ pub fn MfaSection() -> impl IntoView {
     });
     // A passkey dialog closed (perhaps mid-request): the section shows what the server
     // now holds, and the focus goes back to it.
+    // Which passkey dialog was open last (to give the focus back to its opener).
+    let rename_was_open = StoredValue::new(false);
+    let add_was_open = StoredValue::new(false);
     Effect::new(move |before: Option<bool>| {
-        let now = passkey_add_open.get() || passkey_rename_open.get() || passkey_remove_open.get();
+        let (add, rename, remove) = (
+            passkey_add_open.get(),
+            passkey_rename_open.get(),
+            passkey_remove_open.get(),
+        );
+        let now = add || rename || remove;
+        if now {
+            rename_was_open.set_value(rename);
+            add_was_open.set_value(add);
+        }
         if before == Some(true) && !now {
             if focus_next.get_value().is_none() {
-                focus_next.set_value(Some("passkey-add"));
+                // Back to the button that opened it.
+                let opener = match (add_was_open.get_value(), passkey_chosen.get_untracked()) {
+                    (false, Some(p)) if rename_was_open.get_value() => {
+                        format!("passkey-rename-{}", p.id)
+                    }
+                    (false, Some(p)) => format!("passkey-remove-{}", p.id),
+                    _ => "passkey-add".to_string(),
+                };
+                focus_next.set_value(Some(opener));
             }
             status.refetch();
         }
@@ -268,7 +295,7 @@ pub fn MfaSection() -> impl IntoView {
             ];
             if let Some(i) = (0..7).find(|&i| before[i] && !now[i]) {
                 if focus_next.get_value().is_none() {
-                    focus_next.set_value(Some(openers[i]));
+                    focus_next.set_value(Some(openers[i].into()));
                 }
                 status.refetch();
             }

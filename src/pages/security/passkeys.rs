@@ -50,8 +50,8 @@ pub fn PasskeysState(
                                     <span class="muted passkey-dates">{format!("Added {}, {used}", format_date(p.created_at))}</span>
                                 </div>
                                 <div class="method-actions">
-                                    <button type="button" class="btn btn-secondary btn-small" aria-label=format!("Rename {}", p.name) on:click=move |_| on_rename.run(for_rename.clone())>"Rename"</button>
-                                    <button type="button" class="btn btn-danger btn-small" aria-label=format!("Remove {}", p.name) on:click=move |_| on_remove.run(for_remove.clone())>"Remove"</button>
+                                    <button type="button" id=format!("passkey-rename-{}", p.id) class="btn btn-secondary btn-small" aria-label=format!("Rename {}", p.name) on:click=move |_| on_rename.run(for_rename.clone())>"Rename"</button>
+                                    <button type="button" id=format!("passkey-remove-{}", p.id) class="btn btn-danger btn-small" aria-label=format!("Remove {}", p.name) on:click=move |_| on_remove.run(for_remove.clone())>"Remove"</button>
                                 </div>
                             </li>
                         }
