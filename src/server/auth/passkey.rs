@@ -119,6 +119,8 @@ pub async fn take_ceremony(
 
 pub const NOT_ACCEPTED: &str =
     "This passkey was not accepted. Try again, or choose another method.";
+pub const NOT_REGISTERED: &str =
+    "This passkey is not registered here (it may have been removed). Sign in with your email and password, or use another passkey.";
 pub const EXPIRED: &str = "The passkey request timed out. Try again.";
 
 /// Reads the browser's answer (`PublicKeyCredential.toJSON()`).
@@ -190,9 +192,7 @@ pub async fn verify_discovered(
             json!({"reason": "unknown_passkey"}),
         )
         .await?;
-        return Err(Error::unauthorized(
-            "This passkey is not registered here (it may have been removed). Sign in with your email and password.",
-        ));
+        return Err(Error::unauthorized(NOT_REGISTERED));
     };
     let judged = judge(
         state,
@@ -263,6 +263,7 @@ async fn judge(
         Ok(r) => r,
         Err(e) => {
             let went_back = matches!(e, WebauthnError::CredentialPossibleCompromise);
+            let unknown = found.is_none();
             let reason = if went_back {
                 "counter_went_back"
             } else if found.is_none() {
@@ -292,7 +293,14 @@ async fn judge(
                     .await?;
                 }
             }
-            return Err(Error::wrong("passkey", NOT_ACCEPTED));
+            return Err(Error::wrong(
+                "passkey",
+                if unknown {
+                    NOT_REGISTERED
+                } else {
+                    NOT_ACCEPTED
+                },
+            ));
         }
     };
     let Some((row, mut key)) = found else {
