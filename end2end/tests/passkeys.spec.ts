@@ -266,9 +266,13 @@ test('passkeys by keyboard alone, with axe on each new state', async ({ page }) 
   await expect(remove).toBeHidden();
   await expect(group(page).getByText('None yet')).toBeVisible();
 
-  // The sign-in page's passkey button, by keyboard.
-  await page.goto('/signin');
+  // The sign-in page's passkey button, by keyboard (the device still holds the passkey
+  // just removed: the page says so).
+  await signOut(page);
   await waitHydrated(page);
   await axe(page, 'sign-in with the passkey button');
   await tabTo(page, page.getByRole('button', { name: 'Sign in with a passkey' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alert')).toContainText('This passkey is not registered here');
+  await axe(page, 'sign-in with a passkey refused');
 });
