@@ -1,6 +1,6 @@
 import { test, expect, type CDPSession, type Page } from '@playwright/test';
 import {
-  axe, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForMail, waitHydrated,
+  axe, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 import { PASSKEY_PORT } from '../playwright.config';
 
@@ -119,6 +119,17 @@ test('a passkey: added, signs in with no password, renamed, confirms the recover
   await expect(view.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem')).toHaveCount(10);
   await view.getByRole('button', { name: 'Done' }).click();
 
+  // Turning on another method: the passkey confirms it is the owner, not the password.
+  const emailBlock = page.getByRole('group', { name: 'Email Code' });
+  await emailBlock.getByRole('button', { name: 'Enable' }).click();
+  const enable = page.getByRole('dialog', { name: 'Enable Email Code' });
+  await expect(enable.getByText('confirm it is you with your passkey')).toBeVisible();
+  await expect(enable.getByLabel('Password', { exact: true })).toHaveCount(0);
+  await enable.getByRole('button', { name: 'Continue' }).click();
+  await enable.getByLabel('Code', { exact: true }).fill(await waitForCode(email, 'to turn on email codes'));
+  await expect(enable).toBeHidden();
+  await expect(emailBlock.getByText('Enabled', { exact: true })).toBeVisible();
+
   // The log says what happened.
   await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security log' }).click();
   await expect(page.getByText('Passkey added').first()).toBeVisible();
@@ -127,14 +138,14 @@ test('a passkey: added, signs in with no password, renamed, confirms the recover
   await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security', exact: true }).click();
   await waitHydrated(page);
 
-  // Remove: the last method, so it says what signing in asks for then.
+  // Remove: it says what signing in asks for then.
   await list.getByRole('button', { name: 'Remove Work laptop' }).click();
   const remove = page.getByRole('dialog', { name: 'Remove Passkey' });
-  await expect(remove.getByText('This is your only multi-factor method')).toBeVisible();
+  await expect(remove.getByText('Signing in still asks for a code sent to your email')).toBeVisible();
   await remove.getByRole('button', { name: 'Remove' }).click();
   await expect(remove).toBeHidden();
   await expect(group(page).getByText('None yet')).toBeVisible();
-  await expect(page.getByRole('group', { name: 'Recovery Codes' }).getByText('None')).toBeVisible();
+  await expect(page.getByRole('group', { name: 'Recovery Codes' }).getByText('10 recovery codes left')).toBeVisible();
   await waitForMail(email, 'Passkey removed');
   // The device still holds it, but this site does not know it any more: the autofill
   // gives up quietly, the button says why.
@@ -259,12 +270,14 @@ test('passkeys by keyboard alone, with axe on each new state', async ({ page }) 
   await tabTo(page, removeButton);
   await page.keyboard.press('Enter');
   const remove = page.getByRole('dialog', { name: 'Remove Passkey' });
-  await expect(remove).toBeVisible();
+  await expect(remove.getByText('This is your only multi-factor method')).toBeVisible();
   await axe(page, 'the remove dialog');
   await tabTo(page, remove.getByRole('button', { name: 'Remove' }));
   await page.keyboard.press('Enter');
   await expect(remove).toBeHidden();
   await expect(group(page).getByText('None yet')).toBeVisible();
+  // The last method took the recovery codes with it.
+  await expect(page.getByRole('group', { name: 'Recovery Codes' }).getByText('None', { exact: true })).toBeVisible();
 
   // The sign-in page's passkey button, by keyboard (the device still holds the passkey
   // just removed: the page says so).

@@ -194,15 +194,19 @@ pub enum IdentityProof {
     Password,
     AuthenticatorCode,
     EmailCode,
+    /// The browser's passkey prompt (its answer goes where a code would).
+    Passkey,
 }
 
 impl IdentityProof {
-    /// A code from a method already on when there is one (the authenticator app first,
-    /// then email), else the password. SMS, the weakest method, never vouches for
+    /// A method already on when there is one (a passkey first, then the authenticator
+    /// app, then email), else the password. SMS, the weakest method, never vouches for
     /// adding another: with only SMS on, the password is asked.
     pub fn for_adding(adding: Method, active: &[Method]) -> IdentityProof {
         let other = |m: Method| m != adding && active.contains(&m);
-        if other(Method::Totp) {
+        if other(Method::Passkey) {
+            IdentityProof::Passkey
+        } else if other(Method::Totp) {
             IdentityProof::AuthenticatorCode
         } else if other(Method::Email) {
             IdentityProof::EmailCode
@@ -431,6 +435,15 @@ mod tests {
         assert_eq!(IdentityProof::for_adding(Sms, &[Email]), EmailCode);
         // The method being added never confirms itself.
         assert_eq!(IdentityProof::for_adding(Email, &[Email]), Password);
+        // A passkey vouches first.
+        assert_eq!(
+            IdentityProof::for_adding(Totp, &[Email, Method::Passkey]),
+            IdentityProof::Passkey
+        );
+        assert_eq!(
+            IdentityProof::for_adding(Sms, &[Method::Passkey]),
+            IdentityProof::Passkey
+        );
     }
 
     #[test]

@@ -223,6 +223,45 @@ async fn a_passkey_is_added_then_signs_in_alone_and_as_the_second_step() {
     let list = mfa::status(&t.state, &signed_in).await.unwrap().passkeys;
     assert_eq!(list[0].last_used_at, Some(t0 + 21));
 
+    // The passkey confirms it is the owner: the recovery codes are shown, and Email
+    // Code's first step takes it instead of the password (a password alone is refused).
+    let request = passkeys::begin_identity(&t.state, &signed_in, t0 + 22)
+        .await
+        .unwrap();
+    let shown = mfa::view_codes(&t.state, &signed_in, &device.assert(&request), t0 + 23)
+        .await
+        .unwrap();
+    assert_eq!(shown.codes.len(), 10);
+    assert!(
+        latchkey::server::flows::codes::start_email_code(
+            &t.state,
+            &signed_in,
+            PASSWORD,
+            "",
+            t0 + 24
+        )
+        .await
+        .is_err(),
+        "the passkey is asked, not the password"
+    );
+    let request = passkeys::begin_identity(&t.state, &signed_in, t0 + 24)
+        .await
+        .unwrap();
+    let answer = device.assert(&request);
+    latchkey::server::flows::codes::start_email_code(&t.state, &signed_in, "", &answer, t0 + 25)
+        .await
+        .unwrap();
+    // That proof is used up: the same answer again is refused.
+    assert!(latchkey::server::flows::codes::start_email_code(
+        &t.state,
+        &signed_in,
+        "",
+        &answer,
+        t0 + 26
+    )
+    .await
+    .is_err());
+
     // Rename, then remove: the last method takes the recovery codes with it.
     let renamed = passkeys::rename(&t.state, &signed_in, list[0].id, "  Work laptop ", t0 + 30)
         .await

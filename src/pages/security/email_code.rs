@@ -145,7 +145,15 @@ pub fn EnableEmailCode(
     let resend = resend_action("enable", "email", clock, sent_to);
     let confirm_value = confirm.value();
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
+    let passkey_error = RwSignal::new(None::<String>);
+    let proving = RwSignal::new(false);
     let submit_identity = move || {
+        if proof == IdentityProof::Passkey {
+            super::passkeys::prove_with_passkey(passkey_error, proving, move |json| {
+                start.dispatch((String::new(), json));
+            });
+            return;
+        }
         start.dispatch((password.get_untracked(), identity_code.get_untracked()));
     };
     let on_identity_code = Callback::new(move |_: ()| submit_identity());
@@ -159,6 +167,9 @@ pub fn EnableEmailCode(
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_identity(); } novalidate>
                         <FormAlert message=general_error(start_value)/>
                         {match proof {
+                            IdentityProof::Passkey => view! {
+                                <super::passkeys::PasskeyProofNote intro="Choose Continue and confirm it is you with your passkey. Then we send a code to your email address." error=passkey_error/>
+                            }.into_any(),
                             IdentityProof::AuthenticatorCode => view! {
                                 <p>"Enter a current code from your authenticator app. Then we send a code to your email address."</p>
                                 <CodeInput value=identity_code error=field_error(start_value, "code") on_complete=on_identity_code/>
@@ -170,7 +181,7 @@ pub fn EnableEmailCode(
                         }}
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                            <SubmitButton label="Continue" pending=start.pending()/>
+                            <SubmitButton label="Continue" pending=Signal::derive(move || start.pending().get() || proving.get())/>
                         </div>
                     </form>
                 }.into_any()

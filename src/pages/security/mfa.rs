@@ -4,7 +4,9 @@
 use super::email_code::{
     follow_send, send_error, DisableCodeMethod, EmailCodeState, EnableEmailCode, SentNote,
 };
-use super::passkeys::{AddPasskey, PasskeysState, RemovePasskey, RenamePasskey};
+use super::passkeys::{
+    prove_with_passkey, AddPasskey, PasskeyProofNote, PasskeysState, RemovePasskey, RenamePasskey,
+};
 use super::sms_code::{EnableSmsCode, SmsCodeState};
 use crate::api::mfa::{
     confirm_email_code, confirm_sms_code, confirm_totp, disable_email_code, disable_sms_code,
@@ -618,7 +620,15 @@ fn EnableTotp(
         let (p, c) = (p.clone(), c.clone());
         async move { start_totp(p, c).await }
     });
+    let passkey_error = RwSignal::new(None::<String>);
+    let proving = RwSignal::new(false);
     let submit_identity = move || {
+        if proof == IdentityProof::Passkey {
+            prove_with_passkey(passkey_error, proving, move |json| {
+                start.dispatch((String::new(), Some(json)));
+            });
+            return;
+        }
         let code = (proof == IdentityProof::EmailCode).then(|| identity_code.get_untracked());
         start.dispatch((password.get_untracked(), code));
     };
@@ -657,7 +667,12 @@ fn EnableTotp(
                 1 => view! {
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_identity(); } novalidate>
                         <FormAlert message=general_error(start_value)/>
-                        {if proof == IdentityProof::EmailCode {
+                        {if proof == IdentityProof::Passkey {
+                            view! {
+                                <PasskeyProofNote intro="First, confirm it is you with your passkey: choose Continue, then follow your browser's prompt." error=passkey_error/>
+                                <div class="dialog-actions"><SubmitButton label="Continue" pending=Signal::derive(move || start.pending().get() || proving.get())/></div>
+                            }.into_any()
+                        } else if proof == IdentityProof::EmailCode {
                             view! {
                                 <p>"First, enter the 6-digit code we send to your email address."</p>
                                 <SentNote note=identity_note/>
@@ -793,27 +808,9 @@ fn ViewCodes(
     let prompt_error = RwSignal::new(None::<String>);
     let prompting = RwSignal::new(false);
     let use_passkey = move |_| {
-        prompt_error.set(None);
-        prompting.set(true);
-        leptos::task::spawn_local(async move {
-            let answer = match crate::api::passkeys::passkey_identity_options().await {
-                Ok(options) => crate::components::webauthn::get(&options, None)
-                    .await
-                    .map_err(|e| e.message(false)),
-                Err(e) => Err(e.to_string()),
-            };
-            if prompting.try_set(false).is_some() {
-                // Closed meanwhile: its values are gone.
-                return;
-            }
-            match answer {
-                Ok(json) => {
-                    view_action.dispatch(json);
-                }
-                Err(m) if m.is_empty() => {}
-                Err(m) => prompt_error.set(Some(m)),
-            }
-        });
+        prove_with_passkey(prompt_error, prompting, move |json| {
+            view_action.dispatch(json);
+        })
     };
     let from = match proof {
         Method::Email => "the code we send to your email address",
@@ -824,11 +821,8 @@ fn ViewCodes(
     let ask_passkey = move |intro: &'static str| {
         view! {
             <div>
-                <p>{intro}</p>
+                <PasskeyProofNote intro=intro error=prompt_error/>
                 <FormAlert message=general_error(view_value)/>
-                <div class="alert-slot" aria-live="assertive">
-                    {move || prompt_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
-                </div>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                     <button type="button" id="codes-use-passkey" class="btn btn-primary" on:click=use_passkey disabled=move || prompting.get() || view_action.pending().get()>"Use Passkey"</button>

@@ -248,3 +248,44 @@ pub fn RemovePasskey(
         </form>
     }
 }
+
+/// A proof with one of the owner's passkeys inside the session (viewing recovery codes,
+/// the first step of turning on another method): the browser's prompt for a ceremony
+/// bound to this session, then `then` with its answer, which goes where a code would.
+/// A prompt that fails says why in `error`.
+pub fn prove_with_passkey(
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    then: impl FnOnce(String) + 'static,
+) {
+    error.set(None);
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let answer = match crate::api::passkeys::passkey_identity_options().await {
+            Ok(options) => webauthn::get(&options, None)
+                .await
+                .map_err(|e| e.message(false)),
+            Err(e) => Err(e.to_string()),
+        };
+        if busy.try_set(false).is_some() {
+            // Closed meanwhile: its values are gone.
+            return;
+        }
+        match answer {
+            Ok(json) => then(json),
+            Err(m) if m.is_empty() => {}
+            Err(m) => error.set(Some(m)),
+        }
+    });
+}
+
+/// What a step confirmed by a passkey says, and why a prompt failed.
+#[component]
+pub fn PasskeyProofNote(intro: &'static str, error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <p>{intro}</p>
+        <div class="alert-slot" aria-live="assertive">
+            {move || error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+        </div>
+    }
+}

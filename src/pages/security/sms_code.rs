@@ -119,7 +119,20 @@ pub fn EnableSmsCode(
     let resend = resend_action("enable", "sms", clock, note);
     let confirm_value = confirm.value();
     let submit_code = Callback::new(move |_: ()| submit_once(confirm, code, last));
+    let passkey_error = RwSignal::new(None::<String>);
+    let proving = RwSignal::new(false);
     let submit_first = move || {
+        if proof == IdentityProof::Passkey {
+            super::passkeys::prove_with_passkey(passkey_error, proving, move |json| {
+                start.dispatch((
+                    String::new(),
+                    json,
+                    phone.get_untracked(),
+                    country.get_untracked(),
+                ));
+            });
+            return;
+        }
         start.dispatch((
             password.get_untracked(),
             identity_code.get_untracked(),
@@ -153,6 +166,9 @@ pub fn EnableSmsCode(
                                 <div class="resend-row">
                                     <ResendButton clock=identity_clock pending=identity_sent.pending() on_request=Callback::new(move |_| { identity_sent.dispatch(()); })/>
                                 </div>
+                            }.into_any(),
+                            IdentityProof::Passkey => view! {
+                                <super::passkeys::PasskeyProofNote intro="Enter your number, then choose Send Code and confirm it is you with your passkey." error=passkey_error/>
                             }.into_any(),
                             IdentityProof::Password => view! {
                                 <PasswordField label="Password" name="password" value=password error=field_error(start_value, "password")/>
@@ -194,7 +210,7 @@ pub fn EnableSmsCode(
                         </div>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                            <SubmitButton label="Send Code" pending=start.pending()/>
+                            <SubmitButton label="Send Code" pending=Signal::derive(move || start.pending().get() || proving.get())/>
                         </div>
                     </form>
                 }.into_any()

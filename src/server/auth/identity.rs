@@ -165,6 +165,7 @@ pub async fn confirm_identity(
         }
         IdentityProof::AuthenticatorCode => SecondFactor::Authenticator,
         IdentityProof::EmailCode => SecondFactor::EmailCode,
+        IdentityProof::Passkey => SecondFactor::Passkey,
     };
     factor::check(
         state,
