@@ -31,7 +31,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 285 * 1024;
+const FIRST_LOAD_BUDGET = 307 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -238,7 +238,11 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // module, +3,056 B of it, and 8 more small shared chunks the sign-in page loads)
   // measured 286,635; then 283 KiB until issue 26's Profile page, the email change's
   // two link pages and the recovery-codes step of every method (their texts are static
-  // data, which wasm-split keeps in the main module) measured 290,463 in 36 files.
+  // data, which wasm-split keeps in the main module) measured 290,463 in 36 files;
+  // then 285 KiB until issue 27's passkeys ("Sign in with a passkey", the address
+  // field's autofill, the bridge to navigator.credentials and its two server
+  // functions: +4.7 KB in the sign-in chunk, the rest in chunks shared with the second
+  // step and the Security page) measured 308,051 in 36 files.
   // Issue 28 is the work to bring it down.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
