@@ -79,9 +79,9 @@ pub async fn passkey_sign_in(
 /// goes to `verify_sign_in` with the method "passkey").
 #[server(prefix = "/api", endpoint = "passkey_second_step_options")]
 pub async fn passkey_second_step_options() -> Result<String, ApiError> {
-    let (state, _) = caller()?;
+    let (state, who) = caller()?;
     let pending = pending_token(&state);
-    second_step::passkey_options(&state, pending.as_deref(), now())
+    second_step::passkey_options(&state, &who, pending.as_deref(), now())
         .await
         .map_err(ApiError::from)
 }

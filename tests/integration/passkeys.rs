@@ -192,9 +192,10 @@ async fn a_passkey_is_added_then_signs_in_alone_and_as_the_second_step() {
         .await
         .unwrap();
     assert_eq!(options.preferred, Method::Passkey);
-    let request = second_step::passkey_options(&t.state, Some(&p), t0 + 11)
-        .await
-        .unwrap();
+    let request =
+        second_step::passkey_options(&t.state, &browser("198.51.100.61"), Some(&p), t0 + 11)
+            .await
+            .unwrap();
     let answer = device.assert(&request);
     second_step::finish_second_step_with(
         &t.state,
@@ -331,9 +332,10 @@ async fn a_passkey_sign_in_finishes_once_when_its_answer_is_sent_ten_times_at_on
     // The second step's ceremony too: one assertion, five finishes (a half-done
     // sign-in survives five tries), one session.
     let p = pending(&t, email, t0 + 10).await;
-    let request = second_step::passkey_options(&t.state, Some(&p), t0 + 10)
-        .await
-        .unwrap();
+    let request =
+        second_step::passkey_options(&t.state, &browser("198.51.100.61"), Some(&p), t0 + 10)
+            .await
+            .unwrap();
     let answer = device.assert(&request);
     let finishes = (0..5).map(|_| {
         let (state, p, answer) = (t.state.clone(), p.clone(), answer.clone());
@@ -426,12 +428,14 @@ async fn a_counter_that_goes_back_is_refused_and_logged() {
     // copy of the key that fell behind would be.
     let first = pending(&t, email, t0 + 1).await;
     let second = pending(&t, email, t0 + 1).await;
-    let first_request = second_step::passkey_options(&t.state, Some(&first), t0 + 2)
-        .await
-        .unwrap();
-    let second_request = second_step::passkey_options(&t.state, Some(&second), t0 + 2)
-        .await
-        .unwrap();
+    let first_request =
+        second_step::passkey_options(&t.state, &browser("198.51.100.61"), Some(&first), t0 + 2)
+            .await
+            .unwrap();
+    let second_request =
+        second_step::passkey_options(&t.state, &browser("198.51.100.61"), Some(&second), t0 + 2)
+            .await
+            .unwrap();
     let behind = device.assert(&first_request);
     let ahead = device.assert(&second_request);
     let finish = |p: String, answer: String| {
@@ -534,4 +538,31 @@ async fn ten_passkeys_at_most_even_when_added_at_once() {
         matches!(&refused, Err(Error::Refused(e)) if e.to_string().contains("10 passkeys")),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn passkey_ceremonies_begun_from_one_address_are_limited_even_at_once() {
+    let t = passkey_app().await;
+    let t0 = now();
+    // Each begun ceremony keeps a row for 5 minutes: 80 at once from one address get
+    // the 60 free ones, the rest are told to wait.
+    let begun = (0..80).map(|_| {
+        let state = t.state.clone();
+        tokio::spawn(async move {
+            passkeys::begin_sign_in(&state, &browser("198.51.100.120"), t0)
+                .await
+                .is_ok()
+        })
+    });
+    assert_eq!(futures_count(begun).await, 60);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM webauthn_ceremonies").await,
+        60
+    );
+    let refused = passkeys::begin_sign_in(&t.state, &browser("198.51.100.120"), t0).await;
+    assert!(matches!(refused, Err(Error::TooMany { .. })), "{refused:?}");
+    // Another address is not held back.
+    passkeys::begin_sign_in(&t.state, &browser("198.51.100.121"), t0)
+        .await
+        .unwrap();
 }

@@ -8,6 +8,7 @@ use super::Caller;
 use crate::server::audit::{log, notify};
 use crate::server::domain::passkey::{ceremony_expired, judge_counter, Counter, CEREMONY_SECS};
 use crate::server::domain::security_log::EventKind;
+use crate::server::domain::throttle;
 use crate::server::domain::tokens::Purpose;
 use crate::server::error::{internal, Error, Result};
 use crate::server::{store, AppState};
@@ -62,16 +63,29 @@ pub fn credentials(rows: &[store::passkeys::PasskeyRow]) -> Result<Vec<Passkey>>
         .collect()
 }
 
+/// Counts a ceremony begun from the caller's address (each keeps a row for 5 minutes):
+/// a page load or a click each, so a person never meets the limit; a script filling
+/// the table does.
+pub async fn count_ceremony(state: &AppState, caller: &Caller, now: i64) -> Result<()> {
+    let key = state.keys.hash(
+        Purpose::Throttle,
+        &format!("passkey-ceremonies:ip:{}", caller.ip_group()),
+    );
+    super::guard::take(state, &[(key, throttle::PASSKEY_CEREMONIES_IP)], now).await
+}
+
 /// Begins an assertion: for `user_id`'s passkeys (the second step, a proof in a
 /// session), or, with `None`, for any passkey of this site (a passkey sign-in). Gives
 /// the options for the browser (`publicKey` as JSON).
 pub async fn begin(
     state: &AppState,
+    caller: &Caller,
     user_id: Option<i64>,
     bound_to: &str,
     now: i64,
 ) -> Result<String> {
     let webauthn = relying_party(state)?;
+    count_ceremony(state, caller, now).await?;
     let (options, kind, stored) = match user_id {
         Some(user_id) => {
             let rows = store::passkeys::for_user(&state.db, user_id).await?;

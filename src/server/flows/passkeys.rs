@@ -9,7 +9,6 @@ use crate::model::mfa::{PasskeyChallenge, PasskeyInfo};
 use crate::server::audit::log;
 use crate::server::audit::log_within;
 use crate::server::auth::change::{Change, Notice, Sessions};
-use crate::server::auth::guard::take;
 use crate::server::auth::identity::require_recent_proof;
 use crate::server::auth::passkey::{
     self as proof, bound_to_browser, bound_to_session, relying_party, ADD, EXPIRED, MAX_RESPONSE,
@@ -20,8 +19,7 @@ use crate::server::domain::passkey::{
     check_passkey_name, default_name, may_add, read_auth_data, CEREMONY_SECS, FULL,
 };
 use crate::server::domain::security_log::EventKind;
-use crate::server::domain::throttle;
-use crate::server::domain::tokens::{new_token, Purpose};
+use crate::server::domain::tokens::new_token;
 use crate::server::error::{internal, Error, Result};
 use crate::server::{store, AppState};
 use serde_json::json;
@@ -71,6 +69,7 @@ pub async fn begin_add(
     require_verified_email(s)?;
     let webauthn = relying_party(state)?;
     require_recent_proof(state, caller, password, now).await?;
+    proof::count_ceremony(state, caller, now).await?;
     let rows = store::passkeys::for_user(&state.db, s.user_id).await?;
     if !may_add(rows.len() as i64) {
         return Err(Error::invalid(FULL));
@@ -280,14 +279,15 @@ pub async fn begin_sign_in(
     caller: &Caller,
     now: i64,
 ) -> Result<PasskeyChallenge> {
-    relying_party(state)?;
-    let key = state.keys.hash(
-        Purpose::Throttle,
-        &format!("passkey-ceremonies:ip:{}", caller.ip_group()),
-    );
-    take(state, &[(key, throttle::PASSKEY_CEREMONIES_IP)], now).await?;
     let ceremony = new_token();
-    let options = proof::begin(state, None, &bound_to_browser(state, &ceremony), now).await?;
+    let options = proof::begin(
+        state,
+        caller,
+        None,
+        &bound_to_browser(state, &ceremony),
+        now,
+    )
+    .await?;
     Ok(PasskeyChallenge { options, ceremony })
 }
 
@@ -348,5 +348,12 @@ pub async fn finish_sign_in(
 /// codes, adding another method): the options; the answer goes to `factor::check`.
 pub async fn begin_identity(state: &AppState, caller: &Caller, now: i64) -> Result<String> {
     let s = caller.signed_in()?;
-    proof::begin(state, Some(s.user_id), &bound_to_session(s.session_id), now).await
+    proof::begin(
+        state,
+        caller,
+        Some(s.user_id),
+        &bound_to_session(s.session_id),
+        now,
+    )
+    .await
 }

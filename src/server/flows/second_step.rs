@@ -352,12 +352,14 @@ pub async fn finish_second_step_with(
 /// half-done sign-in only (the answer goes to [`finish_second_step_with`]).
 pub async fn passkey_options(
     state: &AppState,
+    caller: &Caller,
     pending_token: Option<&str>,
     now: i64,
 ) -> Result<String, Error> {
     let pending = live_pending(state, pending_token, now).await?;
     crate::server::auth::passkey::begin(
         state,
+        caller,
         Some(pending.user_id),
         &crate::server::auth::passkey::bound_to_pending(pending.id),
         now,
