@@ -1,6 +1,6 @@
 import { test, expect, type CDPSession, type Page } from '@playwright/test';
 import {
-  axe, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForCode, waitForMail, waitHydrated,
+  STRONG_PASSWORD, axe, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 import { PASSKEY_PORT } from '../playwright.config';
 
@@ -142,6 +142,10 @@ test('a passkey: added, signs in with no password, renamed, confirms the recover
   await list.getByRole('button', { name: 'Remove Work laptop' }).click();
   const remove = page.getByRole('dialog', { name: 'Remove Passkey' });
   await expect(remove.getByText('Signing in still asks for a code sent to your email')).toBeVisible();
+  // The password is asked every time, even just after signing in.
+  await remove.getByRole('button', { name: 'Remove' }).click();
+  await expect(remove.getByText('Enter your password.')).toBeVisible();
+  await remove.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
   await remove.getByRole('button', { name: 'Remove' }).click();
   await expect(remove).toBeHidden();
   await expect(group(page).getByText('None yet')).toBeVisible();
@@ -272,6 +276,8 @@ test('passkeys by keyboard alone, with axe on each new state', async ({ page }) 
   const remove = page.getByRole('dialog', { name: 'Remove Passkey' });
   await expect(remove.getByText('This is your only multi-factor method')).toBeVisible();
   await axe(page, 'the remove dialog');
+  await expect(remove.getByLabel('Password', { exact: true })).toBeFocused();
+  await page.keyboard.type(STRONG_PASSWORD);
   await tabTo(page, remove.getByRole('button', { name: 'Remove' }));
   await page.keyboard.press('Enter');
   await expect(remove).toBeHidden();

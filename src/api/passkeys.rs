@@ -2,7 +2,7 @@
 //! with one (with no password, or as the second step).
 use crate::model::account::SignedIn;
 use crate::model::error::ApiError;
-use crate::model::mfa::{PasskeyChallenge, RecoveryCodes};
+use crate::model::mfa::RecoveryCodes;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -14,7 +14,7 @@ use {
 /// "Add a passkey": the recent-proof rule (the password once asked), then the options
 /// for the browser's prompt.
 #[server(prefix = "/api", endpoint = "start_add_passkey")]
-pub async fn start_add_passkey(password: Option<String>) -> Result<PasskeyChallenge, ApiError> {
+pub async fn start_add_passkey(password: Option<String>) -> Result<String, ApiError> {
     let (state, who) = caller()?;
     flow::begin_add(&state, &who, password.as_deref(), now())
         .await
@@ -40,31 +40,31 @@ pub async fn rename_passkey(id: i64, name: String) -> Result<String, ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "remove_passkey")]
-pub async fn remove_passkey(id: i64, password: Option<String>) -> Result<(), ApiError> {
+pub async fn remove_passkey(id: i64, password: String) -> Result<(), ApiError> {
     let (state, who) = caller()?;
-    let token = flow::remove(&state, &who, id, password.as_deref(), now()).await?;
+    let token = flow::remove(&state, &who, id, &password, now()).await?;
     set_cookie(&cookies::set_session(&state.config, &token));
     Ok(())
 }
 
-/// "Sign in with a passkey" (and the sign-in page's autofill): the options, and the id
-/// of this ceremony for the answer.
+/// "Sign in with a passkey" (and the sign-in page's autofill): the options; the
+/// ceremony's id goes into a cookie, so that only this browser can finish it.
 #[server(prefix = "/api", endpoint = "passkey_sign_in_options")]
-pub async fn passkey_sign_in_options() -> Result<PasskeyChallenge, ApiError> {
+pub async fn passkey_sign_in_options() -> Result<String, ApiError> {
     let (state, who) = caller()?;
-    flow::begin_sign_in(&state, &who, now())
-        .await
-        .map_err(ApiError::from)
+    let (options, ceremony) = flow::begin_sign_in(&state, &who, now()).await?;
+    set_cookie(&cookies::set_passkey_ceremony(&state.config, &ceremony));
+    Ok(options)
 }
 
 /// A passkey sign-in: no password, no second step.
 #[server(prefix = "/api", endpoint = "passkey_sign_in")]
-pub async fn passkey_sign_in(
-    ceremony: String,
-    response: String,
-    next: Option<String>,
-) -> Result<SignedIn, ApiError> {
+pub async fn passkey_sign_in(response: String, next: Option<String>) -> Result<SignedIn, ApiError> {
     let (state, who) = caller()?;
+    let ceremony = use_context::<axum::http::request::Parts>()
+        .and_then(|p| cookies::passkey_ceremony(&state.config, &p.headers))
+        .unwrap_or_default();
+    set_cookie(&cookies::clear_passkey_ceremony(&state.config));
     let done =
         flow::finish_sign_in(&state, &who, &ceremony, &response, next.as_deref(), now()).await?;
     set_cookie(&cookies::clear_pending(&state.config));

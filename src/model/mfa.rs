@@ -46,16 +46,6 @@ pub struct PasskeyInfo {
     pub synced: bool,
 }
 
-/// A WebAuthn ceremony's options for the browser (`publicKey` JSON for
-/// `PublicKeyCredential.parse*OptionsFromJSON`), and for a passkey sign-in the id the
-/// browser sends back with the answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PasskeyChallenge {
-    pub options: String,
-    #[serde(default)]
-    pub ceremony: String,
-}
-
 impl MfaStatus {
     pub fn active(&self) -> Vec<Method> {
         let mut methods = Vec::new();
@@ -313,7 +303,7 @@ pub fn email_code_held(reset_by_link: bool, active: &[Method]) -> bool {
 pub const EMAIL_CODE_AFTER_RESET: &str = "If your password is reset by email link, the next sign-in asks for another method or a recovery code: a code sent to your email is not accepted until then.";
 
 /// What the sign-in page says about [`email_code_held`].
-pub const EMAIL_CODE_HELD: &str = "Your password was reset by email link, so a code sent to your email is not accepted until you sign in once with another method: your authenticator app, an SMS code or a recovery code.";
+pub const EMAIL_CODE_HELD: &str = "Your password was reset by email link, so a code sent to your email is not accepted until you sign in once with another method: a passkey, your authenticator app, an SMS code or a recovery code.";
 
 /// Step 2 of enabling: what the app needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,15 +113,15 @@ pub fn SignInPage() -> impl IntoView {
 /// `autofill`, the address field's offer), the answer to the server. An empty error is
 /// a prompt that gave way to another.
 async fn with_passkey(autofill: Option<Abort>, next: Option<String>) -> Result<SignedIn, String> {
-    let challenge = passkey_sign_in_options().await.map_err(|e| e.to_string())?;
-    let answer = webauthn::get(&challenge.options, autofill.as_ref())
+    let options = passkey_sign_in_options().await.map_err(|e| e.to_string())?;
+    let answer = webauthn::get(&options, autofill.as_ref())
         .await
         .map_err(|e| match (e, autofill.is_some()) {
             // The autofill request ends quietly (cancelled, or replaced by the button).
             (_, true) | (PromptError::Aborted, _) => String::new(),
             (e, false) => e.message(false),
         })?;
-    passkey_sign_in(challenge.ceremony, answer, next)
+    passkey_sign_in(answer, next)
         .await
         .map_err(|e| e.to_string())
 }

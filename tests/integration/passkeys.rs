@@ -6,7 +6,7 @@
 //! authenticator) is end2end/tests/passkeys.spec.ts.
 use crate::common::{app_with, TestApp, PASSWORD};
 use base64::Engine;
-use latchkey::model::mfa::{Method, PasskeyChallenge};
+use latchkey::model::mfa::Method;
 use latchkey::server::auth::{Caller, Principal, Session};
 use latchkey::server::error::Error;
 use latchkey::server::flows::{accounts, mfa, passkeys, second_step};
@@ -113,8 +113,7 @@ async fn add(
     device: &mut Device,
     at: i64,
 ) -> (Caller, String, Vec<String>) {
-    let PasskeyChallenge { options, .. } =
-        passkeys::begin_add(&t.state, who, None, at).await.unwrap();
+    let options = passkeys::begin_add(&t.state, who, None, at).await.unwrap();
     let (answer, id) = device.register(&options);
     let added = passkeys::finish_add(&t.state, who, &answer, at)
         .await
@@ -162,8 +161,8 @@ async fn a_passkey_is_added_then_signs_in_alone_and_as_the_second_step() {
     let email = "pk-owner@example.com";
     let who = t.owner(email, t0, browser("198.51.100.60")).await;
     let mut device = Device::new();
-    let challenge = passkeys::begin_add(&t.state, &who, None, t0).await.unwrap();
-    let (answer, id) = device.register(&challenge.options);
+    let options = passkeys::begin_add(&t.state, &who, None, t0).await.unwrap();
+    let (answer, id) = device.register(&options);
     let added = passkeys::finish_add(&t.state, &who, &answer, t0 + 1)
         .await
         .unwrap();
@@ -210,10 +209,9 @@ async fn a_passkey_is_added_then_signs_in_alone_and_as_the_second_step() {
 
     // No password at all: the passkey names its account.
     let stranger = browser("198.51.100.62");
-    let PasskeyChallenge { options, ceremony } =
-        passkeys::begin_sign_in(&t.state, &stranger, t0 + 20)
-            .await
-            .unwrap();
+    let (options, ceremony) = passkeys::begin_sign_in(&t.state, &stranger, t0 + 20)
+        .await
+        .unwrap();
     let handle = handle_of(&t, email).await;
     let answer = device.assert_discovered(&options, &id, &handle);
     let done = passkeys::finish_sign_in(&t.state, &stranger, &ceremony, &answer, None, t0 + 21)
@@ -273,7 +271,18 @@ async fn a_passkey_is_added_then_signs_in_alone_and_as_the_second_step() {
             .await
             .is_err()
     );
-    passkeys::remove(&t.state, &signed_in, list[0].id, None, t0 + 31)
+    // Removing always asks the password, even just after signing in.
+    assert!(
+        passkeys::remove(&t.state, &signed_in, list[0].id, "", t0 + 31)
+            .await
+            .is_err()
+    );
+    assert!(
+        passkeys::remove(&t.state, &signed_in, list[0].id, "wrong password", t0 + 31)
+            .await
+            .is_err()
+    );
+    passkeys::remove(&t.state, &signed_in, list[0].id, PASSWORD, t0 + 31)
         .await
         .unwrap();
     assert_eq!(t.count("SELECT COUNT(*) FROM passkeys").await, 0);
@@ -302,10 +311,9 @@ async fn a_passkey_sign_in_finishes_once_when_its_answer_is_sent_ten_times_at_on
     let email = "pk-race@example.com";
     let (_, mut device, id, _) = owner_with_passkey(&t, email, t0).await;
     let stranger = browser("198.51.100.70");
-    let PasskeyChallenge { options, ceremony } =
-        passkeys::begin_sign_in(&t.state, &stranger, t0 + 1)
-            .await
-            .unwrap();
+    let (options, ceremony) = passkeys::begin_sign_in(&t.state, &stranger, t0 + 1)
+        .await
+        .unwrap();
     let answer = device.assert_discovered(&options, &id, &handle_of(&t, email).await);
     let sessions_before = t.count("SELECT COUNT(*) FROM sessions").await;
     let finishes = (0..10).map(|_| {
@@ -378,12 +386,10 @@ async fn a_ceremony_expires_after_five_minutes() {
     let c = passkeys::begin_sign_in(&t.state, &stranger, t0)
         .await
         .unwrap();
-    let answer = device.assert_discovered(&c.options, &id, &handle);
-    let late =
-        passkeys::finish_sign_in(&t.state, &stranger, &c.ceremony, &answer, None, t0 + 300).await;
+    let answer = device.assert_discovered(&c.0, &id, &handle);
+    let late = passkeys::finish_sign_in(&t.state, &stranger, &c.1, &answer, None, t0 + 300).await;
     assert!(matches!(late, Err(Error::Refused(_))), "{late:?}");
-    let again =
-        passkeys::finish_sign_in(&t.state, &stranger, &c.ceremony, &answer, None, t0 + 1).await;
+    let again = passkeys::finish_sign_in(&t.state, &stranger, &c.1, &answer, None, t0 + 1).await;
     assert!(
         again.is_err(),
         "a ceremony is taken once, even when too late"
@@ -392,8 +398,8 @@ async fn a_ceremony_expires_after_five_minutes() {
     let c = passkeys::begin_sign_in(&t.state, &stranger, t0)
         .await
         .unwrap();
-    let answer = device.assert_discovered(&c.options, &id, &handle);
-    passkeys::finish_sign_in(&t.state, &stranger, &c.ceremony, &answer, None, t0 + 299)
+    let answer = device.assert_discovered(&c.0, &id, &handle);
+    passkeys::finish_sign_in(&t.state, &stranger, &c.1, &answer, None, t0 + 299)
         .await
         .unwrap();
 
@@ -401,7 +407,7 @@ async fn a_ceremony_expires_after_five_minutes() {
     let c = passkeys::begin_add(&t.state, &who, None, t0 + 1)
         .await
         .unwrap();
-    let (answer, _) = Device::new().register(&c.options);
+    let (answer, _) = Device::new().register(&c);
     assert!(passkeys::finish_add(&t.state, &who, &answer, t0 + 301)
         .await
         .is_err());
@@ -511,8 +517,8 @@ async fn ten_passkeys_at_most_even_when_added_at_once() {
     let b = passkeys::begin_add(&t.state, &other, None, t0)
         .await
         .unwrap();
-    let (answer_a, _) = Device::new().register(&a.options);
-    let (answer_b, _) = Device::new().register(&b.options);
+    let (answer_a, _) = Device::new().register(&a);
+    let (answer_b, _) = Device::new().register(&b);
     let (ra, rb) = tokio::join!(
         passkeys::finish_add(&t.state, &who, &answer_a, t0 + 1),
         passkeys::finish_add(&t.state, &other, &answer_b, t0 + 1)

@@ -3,7 +3,7 @@
 //! recent-proof rule, then the browser's own prompt).
 use crate::api::passkeys::{finish_add_passkey, remove_passkey, rename_passkey, start_add_passkey};
 use crate::components::webauthn::{self, PromptError};
-use crate::components::{focus_when_present, FormAlert, SubmitButton, TextField};
+use crate::components::{focus_when_present, FormAlert, PasswordField, SubmitButton, TextField};
 use crate::model::mfa::{sign_in_after, Method, MfaStatus, PasskeyInfo, RecoveryCodes};
 use crate::model::time::format_date;
 use crate::pages::proof::{proof, proof_asked, ProofField};
@@ -100,10 +100,10 @@ pub fn AddPasskey(
     let prompting = RwSignal::new(false);
     // The options arrived: the browser's prompt, then the answer to the server.
     Effect::new(move |_| {
-        if let Some(Ok(challenge)) = start.value().get() {
+        if let Some(Ok(options)) = start.value().get() {
             prompting.set(true);
             leptos::task::spawn_local(async move {
-                let answer = webauthn::create(&challenge.options).await;
+                let answer = webauthn::create(&options).await;
                 if prompting.try_set(false).is_some() {
                     // Closed meanwhile: its values are gone.
                     return;
@@ -196,8 +196,7 @@ pub fn RenamePasskey(
     }
 }
 
-/// "Remove": what signing in asks for afterwards, then (when no proof is recent) the
-/// password.
+/// "Remove": what signing in asks for afterwards, and the password to confirm it.
 #[component]
 pub fn RemovePasskey(
     open: RwSignal<bool>,
@@ -209,12 +208,12 @@ pub fn RemovePasskey(
     removed: RwSignal<bool>,
 ) -> impl IntoView {
     let id = passkey.id;
-    let action = Action::new(move |p: &Option<String>| {
+    let action = Action::new(move |p: &String| {
         let p = p.clone();
         async move { remove_passkey(id, p).await }
     });
     let value = action.value();
-    let (password, asked) = proof_asked(value);
+    let password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(())) = value.get() {
             removed.set(true);
@@ -236,11 +235,12 @@ pub fn RemovePasskey(
         format!("S{}. Remove it from your device or password manager too, or it will keep offering it here.", &after[1..])
     };
     view! {
-        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); action.dispatch(proof(password, asked)); } novalidate>
+        <form class="dialog-body" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); action.dispatch(password.get_untracked()); } novalidate>
             <p>{format!("Remove the passkey “{}”?", passkey.name)}</p>
             <p class=if left.is_empty() { "notice notice-warning" } else { "notice notice-info" }>{warning}</p>
             <FormAlert message=general_error(value)/>
-            <ProofField password=password asked=asked error=field_error(value, "password")/>
+            <p>"Enter your password to confirm."</p>
+            <PasswordField label="Password" name="password" value=password error=field_error(value, "password")/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
                 <SubmitButton label="Remove" pending=action.pending() danger=true/>

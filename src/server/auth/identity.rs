@@ -140,6 +140,24 @@ pub async fn require_recent_proof(
     confirm_own_password(state, caller, &user, password, &REAUTH_PASSWORD, now).await
 }
 
+/// A confirming step that always asks the password (removing a passkey): checked,
+/// throttled and logged as the recent-proof rule's password is, and remembered.
+pub async fn confirm_password(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    now: i64,
+) -> Result<()> {
+    if password.is_empty() {
+        return Err(Error::field("password", "Enter your password."));
+    }
+    let s = caller.signed_in()?;
+    let user = store::users::by_id(&state.db, s.user_id)
+        .await?
+        .ok_or_else(not_signed_in)?;
+    confirm_own_password(state, caller, &user, password, &REAUTH_PASSWORD, now).await
+}
+
 /// Step 1 of turning a method on: the identity check that [`IdentityProof::for_adding`]
 /// asks for (the password, or a code from a method that is already on).
 pub async fn confirm_identity(

@@ -66,10 +66,13 @@ pub fn credentials(rows: &[store::passkeys::PasskeyRow]) -> Result<Vec<Passkey>>
 /// Counts a ceremony begun from the caller's address (each keeps a row for 5 minutes):
 /// a page load or a click each, so a person never meets the limit; a script filling
 /// the table does.
-pub async fn count_ceremony(state: &AppState, caller: &Caller, now: i64) -> Result<()> {
+///
+/// Passkey sign-ins (one per sign-in page load), second steps and a session's own
+/// ceremonies are counted apart: one cannot use up another.
+pub async fn count_ceremony(state: &AppState, caller: &Caller, what: &str, now: i64) -> Result<()> {
     let key = state.keys.hash(
         Purpose::Throttle,
-        &format!("passkey-ceremonies:ip:{}", caller.ip_group()),
+        &format!("passkey-ceremonies:{what}:ip:{}", caller.ip_group()),
     );
     super::guard::take(state, &[(key, throttle::PASSKEY_CEREMONIES_IP)], now).await
 }
@@ -85,7 +88,12 @@ pub async fn begin(
     now: i64,
 ) -> Result<String> {
     let webauthn = relying_party(state)?;
-    count_ceremony(state, caller, now).await?;
+    let what = match (user_id, caller.session()) {
+        (None, _) => "sign-in",
+        (Some(_), None) => "second-step",
+        (Some(_), Some(_)) => "session",
+    };
+    count_ceremony(state, caller, what, now).await?;
     let (options, kind, stored) = match user_id {
         Some(user_id) => {
             let rows = store::passkeys::for_user(&state.db, user_id).await?;
@@ -158,14 +166,14 @@ pub async fn verify_for(
 ) -> Result<i64> {
     let credential = parse_assertion(response)?;
     let guard = SecretGuard::take_second_factor(state, "passkey", user_id, caller, at, now).await?;
-    let Some(ceremony) = take_ceremony(state, ASSERT, bound_to, now).await? else {
+    let Some(ceremony) = take_ceremony(state, ASSERT, bound_to, now)
+        .await?
+        .filter(|c| c.user_id == Some(user_id))
+    else {
         guard.not_judged(state).await?;
+        refused(state, caller, Some(user_id), "no_ceremony", now).await?;
         return Err(Error::invalid(EXPIRED));
     };
-    if ceremony.user_id != Some(user_id) {
-        guard.not_judged(state).await?;
-        return Err(Error::invalid(EXPIRED));
-    }
     let st: PasskeyAuthentication = serde_json::from_str(&ceremony.state)?;
     let judged = judge(state, caller, user_id, &credential, Judge::Listed(&st), now).await;
     finish(state, &guard, judged).await
@@ -192,20 +200,13 @@ pub async fn verify_discovered(
         take_ceremony(state, DISCOVER, &bound_to_browser(state, ceremony_id), now).await?
     else {
         guard.not_judged(state).await?;
+        refused(state, caller, None, "no_ceremony", now).await?;
         return Err(Error::invalid(EXPIRED));
     };
     let st: DiscoverableAuthentication = serde_json::from_str(&ceremony.state)?;
     let Some(user_id) = store::passkeys::user_by_handle(&state.db, &handle).await? else {
         // A passkey this site no longer knows (removed, or its account deleted).
-        log(
-            state,
-            caller,
-            None,
-            EventKind::PasskeyRefused,
-            now,
-            json!({"reason": "unknown_passkey"}),
-        )
-        .await?;
+        refused(state, caller, None, "unknown_passkey", now).await?;
         return Err(Error::unauthorized(NOT_REGISTERED));
     };
     let judged = judge(
@@ -218,6 +219,26 @@ pub async fn verify_discovered(
     )
     .await;
     finish(state, &guard, judged).await.map(|id| (user_id, id))
+}
+
+/// Logs a passkey refused before its signature was looked at (no ceremony: expired,
+/// used, or never begun for this session or browser).
+pub async fn refused(
+    state: &AppState,
+    caller: &Caller,
+    user_id: Option<i64>,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    log(
+        state,
+        caller,
+        user_id,
+        EventKind::PasskeyRefused,
+        now,
+        json!({ "reason": reason }),
+    )
+    .await
 }
 
 async fn finish(state: &AppState, guard: &SecretGuard, judged: Result<i64>) -> Result<i64> {

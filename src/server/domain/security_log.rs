@@ -266,6 +266,7 @@ fn known(name: &str, detail: &Value) -> Option<(String, Outcome)> {
                 Refused,
             ),
             "unknown_passkey" => ("Passkey refused: not registered".into(), Refused),
+            "no_ceremony" => ("Passkey refused: the request had expired".into(), Refused),
             _ => ("Passkey refused".into(), Refused),
         },
         K::RecoveryCodesViewed => ("Recovery codes viewed".into(), Success),

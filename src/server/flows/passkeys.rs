@@ -5,7 +5,7 @@
 use super::mfa::{issue_codes_if_due, Enabled};
 use super::second_step::SecondStepDone;
 use crate::model::account::{safe_next, SignedIn};
-use crate::model::mfa::{PasskeyChallenge, PasskeyInfo};
+use crate::model::mfa::PasskeyInfo;
 use crate::server::audit::log;
 use crate::server::audit::log_within;
 use crate::server::auth::change::{Change, Notice, Sessions};
@@ -64,12 +64,12 @@ pub async fn begin_add(
     caller: &Caller,
     password: Option<&str>,
     now: i64,
-) -> Result<PasskeyChallenge> {
+) -> Result<String> {
     let s = caller.signed_in()?;
     require_verified_email(s)?;
     let webauthn = relying_party(state)?;
     require_recent_proof(state, caller, password, now).await?;
-    proof::count_ceremony(state, caller, now).await?;
+    proof::count_ceremony(state, caller, "session", now).await?;
     let rows = store::passkeys::for_user(&state.db, s.user_id).await?;
     if !may_add(rows.len() as i64) {
         return Err(Error::invalid(FULL));
@@ -101,10 +101,7 @@ pub async fn begin_add(
         now + CEREMONY_SECS,
     )
     .await?;
-    Ok(PasskeyChallenge {
-        options: options.to_string(),
-        ceremony: String::new(),
-    })
+    Ok(options.to_string())
 }
 
 /// "Add a passkey", second half: the browser's answer checked against the ceremony
@@ -123,9 +120,11 @@ pub async fn finish_add(
     }
     let credential: RegisterPublicKeyCredential =
         serde_json::from_str(response).map_err(|_| Error::invalid(NOT_ADDED))?;
-    let Some(ceremony) =
-        proof::take_ceremony(state, ADD, &bound_to_session(s.session_id), now).await?
+    let Some(ceremony) = proof::take_ceremony(state, ADD, &bound_to_session(s.session_id), now)
+        .await?
+        .filter(|c| c.user_id == Some(s.user_id))
     else {
+        proof::refused(state, caller, Some(s.user_id), "no_ceremony", now).await?;
         return Err(Error::invalid(EXPIRED));
     };
     let registration: PasskeyRegistration = serde_json::from_str(&ceremony.state)?;
@@ -241,17 +240,18 @@ pub async fn rename(
     Ok(name)
 }
 
-/// Removes one of the caller's passkeys (the recent-proof rule first); the recovery
-/// codes go with the account's last method. Gives the new session token.
+/// Removes one of the caller's passkeys, confirmed by the password (always: like
+/// turning off any other method, it is never done on a recent sign-in alone); the
+/// recovery codes go with the account's last method. Gives the new session token.
 pub async fn remove(
     state: &AppState,
     caller: &Caller,
     id: i64,
-    password: Option<&str>,
+    password: &str,
     now: i64,
 ) -> Result<String> {
     caller.signed_in()?;
-    require_recent_proof(state, caller, password, now).await?;
+    crate::server::auth::identity::confirm_password(state, caller, password, now).await?;
     let user_id = caller.signed_in()?.user_id;
     let mut change = Change::of_caller(state, caller, now).await?;
     let Some(name) = store::passkeys::delete(change.tx(), user_id, id).await? else {
@@ -273,12 +273,13 @@ pub async fn remove(
 }
 
 /// A passkey sign-in, first half: a ceremony for any passkey of this site, bound to a
-/// random id that only this browser gets. Counted per address (each keeps a row).
+/// random id that only this browser gets (in a cookie). Gives the options and that id.
+/// Counted per address (each keeps a row).
 pub async fn begin_sign_in(
     state: &AppState,
     caller: &Caller,
     now: i64,
-) -> Result<PasskeyChallenge> {
+) -> Result<(String, String)> {
     let ceremony = new_token();
     let options = proof::begin(
         state,
@@ -288,7 +289,7 @@ pub async fn begin_sign_in(
         now,
     )
     .await?;
-    Ok(PasskeyChallenge { options, ceremony })
+    Ok((options, ceremony))
 }
 
 /// A passkey sign-in, second half: the assertion judged (user verification makes it
@@ -301,7 +302,7 @@ pub async fn finish_sign_in(
     next: Option<&str>,
     now: i64,
 ) -> Result<SecondStepDone> {
-    let (user_id, _passkey) =
+    let (user_id, passkey) =
         proof::verify_discovered(state, caller, ceremony, response, now).await?;
     if !crate::server::auth::allowlist::permits(state, user_id, None, caller).await? {
         crate::server::auth::allowlist::refused(
@@ -315,6 +316,10 @@ pub async fn finish_sign_in(
         return Err(Error::unauthorized(proof::NOT_ACCEPTED));
     }
     let mut tx = state.db.begin().await?;
+    if !store::passkeys::still_there(&mut *tx, passkey).await? {
+        // Removed while its assertion was being judged.
+        return Err(Error::unauthorized(proof::NOT_REGISTERED));
+    }
     if let Some(old) = caller.session() {
         store::sessions::delete(&mut *tx, old.session_id).await?;
     }

@@ -59,6 +59,36 @@ pub fn clear_pending(config: &Config) -> String {
     )
 }
 
+/// A passkey sign-in under way: the random id of its ceremony (five minutes), so that
+/// only this browser can finish it.
+pub fn passkey_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-latchkey_passkey"
+    } else {
+        "latchkey_passkey"
+    }
+}
+
+pub fn set_passkey_ceremony(config: &Config, id: &str) -> String {
+    format!(
+        "{}={id}; Max-Age=300; {}",
+        passkey_cookie_name(config),
+        attributes(config)
+    )
+}
+
+pub fn clear_passkey_ceremony(config: &Config) -> String {
+    format!(
+        "{}=; Max-Age=0; {}",
+        passkey_cookie_name(config),
+        attributes(config)
+    )
+}
+
+pub fn passkey_ceremony(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(passkey_cookie_name(config), headers)
+}
+
 /// The device cookie: a signed random id that tells a browser this account has seen
 /// from one it has not (new sign-in notices). Long-lived (400 days, the most browsers
 /// keep), HttpOnly, never a fingerprint.

@@ -274,7 +274,8 @@ pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
         .rows_affected())
 }
 
-/// The second factor last used to sign in ("totp", "email", "sms", "recovery").
+/// The second factor last used to sign in ("totp", "email", "sms", "recovery_code",
+/// "passkey").
 pub async fn last_second_factor(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT last_second_factor FROM users WHERE id = $1")

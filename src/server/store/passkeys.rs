@@ -124,6 +124,18 @@ where
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether the passkey is still registered (read inside the transaction that uses it).
+pub async fn still_there<'e, E>(exec: E, id: i64) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM passkeys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(exec)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Renames one of the account's passkeys; false when it has no such passkey.
 pub async fn rename(db: &Db, user_id: i64, id: i64, name: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3")

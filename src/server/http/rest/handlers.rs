@@ -22,7 +22,7 @@ pub struct Account {
     pub verified: bool,
     /// When the account was created (Unix seconds).
     pub created_at: i64,
-    /// The sign-in methods on besides the password: `totp`, `email`, `sms`.
+    /// The sign-in methods on besides the password: `totp`, `email`, `sms`, `passkey`.
     pub methods: Vec<String>,
 }
 
