@@ -31,7 +31,7 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 307 * 1024;
+const FIRST_LOAD_BUDGET = 282 * 1024;
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -242,7 +242,10 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // then 285 KiB until issue 27's passkeys ("Sign in with a passkey", the address
   // field's autofill, the bridge to navigator.credentials and its two server
   // functions: +4.7 KB in the sign-in chunk, the rest in chunks shared with the second
-  // step and the Security page) measured 308,051 in 36 files.
+  // step and the Security page) measured 308,051 in 36 files; then 307 KiB until the
+  // passkey review's mends (the ceremony id in a cookie, no challenge type on the
+  // client) measured 283,061: wasm-split moved 34.6 KB out of the main module (186,512
+  // B), while the sign-in chunk is 11,594 (6,177 before passkeys).
   // Issue 28 is the work to bring it down.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
