@@ -30,7 +30,12 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<MfaStatus, Erro
         sms_default_country: state.config.sms.default_country.clone(),
         sms_countries: state.config.sms.countries.clone(),
         recovery_codes_retired: row.recovery_codes_retired_at.is_some(),
-        passkeys: super::passkeys::list(state, s.user_id).await?,
+        // One more round trip only for an account that has passkeys.
+        passkeys: if row.passkeys > 0 {
+            super::passkeys::list(state, s.user_id).await?
+        } else {
+            Vec::new()
+        },
         passkeys_available: state.webauthn.is_some(),
     })
 }

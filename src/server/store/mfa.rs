@@ -25,6 +25,8 @@ pub struct Status {
     pub sms_enabled_at: Option<i64>,
     pub sms_number: Option<String>,
     pub recovery_codes_retired_at: Option<i64>,
+    /// How many passkeys (the list is read only when there are any).
+    pub passkeys: i64,
 }
 
 /// When each second factor was turned on (`None`: off), in one query: the
@@ -67,7 +69,8 @@ pub async fn status(db: &Db, user_id: i64) -> Result<Status, sqlx::Error> {
                 (SELECT destination FROM code_methods WHERE user_id = $1 AND channel = 'sms')
                     AS sms_number,
                 (SELECT recovery_codes_retired_at FROM users WHERE id = $1)
-                    AS recovery_codes_retired_at",
+                    AS recovery_codes_retired_at,
+                (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) AS passkeys",
     )
     .bind(user_id)
     .fetch_one(db)
