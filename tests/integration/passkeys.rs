@@ -572,3 +572,52 @@ async fn passkey_ceremonies_begun_from_one_address_are_limited_even_at_once() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn wrong_passkey_sign_ins_are_counted_before_they_are_judged_even_at_once() {
+    let t = passkey_app().await;
+    let t0 = now();
+    let email = "pk-guess@example.com";
+    let (_, mut device, id, _) = owner_with_passkey(&t, email, t0).await;
+    let handle = handle_of(&t, email).await;
+    let guesser = browser("198.51.100.130");
+    // An answer signed for one ceremony, sent to twelve others at once: each is wrong
+    // (its challenge is another's). The account's counter from this address lets five
+    // be judged; the others are refused before any signature is looked at.
+    let (options, _) = passkeys::begin_sign_in(&t.state, &guesser, t0)
+        .await
+        .unwrap();
+    let answer = device.assert_discovered(&options, &id, &handle);
+    let mut ceremonies = Vec::new();
+    for _ in 0..12 {
+        ceremonies.push(
+            passkeys::begin_sign_in(&t.state, &guesser, t0)
+                .await
+                .unwrap()
+                .1,
+        );
+    }
+    let tries = ceremonies.into_iter().map(|c| {
+        let (state, who, answer) = (t.state.clone(), guesser.clone(), answer.clone());
+        tokio::spawn(async move {
+            match passkeys::finish_sign_in(&state, &who, &c, &answer, None, t0 + 1).await {
+                Err(Error::WrongSecret(_)) => "wrong",
+                Err(Error::TooMany { .. }) => "too_many",
+                other => panic!("{other:?}"),
+            }
+        })
+    });
+    let mut judged = 0;
+    for task in tries.collect::<Vec<_>>() {
+        if task.await.unwrap() == "wrong" {
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 5, "five judged, seven refused unjudged");
+    let (refusals,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM security_events WHERE kind = 'passkey_refused'")
+            .fetch_one(&t.state.db)
+            .await
+            .unwrap();
+    assert_eq!(refusals, 5);
+}

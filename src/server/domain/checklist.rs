@@ -322,6 +322,10 @@ mod tests {
         );
         f.methods = vec![Sms, Totp];
         assert_eq!(mark(&f, "two_step", NOW), Mark::Done);
+        // A passkey is the preferred method too.
+        f.methods = vec![Email, Method::Passkey];
+        assert_eq!(mark(&f, "two_step", NOW), Mark::Done);
+        assert!(lines(&f, NOW)[1].detail.contains("a passkey"));
     }
 
     #[test]
