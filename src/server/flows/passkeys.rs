@@ -315,16 +315,18 @@ pub async fn finish_sign_in(
         .await?;
         return Err(Error::unauthorized(proof::NOT_ACCEPTED));
     }
+    // Writes first (on SQLite the transaction then holds the write lock, so what it
+    // reads next cannot be overtaken by another writer).
     let mut tx = state.db.begin().await?;
-    if !store::passkeys::still_there(&mut *tx, passkey).await? {
-        // Removed while its assertion was being judged.
-        return Err(Error::unauthorized(proof::NOT_REGISTERED));
-    }
     if let Some(old) = caller.session() {
         store::sessions::delete(&mut *tx, old.session_id).await?;
     }
     let (session_token, session_id) =
         start_session(&mut *tx, state, user_id, caller, now, now).await?;
+    if !store::passkeys::still_there(&mut *tx, passkey).await? {
+        // Removed while its assertion was being judged: the session is not kept.
+        return Err(Error::unauthorized(proof::NOT_REGISTERED));
+    }
     store::codes::set_last_second_factor(&mut *tx, user_id, "passkey").await?;
     // Not the mailbox: email codes count again after a reset by link.
     store::users::clear_reset_by_link(&mut *tx, user_id).await?;
