@@ -149,6 +149,9 @@ export default defineConfig({
             env: {
               ...appEnv(PASSKEY_PORT, 'e2e-passkeys'),
               LATCHKEY_SERVER_PUBLIC_BASE_URL: `http://localhost:${PASSKEY_PORT}`,
+              // A proof of identity counts for 30 seconds here: "Add a passkey" asks the
+              // password once it is older (passkeys.spec.ts).
+              LATCHKEY_SESSION_REAUTH_SECONDS: '30',
             },
           },
           {

@@ -1,6 +1,6 @@
 import { test, expect, type CDPSession, type Page } from '@playwright/test';
 import {
-  STRONG_PASSWORD, axe, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForCode, waitForMail, waitHydrated,
+  STRONG_PASSWORD, axe, freshCode, saveCodesIfShown, signIn, signUpVerified, tabTo, uniqueEmail, waitForCode, waitForMail, waitHydrated,
 } from './helpers';
 import { PASSKEY_PORT } from '../playwright.config';
 
@@ -169,12 +169,24 @@ test('a passkey as the second step after a password; another device without it f
   await authenticator(page);
   await securityPage(page, email);
   await addPasskey(page);
+  // Another method turned on: the passkey confirms it is the owner.
+  const app = page.getByRole('group', { name: 'Authenticator App Code' });
+  await app.getByRole('button', { name: 'Enable' }).click();
+  const enable = page.getByRole('dialog', { name: 'Enable Authenticator App' });
+  await expect(enable.getByText('confirm it is you with your passkey')).toBeVisible();
+  await enable.getByRole('button', { name: 'Continue' }).click();
+  const secret = (await enable.getByLabel('Secret key').innerText()).replace(/\s/g, '');
+  await enable.getByRole('button', { name: 'Continue' }).click();
+  await enable.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+  await expect(enable).toBeHidden();
+  await expect(app.getByText('Enabled', { exact: true })).toBeVisible();
   await signOut(page);
 
   // The password first: the second step offers the passkey first.
   await signIn(page, email);
   await expect(page).toHaveURL(/\/signin\/verify/);
   await waitHydrated(page);
+  await expect(page.getByRole('radio', { name: 'Passkey' })).toBeChecked();
   const use = page.getByRole('button', { name: 'Use Passkey' });
   await expect(use).toBeFocused();
   await axe(page, 'the second step with a passkey');
@@ -294,4 +306,27 @@ test('passkeys by keyboard alone, with axe on each new state', async ({ page }) 
   await page.keyboard.press('Enter');
   await expect(page.getByRole('alert')).toContainText('This passkey is not registered here');
   await axe(page, 'sign-in with a passkey refused');
+});
+
+test('adding a passkey asks the password once no proof of identity is recent', async ({ page }) => {
+  test.setTimeout(120_000);
+  const email = uniqueEmail('passkey-proof');
+  await withoutAutofill(page);
+  await signUpVerified(page, email);
+  await authenticator(page);
+  await securityPage(page, email);
+  // This instance counts a proof for 30 seconds.
+  await page.waitForTimeout(31_000);
+  await group(page).getByRole('button', { name: 'Add a passkey' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Passkey' });
+  const password = dialog.getByLabel('Password', { exact: true });
+  await expect(password).toBeFocused();
+  await axe(page, 'add a passkey, the password asked');
+  await password.fill('not the password');
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await expect(dialog.getByText('The password is not correct.')).toBeVisible();
+  await password.fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  expect(await saveCodesIfShown(page, dialog)).toHaveLength(10);
+  await expect(page.getByRole('list', { name: 'Your passkeys' }).getByRole('listitem')).toHaveCount(1);
 });

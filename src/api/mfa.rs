@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{caller, pending_token, set_cookie, then_show},
+    super::ctx::{caller, pending_token, set_cookie, set_signed_in, then_show},
     crate::model::mfa::Method,
     crate::server::domain::sent_code::{Channel, CodePurpose},
     crate::server::{flows::codes, flows::mfa as flow, flows::second_step, http::cookies, now},
@@ -238,11 +238,7 @@ pub async fn verify_sign_in(
     };
     match result {
         Ok(done) => {
-            set_cookie(&cookies::clear_pending(&state.config));
-            set_cookie(&cookies::set_session(&state.config, &done.session_token));
-            if let Some(device) = &done.device_cookie {
-                set_cookie(&cookies::set_device(&state.config, device));
-            }
+            set_signed_in(&state, &done);
             then_show(&done.signed_in.redirect_to);
             Ok(done.signed_in)
         }

@@ -59,6 +59,20 @@ pub(crate) mod ctx {
         }
     }
 
+    /// A sign-in completed: the half-done one's cookie goes, the session's (and a new
+    /// device cookie, when the browser had none) is set.
+    pub fn set_signed_in(
+        state: &AppState,
+        done: &crate::server::flows::second_step::SecondStepDone,
+    ) {
+        use crate::server::http::cookies;
+        set_cookie(&cookies::clear_pending(&state.config));
+        set_cookie(&cookies::set_session(&state.config, &done.session_token));
+        if let Some(device) = &done.device_cookie {
+            set_cookie(&cookies::set_device(&state.config, device));
+        }
+    }
+
     pub fn set_cookie(value: &str) {
         if let (Some(res), Ok(v)) = (
             use_context::<leptos_axum::ResponseOptions>(),

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{caller, pending_token, set_cookie},
+    super::ctx::{caller, pending_token, set_cookie, set_signed_in},
     crate::server::{flows::passkeys as flow, flows::second_step, http::cookies, now},
 };
 
@@ -67,11 +67,7 @@ pub async fn passkey_sign_in(response: String, next: Option<String>) -> Result<S
     set_cookie(&cookies::clear_passkey_ceremony(&state.config));
     let done =
         flow::finish_sign_in(&state, &who, &ceremony, &response, next.as_deref(), now()).await?;
-    set_cookie(&cookies::clear_pending(&state.config));
-    set_cookie(&cookies::set_session(&state.config, &done.session_token));
-    if let Some(device) = &done.device_cookie {
-        set_cookie(&cookies::set_device(&state.config, device));
-    }
+    set_signed_in(&state, &done);
     Ok(done.signed_in)
 }
 

@@ -35,6 +35,13 @@ pub struct MfaStatus {
     pub passkeys_available: bool,
 }
 
+/// At most this many passkeys per account.
+pub const MAX_PASSKEYS: usize = 10;
+
+/// What an account that has its ten passkeys is told (the page, and a refused add).
+pub const PASSKEYS_FULL: &str =
+    "You have 10 passkeys, the most an account can have. Remove one you no longer use to add another.";
+
 /// A passkey as its owner's Security page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasskeyInfo {

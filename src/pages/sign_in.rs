@@ -1,7 +1,7 @@
 use crate::api::accounts::SignIn;
 use crate::api::passkeys::{passkey_sign_in, passkey_sign_in_options};
 use crate::components::webauthn::{self, Abort, PromptError};
-use crate::components::{AuthCard, FormAlert, PasswordField, SubmitButton, TextField};
+use crate::components::{text_alert, AuthCard, FormAlert, PasswordField, SubmitButton, TextField};
 use crate::model::account::SignedIn;
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
@@ -94,9 +94,7 @@ pub fn SignInPage() -> impl IntoView {
             <Show when=move || passkeys.get()>
                 <div class="passkey-sign-in">
                     <p class="divider"><span>"or"</span></p>
-                    <div class="alert-slot" aria-live="assertive">
-                        {move || passkey_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
-                    </div>
+                    <FormAlert message=text_alert(passkey_error)/>
                     <button type="button" class="btn btn-secondary btn-block" on:click=on_passkey disabled=move || passkey_pending.get() aria-describedby="passkey-hint">
                         "Sign in with a passkey"
                     </button>

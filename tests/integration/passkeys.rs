@@ -624,3 +624,34 @@ async fn wrong_passkey_sign_ins_are_counted_before_they_are_judged_even_at_once(
             .unwrap();
     assert_eq!(refusals, 5);
 }
+
+#[tokio::test]
+async fn adding_a_passkey_asks_the_password_once_no_proof_is_recent() {
+    let t = passkey_app().await;
+    let t0 = now();
+    let who = t
+        .owner("pk-proof@example.com", t0, browser("198.51.100.140"))
+        .await;
+    // A day after signing in, no proof is recent: the password is asked first.
+    let later = t0 + 24 * 3600;
+    let asked = passkeys::begin_add(&t.state, &who, None, later).await;
+    assert!(
+        matches!(
+            asked,
+            Err(Error::Refused(
+                latchkey::model::error::ApiError::ProofNeeded(_)
+            ))
+        ),
+        "{asked:?}"
+    );
+    assert!(
+        passkeys::begin_add(&t.state, &who, Some("wrong password"), later)
+            .await
+            .is_err()
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM webauthn_ceremonies").await, 0);
+    passkeys::begin_add(&t.state, &who, Some(PASSWORD), later)
+        .await
+        .unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM webauthn_ceremonies").await, 1);
+}

@@ -136,7 +136,7 @@ pub async fn take_ceremony(
 ) -> Result<Option<store::passkeys::Ceremony>> {
     Ok(store::passkeys::take_ceremony(&state.db, kind, bound_to)
         .await?
-        .filter(|c| !ceremony_expired(c.expires_at - CEREMONY_SECS, now)))
+        .filter(|c| !ceremony_expired(c.created_at, now)))
 }
 
 pub const NOT_ACCEPTED: &str =
@@ -230,13 +230,30 @@ pub async fn refused(
     reason: &str,
     now: i64,
 ) -> Result<()> {
+    refused_with(state, caller, user_id, reason, None, now).await
+}
+
+/// The log entry of a refused passkey: why, and which of the account's passkeys it was
+/// when known.
+async fn refused_with(
+    state: &AppState,
+    caller: &Caller,
+    user_id: Option<i64>,
+    reason: &str,
+    passkey: Option<String>,
+    now: i64,
+) -> Result<()> {
+    let mut detail = json!({ "reason": reason });
+    if let Some(name) = passkey {
+        detail["passkey"] = name.into();
+    }
     log(
         state,
         caller,
         user_id,
         EventKind::PasskeyRefused,
         now,
-        json!({ "reason": reason }),
+        detail,
     )
     .await
 }
@@ -301,20 +318,13 @@ async fn judge(
             let unknown = found.is_none();
             let reason = if went_back {
                 "counter_went_back"
-            } else if found.is_none() {
+            } else if unknown {
                 "unknown_passkey"
             } else {
                 "not_verified"
             };
-            log(
-                state,
-                caller,
-                Some(user_id),
-                EventKind::PasskeyRefused,
-                now,
-                json!({"reason": reason, "passkey": found.map(|(r, _)| r.name.clone())}),
-            )
-            .await?;
+            let name = found.map(|(r, _)| r.name.clone());
+            refused_with(state, caller, Some(user_id), reason, name, now).await?;
             if went_back {
                 if let Some(user) = store::users::by_id(&state.db, user_id).await? {
                     notify(

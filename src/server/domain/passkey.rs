@@ -2,9 +2,7 @@
 //! lasts, what a passkey is called, and what its signature counter may do. No I/O; the
 //! current time is an argument.
 use super::access_token::check_name;
-
-/// At most this many passkeys per account.
-pub const MAX_PER_ACCOUNT: i64 = 10;
+use crate::model::mfa::MAX_PASSKEYS;
 
 /// A ceremony (adding a passkey, signing in with one) must finish within this.
 pub const CEREMONY_SECS: i64 = 300;
@@ -16,12 +14,8 @@ pub fn ceremony_expired(created_at: i64, now: i64) -> bool {
 
 /// Whether another passkey may be added to an account that has `count`.
 pub fn may_add(count: i64) -> bool {
-    count < MAX_PER_ACCOUNT
+    count < MAX_PASSKEYS as i64
 }
-
-/// What the page says when the account has its ten.
-pub const FULL: &str =
-    "You have 10 passkeys, the most an account can have. Remove one you no longer use first.";
 
 /// A passkey's name as its owner gives it: trimmed, 1 to 64 characters, nothing
 /// invisible (the same rule as an access token's name).

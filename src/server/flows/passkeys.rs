@@ -5,7 +5,7 @@
 use super::mfa::{issue_codes_if_due, Enabled};
 use super::second_step::SecondStepDone;
 use crate::model::account::{safe_next, SignedIn};
-use crate::model::mfa::PasskeyInfo;
+use crate::model::mfa::{PasskeyInfo, PASSKEYS_FULL};
 use crate::server::audit::log;
 use crate::server::audit::log_within;
 use crate::server::auth::change::{Change, Notice, Sessions};
@@ -16,7 +16,7 @@ use crate::server::auth::passkey::{
 use crate::server::auth::session::start_session;
 use crate::server::auth::{not_signed_in, require_verified_email, Caller};
 use crate::server::domain::passkey::{
-    check_passkey_name, default_name, may_add, read_auth_data, CEREMONY_SECS, FULL,
+    check_passkey_name, default_name, may_add, read_auth_data, CEREMONY_SECS,
 };
 use crate::server::domain::security_log::EventKind;
 use crate::server::domain::tokens::new_token;
@@ -72,7 +72,7 @@ pub async fn begin_add(
     proof::count_ceremony(state, caller, "session", now).await?;
     let rows = store::passkeys::for_user(&state.db, s.user_id).await?;
     if !may_add(rows.len() as i64) {
-        return Err(Error::invalid(FULL));
+        return Err(Error::invalid(PASSKEYS_FULL));
     }
     let fresh = Uuid::from_bytes(rand::random::<[u8; 16]>()).to_string();
     let handle = store::passkeys::user_handle(&state.db, s.user_id, &fresh).await?;
@@ -168,7 +168,7 @@ pub async fn finish_add(
         .unwrap_or(false);
     let mut change = Change::of_caller(state, caller, now).await?;
     if !may_add(store::passkeys::lock_count(change.tx(), s.user_id).await?) {
-        return Err(Error::invalid(FULL));
+        return Err(Error::invalid(PASSKEYS_FULL));
     }
     let stored = store::passkeys::insert(
         change.tx(),

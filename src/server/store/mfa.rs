@@ -293,10 +293,7 @@ pub async fn delete_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<(), 
 /// row (a write, so that on SQLite the transaction holds the write lock from here):
 /// two methods turned on at once decide one after the other whether codes are due.
 pub async fn lock_unused_recovery_codes(tx: &mut Tx<'_>, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE users SET credential_version = credential_version WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    super::users::lock(tx, user_id).await?;
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
     )

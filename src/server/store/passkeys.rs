@@ -33,25 +33,13 @@ where
     .await
 }
 
-/// How many passkeys the account has, under a lock on the account's row (a write, so
-/// that on SQLite the transaction holds the write lock from here): two passkeys added
-/// at once are counted one after the other.
+/// How many passkeys the account has, under a lock on the account's row
+/// ([`super::users::lock`]): two passkeys added at once are counted one after the other.
 pub async fn lock_count(tx: &mut Tx<'_>, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE users SET credential_version = credential_version WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    super::users::lock(tx, user_id).await?;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(&mut **tx)
-        .await?;
-    Ok(n)
-}
-
-pub async fn count(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(db)
         .await?;
     Ok(n)
 }
@@ -210,7 +198,7 @@ pub async fn put_ceremony(
 pub struct Ceremony {
     pub user_id: Option<i64>,
     pub state: String,
-    pub expires_at: i64,
+    pub created_at: i64,
 }
 
 /// Takes the newest ceremony of `kind` bound to `bound_to`: it is deleted by the one
@@ -224,7 +212,7 @@ pub async fn take_ceremony(
     let row: Option<Ceremony> = sqlx::query_as(
         "DELETE FROM webauthn_ceremonies
          WHERE id = (SELECT MAX(id) FROM webauthn_ceremonies WHERE kind = $1 AND bound_to = $2)
-         RETURNING user_id, state, expires_at",
+         RETURNING user_id, state, created_at",
     )
     .bind(kind)
     .bind(bound_to)

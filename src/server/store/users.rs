@@ -110,6 +110,17 @@ pub async fn password_hashes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     Ok(rows.into_iter().map(|(h,)| h).collect())
 }
 
+/// Locks the account's row for the rest of the transaction (a write, so that on SQLite
+/// the transaction holds the write lock from here): two changes of one account that
+/// count something first (recovery codes, passkeys) go one after the other.
+pub async fn lock(tx: &mut Tx<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET credential_version = credential_version WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// A change of credentials (the password, a factor) is under way: sign-ins that checked
 /// the old ones can no longer store a session.
 pub async fn bump_credential_version(tx: &mut Tx<'_>, id: i64) -> Result<(), sqlx::Error> {
