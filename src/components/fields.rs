@@ -120,17 +120,6 @@ pub struct Alert {
     pub retry_after: Option<u64>,
 }
 
-/// A form-level message from plain text (a browser prompt that failed, say), for
-/// [`FormAlert`].
-pub fn text_alert(text: RwSignal<Option<String>>) -> Signal<Option<Alert>> {
-    Signal::derive(move || {
-        text.get().map(|text| Alert {
-            text,
-            retry_after: None,
-        })
-    })
-}
-
 /// The form-level error, announced when it appears. A wait ("Too many attempts")
 /// counts down on screen; a screen reader hears it once, and again when the wait is
 /// over, not every second.

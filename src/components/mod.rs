@@ -18,7 +18,7 @@ pub use code_input::{submit_once, CodeInput};
 pub use copy::CopyButton;
 pub use countdown::{ResendButton, ResendClock};
 pub use dialog::Dialog;
-pub use fields::{text_alert, Alert, FormAlert, PasswordField, SubmitButton, TextField};
+pub use fields::{Alert, FormAlert, PasswordField, SubmitButton, TextField};
 pub use focus::{focus_first_invalid, focus_when_present};
 pub use layout::AuthCard;
 pub use local_time::{ExactTime, TimeAgo};

@@ -2,8 +2,6 @@
 //! options and answers as JSON strings: the server sends `publicKey` as JSON, the
 //! browser's own `PublicKeyCredential.parse*OptionsFromJSON` reads it, and the answer
 //! goes back as `toJSON()`. No WebAuthn types are compiled into the WebAssembly.
-use crate::model::error::ApiError;
-use leptos::prelude::*;
 
 /// Why a prompt gave no passkey.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,34 +116,6 @@ pub async fn get(options: &str, conditional: Option<&Abort>) -> Result<String, P
         let _ = (options, conditional);
         Err(PromptError::Unsupported)
     }
-}
-
-/// The browser's passkey prompt for options the server gives (`options`: a server
-/// function), then `then` with the answer, which goes where a code would. A prompt that
-/// fails says why in `error`; `busy` holds while it is open.
-pub fn prompt_then(
-    options: impl std::future::Future<Output = Result<String, ApiError>> + 'static,
-    error: RwSignal<Option<String>>,
-    busy: RwSignal<bool>,
-    then: impl FnOnce(String) + 'static,
-) {
-    error.set(None);
-    busy.set(true);
-    leptos::task::spawn_local(async move {
-        let answer = match options.await {
-            Ok(options) => get(&options, None).await.map_err(|e| e.message(false)),
-            Err(e) => Err(e.to_string()),
-        };
-        if busy.try_set(false).is_some() {
-            // Its dialog was closed meanwhile: its values are gone.
-            return;
-        }
-        match answer {
-            Ok(json) => then(json),
-            Err(m) if m.is_empty() => {}
-            Err(m) => error.set(Some(m)),
-        }
-    });
 }
 
 /// Whether the browser offers passkeys in the address field's autofill.

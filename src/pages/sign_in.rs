@@ -1,7 +1,7 @@
 use crate::api::accounts::SignIn;
 use crate::api::passkeys::{passkey_sign_in, passkey_sign_in_options};
 use crate::components::webauthn::{self, Abort, PromptError};
-use crate::components::{text_alert, AuthCard, FormAlert, PasswordField, SubmitButton, TextField};
+use crate::components::{AuthCard, FormAlert, PasswordField, SubmitButton, TextField};
 use crate::model::account::SignedIn;
 use crate::pages::{field_error, general_error, go_to};
 use leptos::prelude::*;
@@ -94,7 +94,9 @@ pub fn SignInPage() -> impl IntoView {
             <Show when=move || passkeys.get()>
                 <div class="passkey-sign-in">
                     <p class="divider"><span>"or"</span></p>
-                    <FormAlert message=text_alert(passkey_error)/>
+                    <div class="alert-slot" aria-live="assertive">
+                        {move || passkey_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                    </div>
                     <button type="button" class="btn btn-secondary btn-block" on:click=on_passkey disabled=move || passkey_pending.get() aria-describedby="passkey-hint">
                         "Sign in with a passkey"
                     </button>

@@ -2,8 +2,8 @@ use crate::api::mfa::{get_sign_in_options, SendSignInCode, VerifySignIn};
 use crate::api::passkeys::passkey_second_step_options;
 use crate::components::webauthn;
 use crate::components::{
-    focus_when_present, text_alert, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock,
-    SubmitButton, TextField,
+    focus_when_present, AuthCard, CodeInput, FormAlert, ResendButton, ResendClock, SubmitButton,
+    TextField,
 };
 use crate::model::error::ApiError;
 use crate::model::mfa::{CodeSent, Method, SignInOptions, EMAIL_CODE_HELD, SENT_A_MOMENT_AGO};
@@ -123,19 +123,31 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
     let prompt_error = RwSignal::new(None::<String>);
     let prompting = RwSignal::new(false);
     let use_passkey = move |_| {
+        prompt_error.set(None);
         value.set(None);
-        webauthn::prompt_then(
-            passkey_second_step_options(),
-            prompt_error,
-            prompting,
-            move |json| {
-                action.dispatch(VerifySignIn {
-                    code: json,
-                    recovery_code: String::new(),
-                    method: Some(Method::Passkey.as_str().into()),
-                });
-            },
-        );
+        prompting.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = match passkey_second_step_options().await {
+                Ok(options) => webauthn::get(&options, None)
+                    .await
+                    .map_err(|e| e.message(false)),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = prompting.try_set(false);
+            match answer {
+                Ok(json) => {
+                    action.dispatch(VerifySignIn {
+                        code: json,
+                        recovery_code: String::new(),
+                        method: Some(Method::Passkey.as_str().into()),
+                    });
+                }
+                Err(m) if m.is_empty() => {}
+                Err(m) => {
+                    let _ = prompt_error.try_set(Some(m));
+                }
+            }
+        });
     };
     // Arriving from the password step, the field for the chosen method has the focus.
     Effect::new(move |_| {
@@ -191,7 +203,9 @@ fn SecondStep(options: SignInOptions) -> impl IntoView {
                         <input type="hidden" name="recovery_code" value=""/>
                         <p>"Use your passkey: your device asks for your fingerprint, face or screen lock."</p>
                         <p class="without-script">"Passkeys need this page's script. Choose another method, or turn JavaScript on."</p>
-                        <FormAlert message=text_alert(prompt_error)/>
+                        <div class="alert-slot" aria-live="assertive">
+                            {move || prompt_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                        </div>
                         <button type="button" id="use-passkey" class="btn btn-primary btn-block" on:click=use_passkey disabled=move || prompting.get() || action.pending().get()>
                             "Use Passkey"
                         </button>

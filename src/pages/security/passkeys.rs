@@ -3,9 +3,7 @@
 //! recent-proof rule, then the browser's own prompt).
 use crate::api::passkeys::{finish_add_passkey, remove_passkey, rename_passkey, start_add_passkey};
 use crate::components::webauthn::{self, PromptError};
-use crate::components::{
-    focus_when_present, text_alert, FormAlert, PasswordField, SubmitButton, TextField,
-};
+use crate::components::{focus_when_present, FormAlert, PasswordField, SubmitButton, TextField};
 use crate::model::mfa::{
     sign_in_after, Method, MfaStatus, PasskeyInfo, RecoveryCodes, MAX_PASSKEYS, PASSKEYS_FULL,
 };
@@ -149,7 +147,9 @@ pub fn AddPasskey(
             </p>
             <FormAlert message=general_error(start.value())/>
             <FormAlert message=general_error(finishing.value())/>
-            <FormAlert message=text_alert(prompt_error)/>
+            <div class="alert-slot" aria-live="assertive">
+                {move || prompt_error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            </div>
             <ProofField password=password asked=asked error=field_error(start.value(), "password")/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
@@ -257,12 +257,25 @@ pub fn prove_with_passkey(
     busy: RwSignal<bool>,
     then: impl FnOnce(String) + 'static,
 ) {
-    webauthn::prompt_then(
-        crate::api::passkeys::passkey_identity_options(),
-        error,
-        busy,
-        then,
-    );
+    error.set(None);
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let answer = match crate::api::passkeys::passkey_identity_options().await {
+            Ok(options) => webauthn::get(&options, None)
+                .await
+                .map_err(|e| e.message(false)),
+            Err(e) => Err(e.to_string()),
+        };
+        if busy.try_set(false).is_some() {
+            // Closed meanwhile: its values are gone.
+            return;
+        }
+        match answer {
+            Ok(json) => then(json),
+            Err(m) if m.is_empty() => {}
+            Err(m) => error.set(Some(m)),
+        }
+    });
 }
 
 /// What a step confirmed by a passkey says, and why a prompt failed.
@@ -270,6 +283,8 @@ pub fn prove_with_passkey(
 pub fn PasskeyProofNote(intro: &'static str, error: RwSignal<Option<String>>) -> impl IntoView {
     view! {
         <p>{intro}</p>
-        <FormAlert message=text_alert(error)/>
+        <div class="alert-slot" aria-live="assertive">
+            {move || error.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+        </div>
     }
 }
