@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building the release (cargo leptos build --release --precompress --split)"
-cargo leptos build --release --precompress --split >"$RUN/build.log" 2>&1 || { tail -50 "$RUN/build.log"; exit 1; }
+echo "== building the release (scripts/leptos.sh build --release --precompress --split)"
+scripts/leptos.sh build --release --precompress --split >"$RUN/build.log" 2>&1 || { tail -50 "$RUN/build.log"; exit 1; }
 
 PORT=3300
 BASE="http://127.0.0.1:$PORT"

@@ -1,7 +1,7 @@
 // Benchmark helper (bench/run.sh): loads a page in Debian's Chromium N times, each in
 // a fresh context (nothing cached), and prints as JSON the median time from navigation
-// start to the app's `latchkey:hydrated` mark, and the bytes fetched from /pkg/ (as
-// encoded on the wire) until then: the first load.
+// start to the app's `latchkey:hydrated` mark, and the bytes of the page's HTML and of
+// what it fetched from /pkg/ (as encoded on the wire) until then: the first load.
 import { chromium } from '@playwright/test';
 
 const [url, runsArg] = process.argv.slice(2);
@@ -20,7 +20,8 @@ try {
     const page = await context.newPage();
     const sizes = [];
     page.on('requestfinished', (r) => {
-      if (new URL(r.url()).pathname.startsWith('/pkg/')) sizes.push(r.sizes().then((s) => s.responseBodySize));
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/pkg/') || r.url() === url) sizes.push(r.sizes().then((s) => s.responseBodySize));
     });
     await page.goto(url);
     await page.waitForFunction(() => performance.getEntriesByName('latchkey:hydrated').length > 0);

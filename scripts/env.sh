@@ -9,3 +9,8 @@ elif [ -x /usr/bin/rustc ] && ls /usr/lib/rustlib/wasm32-unknown-unknown/lib/lib
   # Debian's rustc-web with a wasm32 std built by scripts/setup.sh (see ../shared/TOOLCHAIN.md).
   export RUSTC=/usr/bin/rustc
 fi
+# Lets stable Rust take the unstable flags of the browser build (scripts/leptos.sh:
+# -Zbuild-std, -Cpanic=immediate-abort). Set for every build, not only that one: some
+# build scripts (proc-macro2's) re-run when it changes, and the tests and the release
+# build share one compiled server only if their environments match.
+export RUSTC_BOOTSTRAP=1

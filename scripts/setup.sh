@@ -65,18 +65,43 @@ TOML
   source scripts/env.sh
 fi
 have_wasm_std || { log "no wasm32 standard library could be installed"; exit 1; }
-
-# 3. cargo-leptos, told never to download tools (it finds wasm-bindgen and wasm-opt on PATH).
-# cargo-leptos 0.3 needs rustc 1.96; where the default rustc is older, Debian's rustc-web builds it.
-if ! cargo leptos --version >/dev/null 2>&1; then
-  log "installing cargo-leptos (about 20 minutes on 2 cores, once)"
-  rustc_minor=$(rustc --version | awk '{split($2, v, "."); print v[2]}')
-  if [ "${rustc_minor:-0}" -ge 96 ]; then
-    cargo install cargo-leptos --locked --features no_downloads >&2
+# The standard library's sources: scripts/leptos.sh builds the browser's std from them
+# with panics that abort at once (issue 28). rustup's component, or Debian's
+# rust-web-src under the rustc-web sysroot; without them the build still works, larger.
+if [ ! -d "$(${RUSTC:-rustc} --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+  if [ -z "${RUSTC:-}" ]; then
+    timeout 120 rustup component add rust-src >/dev/null 2>&1 || log "rustup could not add rust-src"
   else
-    apt_install rustc-web
-    RUSTC=/usr/bin/rustc cargo install cargo-leptos --locked --features no_downloads >&2
+    apt_install rust-web-src
   fi
+fi
+
+# 3. cargo-leptos 0.3.11, told never to download tools (it finds wasm-bindgen and wasm-opt on
+# PATH), built from its published source with one dependency moved: its lock file pins
+# wasm_split_cli_support 0.2.3, whose splitter puts the whole .rodata segment into the main
+# module whenever the relocated layout comes out a few bytes longer than the linker's (its
+# warning "Overlong segment 0"): 60-110 KB more in the first load, depending on the build.
+# 0.2.4 lays the data out by alignment and has no such padding (it needs rayon 1.12). The marker in cargo's
+# install record tells this build from a plain `cargo install cargo-leptos`.
+# cargo-leptos 0.3 needs rustc 1.96; where the default rustc is older, Debian's rustc-web builds it.
+CARGO_LEPTOS_VERSION=0.3.11
+CARGO_LEPTOS_SHA256=2d8cab2c1d4397b3275fd234757d6467c3db7b2fde13377ef9d543a5e80b0be0
+CARGO_LEPTOS_SRC="${CARGO_HOME:-$HOME/.cargo}/latchkey-src/cargo-leptos-$CARGO_LEPTOS_VERSION-wsplit024"
+if ! grep -qs "cargo-leptos $CARGO_LEPTOS_VERSION (path+file://$CARGO_LEPTOS_SRC)" "${CARGO_HOME:-$HOME/.cargo}/.crates.toml" \
+  || ! cargo leptos --version >/dev/null 2>&1; then
+  log "building cargo-leptos $CARGO_LEPTOS_VERSION with wasm_split_cli_support 0.2.4 (about 20 minutes on 2 cores, once)"
+  rm -rf "$CARGO_LEPTOS_SRC" && mkdir -p "$CARGO_LEPTOS_SRC"
+  crate="$CARGO_LEPTOS_SRC.crate"
+  curl -fsSL -o "$crate" "https://static.crates.io/crates/cargo-leptos/cargo-leptos-$CARGO_LEPTOS_VERSION.crate"
+  echo "$CARGO_LEPTOS_SHA256  $crate" | sha256sum -c --quiet - || { log "cargo-leptos source: checksum mismatch"; exit 1; }
+  tar -xzf "$crate" -C "$CARGO_LEPTOS_SRC" --strip-components=1 && rm -f "$crate"
+  rustc_minor=$(rustc --version | awk '{split($2, v, "."); print v[2]}')
+  leptos_rustc=""
+  if [ "${rustc_minor:-0}" -lt 96 ]; then apt_install rustc-web; leptos_rustc=/usr/bin/rustc; fi
+  (cd "$CARGO_LEPTOS_SRC" \
+    && RUSTC="${leptos_rustc:-${RUSTC:-rustc}}" cargo update -q -p rayon --precise 1.12.0 \
+    && RUSTC="${leptos_rustc:-${RUSTC:-rustc}}" cargo update -q -p wasm_split_cli_support --precise 0.2.4 \
+    && RUSTC="${leptos_rustc:-${RUSTC:-rustc}}" cargo install --path . --locked --force --features no_downloads >&2)
 fi
 
 # 4. wasm-bindgen-cli at exactly the version in Cargo.lock.

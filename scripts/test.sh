@@ -77,7 +77,7 @@ rust_passed=$(awk '/^test result:/ {s += $4} END {print s + 0}' target/cargo-tes
 rust_failed=$(awk '/^test result:/ {s += $6} END {print s + 0}' target/cargo-test.log)
 
 begin_stage "release build (WebAssembly; the server is the tests')"
-cargo leptos build --release --precompress --split
+scripts/leptos.sh build --release --precompress --split
 
 # Runs the Playwright suite; $1 names the run (its results file).
 e2e_status=0

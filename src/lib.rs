@@ -15,6 +15,9 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Debug builds print a panic's message in the console. The release build's panics
+    // abort at once (scripts/leptos.sh): there is no message to print, so no hook.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Hydration waits for the page's lazily loaded code (see `app::App`).
     wasm_bindgen_futures::spawn_local(async {
