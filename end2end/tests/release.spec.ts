@@ -32,7 +32,8 @@ async function siteFiles(): Promise<string[]> {
   return [...new Set(html.match(/\/pkg\/[^"']+\.(?:wasm|js|css)/g) ?? [])].sort();
 }
 
-const FIRST_LOAD_BUDGET = 282 * 1024;
+// Issue 28 measured 191,712 bytes (HTML included) in 5 files; the guard is that plus 2%.
+const FIRST_LOAD_BUDGET = Math.round(191_712 * 1.02);
 
 const MAIN = /^\/pkg\/latchkey\.[A-Za-z0-9_-]{22}\.(css|js|wasm)$/;
 
@@ -102,14 +103,16 @@ test("every page preloads its own code chunks (sign-in: none), the same on every
     expect([...seen], `${path}: the same preloads on every load`).toHaveLength(1);
     const preloads: string[] = JSON.parse([...seen][0]);
     expect(preloads.filter((p) => MAIN.test(p)).length, path).toBe(2);
+    // The main script imports the chunk loader: every page preloads it.
+    expect(preloads.some((p) => /\/pkg\/__wasm_split\.[A-Za-z0-9_-]{22}\.js$/.test(p)), `${path}: the chunk loader`).toBe(true);
     if (path === '/signin') {
-      // The front door's code is in the main module: nothing else to preload.
-      expect(preloads, path).toHaveLength(2);
+      // The front door's code is in the main module: no chunk to preload.
+      expect(preloads, path).toHaveLength(3);
     } else {
       expect(preloads.some((p) => /\/pkg\/split___\w+_route_view_\d+\./.test(p)), `${path}: its own chunk`).toBe(true);
-      expect(preloads.some((p) => /\/pkg\/__wasm_split\.[A-Za-z0-9_-]{22}\.js$/.test(p)), `${path}: the chunk loader`).toBe(true);
     }
-    chunksOf[path] = preloads.filter((p) => p.includes('/split___')).join();
+    // A settings page's own chunk and its layout's.
+    chunksOf[path] = preloads.filter((p) => p.includes('/split___')).sort().join();
     for (const p of preloads) served.add(p);
     // The page's own chunk, not another page's: a fresh browser (signed in for the
     // settings pages) asks for no chunk of a page's code beyond those it preloaded.
@@ -227,8 +230,8 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   console.log(`first load with brotli: ${total} bytes in ${fetched.length} files (goal: at most ${200 * 1024})`);
   test.info().annotations.push({ type: 'first-load-bytes', description: String(total) });
   expect(fetched.some((f) => /latchkey\.[^/]+\.wasm$/.test(f.url))).toBe(true);
-  // Issue 7's goal is 200 KiB; bench/run.sh reports against it. This budget (today's
-  // 258.2 KiB and a little room) makes any growth fail here until the goal is reached.
+  // Issue 7's goal is 200 KiB; bench/run.sh reports against it. This budget makes any
+  // growth fail here.
   // It was 252 KiB until issue 10's focus handling and "Too many attempts" countdown,
   // which the sign-in page needs, added 8.6 KB; then 256 KiB until issue 11's second
   // step (the method choice, email and SMS codes sent with their countdown) measured
@@ -252,8 +255,13 @@ test('first load of the sign-in page with brotli, and time to hydration', async 
   // step and the Security page) measured 308,051 in 36 files; then 307 KiB until the
   // passkey review's mends (the ceremony id in a cookie, no challenge type on the
   // client) measured 283,061: wasm-split moved 34.6 KB out of the main module (186,512
-  // B), while the sign-in chunk is 11,594 (6,177 before passkeys).
-  // Issue 28 is the work to bring it down.
+  // B), while the sign-in chunk is 11,594 (6,177 before passkeys). Issue 28 brought it
+  // to 191,712 in 5 files, now counting the page's HTML: the sign-in page's code in the
+  // main module (one wasm file, not 33), the settings layout a lazy route of its own,
+  // immediate-abort panics, no Debug formatting, and cargo-leptos with a splitter that
+  // no longer puts all static data in the main module (the "wasm-split keeps all static
+  // data in the main module" above was its fallback for a segment a few bytes long).
+  // The goal, 200 KiB, is met: the guard is today's size plus 2%.
   expect(total).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
 
   // A benchmark figure, not a pass/fail timing: printed for the record.

@@ -52,20 +52,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         });
     let nonce = leptos::nonce::use_nonce();
     content_security_policy(nonce.as_ref(), head.live_reload, &options);
-    let route = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| lazy_route_of(parts.uri.path()));
-    let chunks = route.map(|r| head.chunks(r)).unwrap_or_default();
+    let path = use_context::<axum::http::request::Parts>().map(|parts| parts.uri.path().to_owned());
+    let mut chunks: Vec<&String> = Vec::new();
+    for route in path
+        .iter()
+        .flat_map(|p| [lazy_layout_of(p), lazy_route_of(p)])
+        .flatten()
+    {
+        for chunk in head.chunks(route) {
+            if !chunks.contains(&chunk) {
+                chunks.push(chunk);
+            }
+        }
+    }
     let chunk_preloads = chunks
         .iter()
         .map(|href| {
             view! {
-                <link rel="preload" href=href.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+                <link rel="preload" href=(*href).clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
             }
         })
         .collect_view();
-    let split_loader = (!chunks.is_empty())
-        .then(|| head.split_loader.clone())
-        .flatten()
+    // The main script imports the chunk loader, so every page needs it (the sign-in
+    // page too, which loads no chunk): preloaded, it is not a second round trip.
+    let split_loader = head
+        .split_loader
+        .clone()
         .map(|href| view! { <link rel="modulepreload" href=href crossorigin=""/> });
     let live_reload = head
         .live_reload
@@ -119,6 +131,13 @@ pub fn lazy_route_of(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The lazy route of the layout around a page, if it has one (its chunks are preloaded
+/// too).
+pub fn lazy_layout_of(path: &str) -> Option<&'static str> {
+    path.starts_with("/settings/")
+        .then_some("settings_layout_route")
+}
+
 /// Sends the page's Content-Security-Policy: scripts only from this origin or carrying
 /// this response's nonce (the start-up script and leptos's inline data), WebAssembly
 /// allowed to compile, no inline style, nothing from elsewhere.
@@ -151,7 +170,9 @@ fn content_security_policy(
 /// Every page but sign-in is a lazy route: built with `cargo leptos build --split`, its
 /// code is a WebAssembly chunk of its own that the browser loads when the page is first
 /// shown, so a visitor of the sign-in page never downloads the settings pages. Without
-/// `--split` (tests, debug builds) the pages are simply part of the one bundle.
+/// `--split` (tests, debug builds) the pages are simply part of the one bundle. The
+/// settings pages' layout is one too: its account resource, header and navigation are
+/// not in the sign-in page's download.
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         #[derive(Debug)]
@@ -181,6 +202,7 @@ lazy_pages! {
     ResetPasswordRoute => RecoveryPages,
     SecurityRoute => SecurityPage,
     ActivityRoute => ActivityPages,
+    SettingsLayoutRoute => SettingsLayout,
 }
 
 /// "Choose a new password", "This wasn't me" (which leads to it) and the email
@@ -255,7 +277,7 @@ pub fn App() -> impl IntoView {
                 // Rendered whole before it is sent: the settings resources come from
                 // the local database in well under a millisecond, and one write beats
                 // a stream of small ones.
-                <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::Async>
+                <ParentRoute path=path!("/settings") view={Lazy::<SettingsLayoutRoute>::new()} ssr=SsrMode::Async>
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()}/>
                     <Route path=path!("sessions") view={Lazy::<ActivityRoute>::new()}/>
                     <Route path=path!("security-log") view={Lazy::<ActivityRoute>::new()}/>
@@ -299,6 +321,7 @@ mod tests {
             let route = lazy_route_of(listing.path())
                 .unwrap_or_else(|| panic!("{} has no lazy route", listing.path()));
             named.insert(route.to_string());
+            named.extend(lazy_layout_of(listing.path()).map(str::to_string));
         }
         let declared: std::collections::BTreeSet<String> =
             LAZY_ROUTES.iter().map(|r| snake(r)).collect();
