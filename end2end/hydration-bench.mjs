@@ -20,8 +20,10 @@ try {
     const page = await context.newPage();
     const sizes = [];
     page.on('requestfinished', (r) => {
-      const u = new URL(r.url());
-      if (u.pathname.startsWith('/pkg/') || r.url() === url) sizes.push(r.sizes().then((s) => s.responseBodySize));
+      // As release.spec.ts counts it: the page itself and what it fetches from /pkg/.
+      if (new URL(r.url()).pathname.startsWith('/pkg/') || r.resourceType() === 'document') {
+        sizes.push(r.sizes().then((s) => s.responseBodySize));
+      }
     });
     await page.goto(url);
     await page.waitForFunction(() => performance.getEntriesByName('latchkey:hydrated').length > 0);

@@ -14,3 +14,6 @@ fi
 # build scripts (proc-macro2's) re-run when it changes, and the tests and the release
 # build share one compiled server only if their environments match.
 export RUSTC_BOOTSTRAP=1
+# Whether the toolchain has the standard library's sources, which the browser build's own
+# std is built from (scripts/leptos.sh; scripts/setup.sh installs them).
+have_std_sources() { [ -d "$(${RUSTC:-rustc} --print sysroot)/lib/rustlib/src/rust/library/std" ]; }

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 case " $* " in *" --release "*) ;; *) exec cargo leptos "$@" ;; esac # debug builds: as they are
-if [ -d "$(${RUSTC:-rustc} --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+if have_std_sources; then
   # -Zfmt-debug=none: `{:?}` prints nothing (no Debug code; the browser code never shows
   # Debug output to anyone); -Zlocation-detail=none: no source paths in the binary;
   # optimize_for_size: std's smaller variants of its algorithms.

@@ -68,7 +68,7 @@ have_wasm_std || { log "no wasm32 standard library could be installed"; exit 1; 
 # The standard library's sources: scripts/leptos.sh builds the browser's std from them
 # with panics that abort at once (issue 28). rustup's component, or Debian's
 # rust-web-src under the rustc-web sysroot; without them the build still works, larger.
-if [ ! -d "$(${RUSTC:-rustc} --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+if ! have_std_sources; then
   if [ -z "${RUSTC:-}" ]; then
     timeout 120 rustup component add rust-src >/dev/null 2>&1 || log "rustup could not add rust-src"
   else

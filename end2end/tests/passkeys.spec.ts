@@ -55,6 +55,18 @@ async function securityPage(page: Page, email: string) {
   await waitHydrated(page);
 }
 
+/** A new verified account with a virtual authenticator, signed in on its Security page;
+ * `autofill: false` for the tests that press the buttons (Chromium answers the
+ * address field's autofill at once when a virtual authenticator is there). */
+async function ownerOnSecurityPage(page: Page, tag: string, { autofill }: { autofill: boolean }) {
+  const email = uniqueEmail(tag);
+  if (!autofill) await withoutAutofill(page);
+  await signUpVerified(page, email);
+  const device = await authenticator(page);
+  await securityPage(page, email);
+  return { email, device };
+}
+
 const group = (page: Page) => page.getByRole('group', { name: /^Passkeys/ });
 
 /** "Add a passkey" on the Security page; gives the recovery codes when it brought them. */
@@ -73,10 +85,7 @@ async function signOut(page: Page) {
 
 test('a passkey: added, signs in with no password, renamed, confirms the recovery codes, removed', async ({ page }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('passkey');
-  await signUpVerified(page, email);
-  const device = await authenticator(page);
-  await securityPage(page, email);
+  const { email, device } = await ownerOnSecurityPage(page, 'passkey', { autofill: true });
   await expect(group(page).getByText('Most secure')).toBeVisible();
   await expect(group(page).getByText('None yet')).toBeVisible();
 
@@ -163,11 +172,7 @@ test('a passkey: added, signs in with no password, renamed, confirms the recover
 
 test('a passkey as the second step after a password; another device without it fails with a message', async ({ page, browser }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('passkey-2fa');
-  await withoutAutofill(page);
-  await signUpVerified(page, email);
-  await authenticator(page);
-  await securityPage(page, email);
+  const { email } = await ownerOnSecurityPage(page, 'passkey-2fa', { autofill: false });
   await addPasskey(page);
   // Another method turned on: the passkey confirms it is the owner.
   const app = page.getByRole('group', { name: 'Authenticator App Code' });
@@ -215,11 +220,7 @@ test('a passkey as the second step after a password; another device without it f
 
 test('a bad signature and a missing user verification are refused', async ({ page }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('passkey-bad');
-  await withoutAutofill(page);
-  await signUpVerified(page, email);
-  const device = await authenticator(page);
-  await securityPage(page, email);
+  const { device } = await ownerOnSecurityPage(page, 'passkey-bad', { autofill: false });
   await addPasskey(page);
   await signOut(page);
 
@@ -242,11 +243,7 @@ test('a bad signature and a missing user verification are refused', async ({ pag
 
 test('passkeys by keyboard alone, with axe on each new state', async ({ page }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('passkey-keys');
-  await withoutAutofill(page);
-  await signUpVerified(page, email);
-  await authenticator(page);
-  await securityPage(page, email);
+  await ownerOnSecurityPage(page, 'passkey-keys', { autofill: false });
   await axe(page, 'no passkey yet');
   const add = group(page).getByRole('button', { name: 'Add a passkey' });
   await tabTo(page, add);
@@ -310,11 +307,7 @@ test('passkeys by keyboard alone, with axe on each new state', async ({ page }) 
 
 test('adding a passkey asks the password once no proof of identity is recent', async ({ page }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('passkey-proof');
-  await withoutAutofill(page);
-  await signUpVerified(page, email);
-  await authenticator(page);
-  await securityPage(page, email);
+  await ownerOnSecurityPage(page, 'passkey-proof', { autofill: false });
   // This instance counts a proof for 30 seconds.
   await page.waitForTimeout(31_000);
   await group(page).getByRole('button', { name: 'Add a passkey' }).click();
